@@ -1,0 +1,56 @@
+"""Shared fixtures: a generic example builder for any event model."""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+import pytest
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def example_value(annotation: Any, field: str) -> Any:
+    """A plausible value for a field annotation (Chinese text for strings)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return example_value(next(a for a in args if a is not type(None)), field)
+    if origin is typing.Literal:
+        return args[0]
+    if origin is list:
+        return [example_value(args[0], field), example_value(args[0], field)]
+    if origin is dict:
+        return {"字段": example_value(args[1], field)}
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            return example(annotation)
+        if issubclass(annotation, enum.Enum):
+            return next(iter(annotation))
+        if annotation is bool:
+            return True
+        if annotation is int:
+            return 12345 if field.endswith("_fen") else 7
+        if annotation is datetime:
+            return datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+        if annotation is date:
+            return date(2024, 5, 6)
+        if annotation is str:
+            return f"{field}-杭州市西湖区"
+    raise NotImplementedError(f"no example for {annotation!r} ({field})")
+
+
+def example(model: type[M]) -> M:
+    """An instance of `model` with every field (optional ones too) set."""
+    return model(**{name: example_value(info.annotation, name) for name, info in model.model_fields.items()})
+
+
+@pytest.fixture
+def make_example() -> Callable[[type[BaseModel]], BaseModel]:
+    """The example builder, as a fixture."""
+    return example

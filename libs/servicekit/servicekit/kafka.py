@@ -1,0 +1,138 @@
+"""Kafka adapter: producers, consumers and topics, configured for real Kafka and for Tansu alike.
+
+Tansu quirks handled here (see architecture.md): the idempotent producer fails on Tansu, so it is off and the
+consumers de-duplicate; `ListOffsets(latest)` is wrong there, so "the end" of a topic is the high watermark
+that a fetch reports (`read_to_end`); group joins take half the session timeout, so it is short locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from .settings import ServiceSettings
+
+DLQ_SUFFIX = ".dlq"
+
+
+def create_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "enable_idempotence": False,
+        "acks": "all",
+        "linger_ms": 5,
+        "request_timeout_ms": 30_000,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def create_consumer(
+    settings: ServiceSettings, *topics: str, group_id: str | None, **overrides: Any
+) -> AIOKafkaConsumer:
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": max(500, settings.kafka_session_timeout_ms // 6),
+        "max_poll_interval_ms": 300_000,
+        "metadata_max_age_ms": 5_000,
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topics, **options)
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str], *, with_dlq: bool = True) -> None:
+    """Create the topics (and their `.dlq` companions) that do not exist yet."""
+    wanted = set(topics)
+    if with_dlq:
+        wanted |= {t + DLQ_SUFFIX for t in list(wanted) if not t.endswith(DLQ_SUFFIX)}
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = sorted(wanted - existing)
+        if missing:
+            try:
+                await admin.create_topics(
+                    [
+                        NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor)
+                        for t in missing
+                    ]
+                )
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+async def ping(settings: ServiceSettings) -> None:
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5_000
+    )
+    await admin.start()
+    try:
+        await admin.list_topics()
+    finally:
+        await admin.close()
+
+
+async def read_to_end(
+    settings: ServiceSettings,
+    topics: Iterable[str],
+    *,
+    idle_timeout_s: float = 2.0,
+    max_seconds: float = 600.0,
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topics` from the beginning to the end, without a consumer group.
+
+    The end is the high watermark that each fetch response reports (not ListOffsets, which Tansu gets
+    wrong): a partition is done when its position reaches the watermark seen in a fetch.
+    """
+    consumer = create_consumer(settings, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions: list[TopicPartition] = []
+        for topic in topics:
+            parts = consumer.partitions_for_topic(topic)
+            if parts is None:
+                await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata for a new topic
+                parts = consumer.partitions_for_topic(topic) or set()
+            partitions.extend(TopicPartition(topic, p) for p in sorted(parts))
+        if not partitions:
+            return
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        pending = set(partitions)
+        deadline = time.monotonic() + max_seconds
+        last_progress = time.monotonic()
+        while pending and time.monotonic() < deadline:
+            batch = await consumer.getmany(*pending, timeout_ms=200, max_records=2000)
+            for tp, records in batch.items():
+                for record in records:
+                    yield record
+                last_progress = time.monotonic()
+            for tp in list(pending):
+                highwater = consumer.highwater(tp)
+                if highwater is None:
+                    continue
+                if await consumer.position(tp) >= highwater:
+                    pending.discard(tp)
+            if pending and not batch and time.monotonic() - last_progress > idle_timeout_s:
+                # Empty partitions never report a watermark on some brokers: nothing more to read there.
+                break
+            await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+
+
+def headers_dict(headers: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
+    return {k: (v.decode("utf-8", "replace") if v is not None else "") for k, v in (headers or [])}

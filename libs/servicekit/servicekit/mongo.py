@@ -1,0 +1,58 @@
+"""MongoDB adapter: one client per process, one database per service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+T = TypeVar("T")
+
+Document = dict[str, Any]
+Session = AsyncClientSession
+Database = AsyncDatabase[Document]
+
+
+def create_client(url: str) -> AsyncMongoClient[Document]:
+    """A client with timeouts suited to request handling (tz-aware datetimes)."""
+    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000, uuidRepresentation="standard")
+
+
+async def in_transaction(
+    client: AsyncMongoClient[Document],
+    work: Callable[[Session], Awaitable[T]],
+    *,
+    attempts: int = 5,
+) -> T:
+    """Run `work` in a transaction, retrying transient transaction errors a bounded number of times."""
+    last: PyMongoError | None = None
+    for _ in range(attempts):
+        async with client.start_session() as session:
+            try:
+                await session.start_transaction()
+                result = await work(session)
+                await session.commit_transaction()
+                return result
+            except (ConnectionFailure, OperationFailure) as exc:
+                if session.in_transaction:
+                    await session.abort_transaction()
+                if exc.has_error_label("TransientTransactionError") or exc.has_error_label(
+                    "UnknownTransactionCommitResult"
+                ):
+                    last = exc
+                    continue
+                raise
+            except BaseException:
+                if session.in_transaction:
+                    await session.abort_transaction()
+                raise
+    assert last is not None
+    raise last
+
+
+async def ping(client: AsyncMongoClient[Document]) -> None:
+    await client.admin.command("ping")
