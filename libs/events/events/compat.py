@@ -139,7 +139,7 @@ class _Checker:
         self.old_root = old_root
         self.new_root = new_root
         self.problems: list[str] = []
-        self._seen: set[tuple[str, str]] = set()
+        self._active: set[tuple[str, str]] = set()
 
     @staticmethod
     def _join(path: str, name: str) -> str:
@@ -158,11 +158,18 @@ class _Checker:
         except LookupError as exc:
             self.problems.append(f"{path or '(root)'}: {exc}")
             return
-        if old_ref is not None and new_ref is not None:
-            if (old_ref, new_ref) in self._seen:
+        key = (old_ref, new_ref) if old_ref is not None and new_ref is not None else None
+        if key is not None:
+            if key in self._active:  # a recursive model: already being compared further up
                 return
-            self._seen.add((old_ref, new_ref))
+            self._active.add(key)
+        try:
+            self._compare_resolved(old, new, path)
+        finally:
+            if key is not None:
+                self._active.discard(key)
 
+    def _compare_resolved(self, old: Schema, new: Schema, path: str) -> None:
         old_comb, new_comb = _combinator(old), _combinator(new)
         if old_comb is not None or new_comb is not None:
             old_variants: list[Schema] = old.get(old_comb or "", [])

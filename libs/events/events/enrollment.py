@@ -4,10 +4,29 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import BaseModel, ConfigDict
+
 from events.base import DomainEvent
 from events.registry import event
 
 CONTEXT = "enrollment"
+
+
+class ImportedApplicant(BaseModel):
+    """One row of an imported summary sheet (附件4): the applicant's own data."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    applicant_id: str
+    name: str
+    gender: str
+    id_number: str
+    mobile: str = ""
+    education: str = ""
+    employer: str = ""
+    major: str = ""
+    graduated_on: date | None = None
+    years_in_post: int | None = None
 
 
 @event(CONTEXT, "ApplicantsImported")
@@ -20,7 +39,7 @@ class ApplicantsImported(DomainEvent):
     position: str
     specialisation: str | None = None
     training_mode: str
-    applicant_ids: list[str]
+    applicants: list[ImportedApplicant]
     continuing_education: bool = False
 
 

@@ -6,14 +6,13 @@ import inspect
 from collections.abc import Callable
 from datetime import date
 
+import events
 import pytest
+from events import DomainEvent, certification, enrollment, exam, payment, registration, registry
 from pydantic import BaseModel, ValidationError
 
-import events
-from events import DomainEvent, registry
-from events import certification, enrollment, exam, payment, registration
-
-MODELS = registry.all_models()
+# The contract's own models: other packages' tests may register test-only events in the global registry.
+MODELS = [model for model in registry.all_models() if model.__module__.startswith("events.")]
 MakeExample = Callable[[type[BaseModel]], BaseModel]
 
 
@@ -25,7 +24,6 @@ def test_every_context_module_is_registered() -> None:
         if inspect.isclass(obj) and issubclass(obj, DomainEvent) and obj is not DomainEvent
     }
     assert declared == set(MODELS)
-    assert len(MODELS) == 17
 
 
 def test_every_model_is_exported() -> None:

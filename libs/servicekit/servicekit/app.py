@@ -87,8 +87,14 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         ctx = err.get("ctx") or {}
         if kind == "value_error" and ctx.get("error"):
             message = str(ctx["error"])
-        out.append({"field": field or "(请求体)", "location": loc[0] if loc else "", "code": kind,
-                    "message": message})
+        out.append(
+            {
+                "field": field or "(请求体)",
+                "location": loc[0] if loc else "",
+                "code": kind,
+                "message": message,
+            }
+        )
     return out
 
 
@@ -174,8 +180,9 @@ def create_app(
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+        )
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus 指标")
     async def metrics() -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -72,8 +72,13 @@ class TokenCodec:
 
     def decode(self, token: str, *, token_type: str = "access") -> tuple[Identity, dict[str, Any]]:
         try:
-            claims = jwt.decode(token, self.secret, algorithms=["HS256"], issuer=self.issuer,
-                                options={"require": ["exp", "sub", "role", "iss"]})
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "role", "iss"]},
+            )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("登录已过期，请重新登录", code="token_expired") from exc
         except jwt.PyJWTError as exc:
@@ -118,8 +123,9 @@ def require_roles(*roles: Role) -> Callable[[Identity], Identity]:
     def check(identity: CurrentIdentity) -> Identity:
         if identity.role not in allowed:
             labels = "、".join(ROLE_LABELS[r] for r in sorted(allowed))
-            raise Forbidden(f"此操作仅限{labels}账号，当前账号角色为{ROLE_LABELS[identity.role]}",
-                            code="role_forbidden")
+            raise Forbidden(
+                f"此操作仅限{labels}账号，当前账号角色为{ROLE_LABELS[identity.role]}", code="role_forbidden"
+            )
         return identity
 
     return check
@@ -130,10 +136,3 @@ def ensure_owner(identity: Identity, org_id: str | None, *, what: str = "该数�
     if identity.role is Role.ADMIN or identity.owns(org_id):
         return
     raise Forbidden(f"无权访问{what}", code="not_owner")
-
-
-def roles(*names: Iterable[Role] | Role) -> list[Role]:
-    out: list[Role] = []
-    for item in names:
-        out.extend([item] if isinstance(item, Role) else item)
-    return out

@@ -140,8 +140,9 @@ class ConsumerRunner:
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc:
-                        log.warning("consumer.handler_failed", group=self.group_id, attempt=attempt,
-                                    error=repr(exc))
+                        log.warning(
+                            "consumer.handler_failed", group=self.group_id, attempt=attempt, error=repr(exc)
+                        )
                         if attempt == self.max_attempts:
                             await self._dead_letter(record, exc, attempts=attempt)
                             return "dead-lettered"
@@ -174,7 +175,9 @@ class ConsumerRunner:
         await self.handlers.dispatch(received, session)
         return "handled"
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: BaseException, attempts: int) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], exc: BaseException, attempts: int
+    ) -> None:
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         headers = [(k, v) for k, v in (record.headers or []) if not k.startswith("dlq_")]
         headers += [

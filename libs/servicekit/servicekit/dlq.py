@@ -65,8 +65,16 @@ async def load(settings: ServiceSettings, topic: str) -> tuple[list[DeadLetter],
         if meta.get(REPLAYED_MARK):
             replayed.add((meta.get("ce_id", ""), meta.get("dlq_group", "")))
             continue
-        letters.append(DeadLetter(record.topic, record.offset, record.partition, record.key,
-                                  record.value or b"", list(record.headers or [])))
+        letters.append(
+            DeadLetter(
+                record.topic,
+                record.offset,
+                record.partition,
+                record.key,
+                record.value or b"",
+                list(record.headers or []),
+            )
+        )
     return letters, replayed
 
 
@@ -85,7 +93,8 @@ async def replay(
 ) -> list[DeadLetter]:
     letters, replayed = await load(settings, topic)
     chosen = [
-        d for d in letters
+        d
+        for d in letters
         if (event_ids is None or d.event_id in event_ids)
         and (group is None or d.meta.get("dlq_group") == group)
         and (again or (d.event_id, d.meta.get("dlq_group", "")) not in replayed)
@@ -122,13 +131,17 @@ async def _main(args: argparse.Namespace) -> None:
         ids = set(args.event_id) if args.event_id else None
         done = await replay(settings, args.topic, event_ids=ids, group=args.group, again=args.again)
         for letter in done:
-            print(f"replayed {letter.event_id} ({letter.meta.get('ce_type')}) for {letter.meta.get('dlq_group')}")
+            meta = letter.meta
+            print(f"replayed {letter.event_id} ({meta.get('ce_type')}) for {meta.get('dlq_group')}")
         print(f"{len(done)} replayed")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m servicekit.dlq", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m servicekit.dlq",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["list", "replay"])
     parser.add_argument("topic", help="the topic (e.g. registration.events) or its .dlq")
     parser.add_argument("--event-id", action="append", help="replay only these event ids")

@@ -2,7 +2,7 @@
 
 Collections in the service's own database:
 - `event_streams`: one document per stream, `{_id: stream_id, version, type}`: the optimistic-concurrency guard.
-- `events`: one document per event, unique on `(stream_id, version)`, with `published` for the relay.
+- `events`: one document per event, unique on `(stream_id, version)`; `published` marks the outbox.
 """
 
 from __future__ import annotations

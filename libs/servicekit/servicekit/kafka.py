@@ -8,6 +8,7 @@ that a fetch reports (`read_to_end`); group joins take half the session timeout,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -61,23 +62,19 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str], *, wit
         existing = set(await admin.list_topics())
         missing = sorted(wanted - existing)
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [
                         NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor)
                         for t in missing
                     ]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 
 
 async def ping(settings: ServiceSettings) -> None:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5_000
-    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5_000)
     await admin.start()
     try:
         await admin.list_topics()
@@ -104,7 +101,7 @@ async def read_to_end(
         for topic in topics:
             parts = consumer.partitions_for_topic(topic)
             if parts is None:
-                await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata for a new topic
+                await consumer._client.force_metadata_update()
                 parts = consumer.partitions_for_topic(topic) or set()
             partitions.extend(TopicPartition(topic, p) for p in sorted(parts))
         if not partitions:
@@ -116,7 +113,7 @@ async def read_to_end(
         last_progress = time.monotonic()
         while pending and time.monotonic() < deadline:
             batch = await consumer.getmany(*pending, timeout_ms=200, max_records=2000)
-            for tp, records in batch.items():
+            for records in batch.values():
                 for record in records:
                     yield record
                 last_progress = time.monotonic()

@@ -23,8 +23,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,8 +101,12 @@ class StackConfig:
         path = data_dir / "stack.json"
         if path.exists():
             raw = json.loads(path.read_text())
-            config = cls(data_dir=data_dir, ports=raw["ports"], access_key=raw["access_key"],
-                         secret_key=raw["secret_key"])
+            config = cls(
+                data_dir=data_dir,
+                ports=raw["ports"],
+                access_key=raw["access_key"],
+                secret_key=raw["secret_key"],
+            )
             if free_ports:
                 config.ports = {name: free_port() for name in DEFAULT_PORTS}
         else:
@@ -139,8 +141,9 @@ class StackConfig:
 class LocalStack:
     """Starts, checks and stops the three servers. Usable as a context manager."""
 
-    def __init__(self, config: StackConfig) -> None:
+    def __init__(self, config: StackConfig, *, detached: bool = False) -> None:
         self.config = config
+        self.detached = detached  # detached servers outlive this process (make stack-up)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[Any] = []
 
@@ -157,8 +160,13 @@ class LocalStack:
         log_file = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._logs.append(log_file)
         self.processes[name] = subprocess.Popen(
-            args, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, preexec_fn=_die_with_parent, cwd=self.data_dir,
+            args,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=self.data_dir,
+            preexec_fn=os.setsid if self.detached else _die_with_parent,
         )
         self._write_pids()
 
@@ -190,48 +198,93 @@ class LocalStack:
         busy = [f"{name}:{port}" for name, port in p.items() if _port_open(port)]
         if busy:
             raise StackError(
-                "ports already in use: " + ", ".join(busy)
+                "ports already in use: "
+                + ", ".join(busy)
                 + " (another stack running? `make stack-down`, or set the ports in stack.json)"
             )
         seaweed_dir = self.data_dir / "seaweed"
         seaweed_dir.mkdir(exist_ok=True)
         s3_config = self.data_dir / "s3.json"
-        s3_config.write_text(json.dumps({"identities": [{
-            "name": "admin",
-            "credentials": [{"accessKey": self.config.access_key, "secretKey": self.config.secret_key}],
-            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-        }]}))
+        s3_config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "admin",
+                            "credentials": [
+                                {"accessKey": self.config.access_key, "secretKey": self.config.secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                        }
+                    ]
+                }
+            )
+        )
         s3_config.chmod(0o600)
         try:
-            self._spawn("seaweedfs", [
-                _bin("weed"), "mini", f"-dir={seaweed_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-                f"-s3.config={s3_config}", "-admin.ui=false", "-webdav=false", f"-bucket={TANSU_BUCKET}",
-                f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}",
-                f"-master.port={p['master']}", f"-master.port.grpc={p['master_grpc']}",
-                f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume_grpc']}",
-                f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer_grpc']}",
-                f"-admin.port={p['admin']}", f"-admin.port.grpc={p['admin_grpc']}",
-                "-s3.port.iceberg=0", "-s3.port.lance=0",
-            ])
+            self._spawn(
+                "seaweedfs",
+                [
+                    _bin("weed"),
+                    "mini",
+                    f"-dir={seaweed_dir}",
+                    "-ip=127.0.0.1",
+                    "-ip.bind=127.0.0.1",
+                    f"-s3.config={s3_config}",
+                    "-admin.ui=false",
+                    "-webdav=false",
+                    f"-bucket={TANSU_BUCKET}",
+                    f"-s3.port={p['s3']}",
+                    f"-s3.port.grpc={p['s3_grpc']}",
+                    f"-master.port={p['master']}",
+                    f"-master.port.grpc={p['master_grpc']}",
+                    f"-volume.port={p['volume']}",
+                    f"-volume.port.grpc={p['volume_grpc']}",
+                    f"-filer.port={p['filer']}",
+                    f"-filer.port.grpc={p['filer_grpc']}",
+                    f"-admin.port={p['admin']}",
+                    f"-admin.port.grpc={p['admin_grpc']}",
+                    "-s3.port.iceberg=0",
+                    "-s3.port.lance=0",
+                ],
+            )
             self._wait("SeaweedFS S3 and the tansu bucket", self._bucket_ready, timeout=90)
-            self._spawn("tansu", [
-                str(tansu_binary()), "broker",
-                "--listener-url", f"tcp://127.0.0.1:{p['kafka']}",
-                "--advertised-listener-url", f"tcp://127.0.0.1:{p['kafka']}",
-                "--storage-engine", f"s3://{TANSU_BUCKET}/",
-            ], env={
-                "AWS_ACCESS_KEY_ID": self.config.access_key,
-                "AWS_SECRET_ACCESS_KEY": self.config.secret_key,
-                "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_ENDPOINT": f"http://127.0.0.1:{p['s3']}",
-                "AWS_ALLOW_HTTP": "true",
-            })
+            self._spawn(
+                "tansu",
+                [
+                    str(tansu_binary()),
+                    "broker",
+                    "--listener-url",
+                    f"tcp://127.0.0.1:{p['kafka']}",
+                    "--advertised-listener-url",
+                    f"tcp://127.0.0.1:{p['kafka']}",
+                    "--storage-engine",
+                    f"s3://{TANSU_BUCKET}/",
+                ],
+                env={
+                    "AWS_ACCESS_KEY_ID": self.config.access_key,
+                    "AWS_SECRET_ACCESS_KEY": self.config.secret_key,
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_ENDPOINT": f"http://127.0.0.1:{p['s3']}",
+                    "AWS_ALLOW_HTTP": "true",
+                },
+            )
             mongo_dir = self.data_dir / "mongo"
             mongo_dir.mkdir(exist_ok=True)
-            self._spawn("secantusdb", [
-                _bin("secantusd-py"), "--host", "127.0.0.1", "--port", str(p["mongo"]),
-                "--storage-path", str(mongo_dir), "--cache-size", "256M",
-            ])
+            self._spawn(
+                "secantusdb",
+                [
+                    _bin("secantusd-py"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(p["mongo"]),
+                    "--storage-path",
+                    str(mongo_dir),
+                    "--cache-size",
+                    "256M",
+                ],
+            )
             self._wait("Tansu", lambda: _port_open(p["kafka"]), timeout=60)
             self._wait("SecantusDB", self._mongo_ready, timeout=90)
         except BaseException:
@@ -242,13 +295,19 @@ class LocalStack:
     def _bucket_ready(self) -> bool:
         from minio import Minio
 
-        client = Minio(f"127.0.0.1:{self.config.ports['s3']}", access_key=self.config.access_key,
-                       secret_key=self.config.secret_key, secure=False, region="us-east-1")
+        client = Minio(
+            f"127.0.0.1:{self.config.ports['s3']}",
+            access_key=self.config.access_key,
+            secret_key=self.config.secret_key,
+            secure=False,
+            region="us-east-1",
+        )
         return bool(client.bucket_exists(TANSU_BUCKET))
 
     def _mongo_ready(self) -> bool:
         from pymongo import MongoClient
 
+        client: MongoClient[dict[str, object]]
         with MongoClient(self.env()["MONGO_URL"], serverSelectionTimeoutMS=500) as client:
             client.admin.command("ping")
         return True
@@ -354,11 +413,15 @@ def _interrupt_once(*_: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m servicekit.localstack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m servicekit.localstack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["up", "down", "env"])
     parser.add_argument("--data-dir", type=Path, default=Path(".data/stack"))
     parser.add_argument("--free-ports", action="store_true", help="pick free ports instead of the defaults")
+    parser.add_argument("--detach", action="store_true", help="with up: leave the servers running and return")
     args = parser.parse_args(argv)
     if args.command == "down":
         stopped = stop_stale(args.data_dir.resolve())
@@ -369,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in config.env().items():
             print(f"export {key}={value}")
         return 0
-    stack = LocalStack(config)
+    stack = LocalStack(config, detached=args.detach)
     signal.signal(signal.SIGTERM, _interrupt_once)
     started = time.monotonic()
     stack.start()
@@ -377,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in config.env().items():
         shown = "********" if "SECRET" in key else value
         print(f"  {key}={shown}", flush=True)
+    if args.detach:
+        print("running in the background; `make stack-down` stops it", flush=True)
+        return 0
     try:
         while all(proc.poll() is None for proc in stack.processes.values()):
             time.sleep(0.5)

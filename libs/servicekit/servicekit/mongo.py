@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
@@ -15,11 +16,14 @@ T = TypeVar("T")
 Document = dict[str, Any]
 Session = AsyncClientSession
 Database = AsyncDatabase[Document]
+Collection = AsyncCollection[Document]
 
 
 def create_client(url: str) -> AsyncMongoClient[Document]:
     """A client with timeouts suited to request handling (tz-aware datetimes)."""
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000, uuidRepresentation="standard")
+    return AsyncMongoClient(
+        url, tz_aware=True, serverSelectionTimeoutMS=10_000, uuidRepresentation="standard"
+    )
 
 
 async def in_transaction(

@@ -75,8 +75,13 @@ async def rebuild(
         read += 1
         await runner.handle_record(record)
     report = RebuildReport(projection.name, read, runner.handled, time.perf_counter() - started)
-    log.info("projection.rebuilt", projection=projection.name, records=read, applied=runner.handled,
-             seconds=round(report.seconds, 3))
+    log.info(
+        "projection.rebuilt",
+        projection=projection.name,
+        records=read,
+        applied=runner.handled,
+        seconds=round(report.seconds, 3),
+    )
     return report
 
 

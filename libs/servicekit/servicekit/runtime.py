@@ -99,10 +99,10 @@ class ServiceRuntime:
             self.relay = OutboxRelay(self.store, self.producer, poll_seconds=self.settings.relay_poll_seconds)
             self.store.set_on_append(self.relay.wake)
             self._tasks.append(run_in_background(self.relay.run(self._stop), "relay"))
-        consumers: list[tuple[str, EventHandlers, list[str]]] = [
+        groups: list[tuple[str, EventHandlers, list[str]]] = [
             (p.group_id(self.settings.service_name), p.handlers, p.topics) for p in self.projections
         ] + [(p.group_id(self.settings.service_name), p.handlers, p.handlers.topics) for p in self.policies]
-        for group, handlers, topics in consumers:
+        for group, handlers, topics in groups:
             runner = ConsumerRunner(
                 settings=self.settings,
                 client=self.client,
@@ -157,7 +157,12 @@ class ServiceRuntime:
             if names and projection.name not in names:
                 continue
             reports.append(
-                await rebuild(projection, settings=self.settings, client=self.client, database=self.db,
-                              producer=self.producer)
+                await rebuild(
+                    projection,
+                    settings=self.settings,
+                    client=self.client,
+                    database=self.db,
+                    producer=self.producer,
+                )
             )
         return reports

@@ -6,13 +6,16 @@ using their own database, topic and bucket names (`unique_name`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from .localstack import LocalStack, StackConfig, uses_external_servers
 from .settings import ServiceSettings
@@ -66,3 +69,13 @@ def make_settings(stack_env: dict[str, str], jwt_secret: str) -> Callable[..., S
         return ServiceSettings(**values)  # type: ignore[arg-type]
 
     return make
+
+
+@contextlib.asynccontextmanager
+async def running_app(app: FastAPI, base_url: str = "http://testserver") -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (runtime, relay, consumers) and give an HTTP client talking to it in-process."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url, timeout=30) as client,
+    ):
+        yield client

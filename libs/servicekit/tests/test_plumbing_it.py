@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -15,12 +14,11 @@ from typing import Any
 import pytest
 from events import Envelope
 from servicekit import dlq, kafka
-from servicekit.consumer import ConsumerRunner, EventHandlers, ReceivedEvent
+from servicekit.consumer import ConsumerRunner, ReceivedEvent
 from servicekit.errors import ConcurrencyConflict
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Session, create_client
 from servicekit.projections import Projection, rebuild, snapshot
-from servicekit.relay import OutboxRelay
 from servicekit.settings import ServiceSettings
 from servicekit.testing import unique_name
 
@@ -37,7 +35,9 @@ async def _store(settings: ServiceSettings) -> EventStore:
     return store
 
 
-async def test_append_is_atomic_with_optimistic_concurrency(make_settings: Callable[..., ServiceSettings]) -> None:
+async def test_append_is_atomic_with_optimistic_concurrency(
+    make_settings: Callable[..., ServiceSettings],
+) -> None:
     store = await _store(make_settings())
     stored = await store.append(
         "c-1", [CounterIncremented(counter_id="c-1", amount=i) for i in range(3)], expected_version=0
@@ -54,8 +54,9 @@ async def test_append_is_atomic_with_optimistic_concurrency(make_settings: Calla
     # Ten writers race for version 4: exactly one wins, nothing partial is left behind.
     async def writer(i: int) -> bool:
         try:
-            await store.append("c-1", [CounterIncremented(counter_id="c-1", amount=100 + i)] * 2,
-                               expected_version=3)
+            await store.append(
+                "c-1", [CounterIncremented(counter_id="c-1", amount=100 + i)] * 2, expected_version=3
+            )
             return True
         except ConcurrencyConflict:
             return False
@@ -70,23 +71,35 @@ async def test_append_is_atomic_with_optimistic_concurrency(make_settings: Calla
 
 async def _read_all(settings: ServiceSettings, topic: str) -> list[Envelope]:
     return [
-        Envelope.from_kafka(r.key, r.value, list(r.headers)) async for r in kafka.read_to_end(settings, [topic])
+        Envelope.from_kafka(r.key, r.value, list(r.headers))
+        async for r in kafka.read_to_end(settings, [topic])
     ]
 
 
-async def test_relay_survives_being_killed(make_settings: Callable[..., ServiceSettings],
-                                           stack_env: dict[str, str]) -> None:
+async def test_relay_survives_being_killed(
+    make_settings: Callable[..., ServiceSettings], stack_env: dict[str, str]
+) -> None:
     settings = make_settings()
     await kafka.ensure_topics(settings, [TOPIC])
     store = await _store(settings)
     streams, per_stream = 40, 25
     for s in range(streams):
-        await store.append(f"relay-{settings.service_name}-{s}",
-                           [CounterIncremented(counter_id=str(s), amount=v) for v in range(per_stream)],
-                           expected_version=0)
+        await store.append(
+            f"relay-{settings.service_name}-{s}",
+            [CounterIncremented(counter_id=str(s), amount=v) for v in range(per_stream)],
+            expected_version=0,
+        )
     total = streams * per_stream
     env = {**os.environ, **stack_env}
-    cmd = [sys.executable, "-m", "servicekit.relay", "--database", settings.database_name, "--batch-size", "5"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "servicekit.relay",
+        "--database",
+        settings.database_name,
+        "--batch-size",
+        "5",
+    ]
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     published = 0
     for _ in range(600):
@@ -107,7 +120,9 @@ async def test_relay_survives_being_killed(make_settings: Callable[..., ServiceS
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=20)
-    received = [e for e in await _read_all(settings, TOPIC) if e.subject.startswith(f"relay-{settings.service_name}")]
+    received = [
+        e for e in await _read_all(settings, TOPIC) if e.subject.startswith(f"relay-{settings.service_name}")
+    ]
     ids = {e.id for e in received}
     stored_ids = {doc["_id"] async for doc in store.db["events"].find({}, {"_id": 1})}
     assert ids == stored_ids, "every stored event reached Kafka"
@@ -134,12 +149,17 @@ def _counter_projection(database: str) -> Projection:
         db = session.client.get_database(database)
         if event.flaky:
             attempts = await db["flaky"].find_one_and_update(
-                {"_id": received.envelope.id}, {"$inc": {"n": 1}}, upsert=True, return_document=True,
+                {"_id": received.envelope.id},
+                {"$inc": {"n": 1}},
+                upsert=True,
+                return_document=True,
             )
             if attempts is None or attempts["n"] <= event.flaky:
                 raise RuntimeError("transient failure")
         await db["counters"].update_one(
-            {"_id": event.counter_id}, {"$inc": {"total": event.amount, "events": 1}}, upsert=True,
+            {"_id": event.counter_id},
+            {"$inc": {"total": event.amount, "events": 1}},
+            upsert=True,
             session=session,
         )
 
@@ -148,8 +168,9 @@ def _counter_projection(database: str) -> Projection:
         event = received.event
         assert isinstance(event, CounterRenamed)
         db = session.client.get_database(database)
-        await db["counters"].update_one({"_id": event.counter_id}, {"$set": {"name": event.name}},
-                                        upsert=True, session=session)
+        await db["counters"].update_one(
+            {"_id": event.counter_id}, {"$set": {"name": event.name}}, upsert=True, session=session
+        )
 
     return projection
 
@@ -195,19 +216,31 @@ async def test_consumer_dedupes_retries_dead_letters_and_replays(
     projection = _counter_projection(settings.database_name)
     producer = kafka.create_producer(settings)
     await producer.start()
-    runner = ConsumerRunner(settings=settings, client=client, database=db, group_id=unique_name("g"),
-                            handlers=projection.handlers, producer=producer, topics=[topic],
-                            max_attempts=3, backoff_seconds=0.01)
+    runner = ConsumerRunner(
+        settings=settings,
+        client=client,
+        database=db,
+        group_id=unique_name("g"),
+        handlers=projection.handlers,
+        producer=producer,
+        topics=[topic],
+        max_attempts=3,
+        backoff_seconds=0.01,
+    )
     good = [
-        Envelope.for_event(CounterIncremented(counter_id=f"k{i % 5}", amount=i), subject=f"k{i % 5}", source="/t")
+        Envelope.for_event(
+            CounterIncremented(counter_id=f"k{i % 5}", amount=i), subject=f"k{i % 5}", source="/t"
+        )
         for i in range(50)
     ]
-    poison = Envelope.for_event(CounterIncremented(counter_id="bad", amount=1, poison=True), subject="bad",
-                                source="/t")
-    flaky = Envelope.for_event(CounterIncremented(counter_id="flaky", amount=7, flaky=2), subject="flaky",
-                               source="/t")
+    poison = Envelope.for_event(
+        CounterIncremented(counter_id="bad", amount=1, poison=True), subject="bad", source="/t"
+    )
+    flaky = Envelope.for_event(
+        CounterIncremented(counter_id="flaky", amount=7, flaky=2), subject="flaky", source="/t"
+    )
     # every event delivered twice, a poison event in the middle, and an event that fails twice first
-    await _publish(settings, good[:25] + [poison, flaky] + good[25:], topic, times=2)
+    await _publish(settings, [*good[:25], poison, flaky, *good[25:]], topic, times=2)
 
     async def all_counted() -> bool:
         docs = [d async for d in db["counters"].find({"_id": {"$regex": "^k"}})]
@@ -254,16 +287,25 @@ async def test_projection_rebuild_equals_original(make_settings: Callable[..., S
     envelopes: list[Envelope] = []
     for i in range(120):
         cid = f"{prefix}-{i % 7}"
-        envelopes.append(Envelope.for_event(CounterIncremented(counter_id=cid, amount=i), subject=cid, source="/t"))
+        envelopes.append(
+            Envelope.for_event(CounterIncremented(counter_id=cid, amount=i), subject=cid, source="/t")
+        )
         if i % 10 == 0:
-            envelopes.append(Envelope.for_event(CounterRenamed(counter_id=cid, name=f"名称{i}"), subject=cid,
-                                                source="/t"))
+            envelopes.append(
+                Envelope.for_event(CounterRenamed(counter_id=cid, name=f"名称{i}"), subject=cid, source="/t")
+            )
     await _publish(settings, envelopes, topic)
     producer = kafka.create_producer(settings)
     await producer.start()
-    runner = ConsumerRunner(settings=settings, client=client, database=db,
-                            group_id=projection.group_id(settings.service_name), handlers=projection.handlers,
-                            producer=producer, topics=[topic])
+    runner = ConsumerRunner(
+        settings=settings,
+        client=client,
+        database=db,
+        group_id=projection.group_id(settings.service_name),
+        handlers=projection.handlers,
+        producer=producer,
+        topics=[topic],
+    )
 
     async def counted() -> bool:
         docs = [d async for d in db["counters"].find({"_id": {"$regex": f"^{prefix}"}})]

@@ -18,7 +18,7 @@ def test_masks_id_numbers_and_mobiles() -> None:
 def test_token_round_trip_and_tamper() -> None:
     codec = TokenCodec("s" * 40, "issuer")
     token = codec.issue(Identity("acc-1", Role.ENTERPRISE, org_id="ent-1", city="杭州", username="e"))
-    identity, claims = codec.decode(token)
+    identity, _ = codec.decode(token)
     assert identity.role is Role.ENTERPRISE and identity.org_id == "ent-1" and identity.city == "杭州"
     other = TokenCodec("t" * 40, "issuer")
     with pytest.raises(Unauthorized):

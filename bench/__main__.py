@@ -1,0 +1,19 @@
+"""`make bench`: every benchmark, each printed as a ratio against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from bench import pipeline
+
+
+def main() -> int:
+    events = int(os.environ.get("BENCH_EVENTS", "3000"))
+    asyncio.run(pipeline.main(events))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Event pipeline throughput on the real local stack.
+
+Measured in one run, on the same broker and database:
+- baseline: raw aiokafka, produce N messages of the same size and consume them in a consumer group;
+- pipeline: N events appended to the event store (one command, one event, as the services do), published by
+  the outbox relay, consumed with transactional de-duplication and applied to a projection;
+- rebuild: the same projection dropped and rebuilt from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from events import DomainEvent, Envelope, event
+from servicekit import kafka
+from servicekit.consumer import ConsumerRunner, ReceivedEvent
+from servicekit.eventstore import EventStore
+from servicekit.localstack import LocalStack, StackConfig, uses_external_servers
+from servicekit.mongo import Session, create_client
+from servicekit.projections import Projection, rebuild
+from servicekit.relay import OutboxRelay
+from servicekit.settings import ServiceSettings
+
+
+@event("benchmark", "Ticked", version=1)
+class Ticked(DomainEvent):
+    stream: str
+    n: int
+    note: str = "施工现场专业人员职业培训"
+
+
+def _settings(env: dict[str, str], name: str) -> ServiceSettings:
+    return ServiceSettings(
+        service_name=name,
+        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+        mongo_url=env["MONGO_URL"],
+        s3_endpoint=env["S3_ENDPOINT"],
+        s3_access_key=env.get("S3_ACCESS_KEY", ""),
+        s3_secret_key=env.get("S3_SECRET_KEY", ""),
+        relay_poll_seconds=0.05,
+    )
+
+
+async def raw_kafka(
+    settings: ServiceSettings, n: int, payload: bytes, headers: list[tuple[str, bytes]]
+) -> float:
+    topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    await kafka.ensure_topics(settings, [topic], with_dlq=False)
+    producer = kafka.create_producer(settings)
+    consumer = kafka.create_consumer(settings, topic, group_id=f"bench-raw-{uuid.uuid4().hex[:8]}")
+    await producer.start()
+    await consumer.start()
+    try:
+        started = time.perf_counter()
+        for i in range(n):
+            await producer.send(topic, value=payload, key=f"s{i % 100}".encode(), headers=headers)
+        await producer.flush()
+        seen = 0
+        while seen < n:
+            batch = await consumer.getmany(timeout_ms=500, max_records=1000)
+            seen += sum(len(records) for records in batch.values())
+            if batch:
+                await consumer.commit()
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def tick_projection(database: str) -> Projection:
+    projection = Projection(name="ticks", collections=["ticks"])
+
+    @projection.handlers.on(Ticked)
+    async def ticked(received: ReceivedEvent, session: Session) -> None:
+        assert isinstance(received.event, Ticked)
+        await session.client[database]["ticks"].update_one(
+            {"_id": received.event.stream},
+            {"$inc": {"count": 1}, "$max": {"last": received.event.n}},
+            upsert=True,
+            session=session,
+        )
+
+    return projection
+
+
+async def pipeline(settings: ServiceSettings, n: int) -> tuple[float, float, float]:
+    """Seconds for append → relay → Kafka → consumer → projection; the append part; the rebuild."""
+    client = create_client(settings.mongo_url)
+    db = client[settings.database_name]
+    store = EventStore(client, db, source="/bench")
+    await store.ensure_indexes()
+    await ConsumerRunner.ensure_indexes(db)
+    await kafka.ensure_topics(settings, [Ticked.topic()])
+    producer = kafka.create_producer(settings)
+    await producer.start()
+    projection = tick_projection(settings.database_name)
+    runner = ConsumerRunner(
+        settings=settings,
+        client=client,
+        database=db,
+        group_id=projection.group_id(settings.service_name),
+        handlers=projection.handlers,
+        producer=producer,
+        topics=[Ticked.topic()],
+    )
+    relay = OutboxRelay(store, producer, poll_seconds=0.05)
+    store.set_on_append(relay.wake)
+    stop = asyncio.Event()
+    consumer_task = asyncio.create_task(runner.run(stop))
+    await asyncio.wait_for(runner.ready.wait(), 60)  # the group join is not part of the figure
+    relay_task = asyncio.create_task(relay.run(stop))
+    prefix = uuid.uuid4().hex[:6]
+    try:
+        started = time.perf_counter()
+        versions: dict[str, int] = {}
+        for i in range(n):
+            stream = f"{prefix}-{i % 100}"
+            await store.append(stream, [Ticked(stream=stream, n=i)], expected_version=versions.get(stream, 0))
+            versions[stream] = versions.get(stream, 0) + 1
+        appended = time.perf_counter() - started
+        while runner.handled < n:
+            await asyncio.sleep(0.01)
+        total = time.perf_counter() - started
+        report = await rebuild(projection, settings=settings, client=client, database=db, producer=producer)
+        return total, appended, report.seconds if report.events_applied >= n else float("nan")
+    finally:
+        stop.set()
+        for task in (relay_task, consumer_task):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 30)
+        await producer.stop()
+        await client.close()
+
+
+async def main(n: int) -> None:
+    stack: LocalStack | None = None
+    if uses_external_servers(os.environ):
+        env = dict(os.environ)
+    else:
+        data = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+        stack = LocalStack(StackConfig.load_or_create(data, free_ports=True))
+        await asyncio.to_thread(stack.start)
+        env = stack.env()
+    try:
+        settings = _settings(env, f"bench-{uuid.uuid4().hex[:6]}")
+        sample = Envelope.for_event(Ticked(stream="s-0", n=0), subject="s-0", source="/bench")
+        _, payload, headers = sample.to_kafka()
+        raw = await raw_kafka(settings, n, payload, headers)
+        total, appended, rebuilt = await pipeline(settings, n)
+        print(f"\nevent pipeline, {n} events, one stack, one run")
+        print(f"  raw aiokafka produce+consume      {n / raw:9.0f} msg/s    ({raw:6.2f} s)  baseline")
+        print(
+            f"  store→relay→Kafka→consumer→proj.  {n / total:9.0f} events/s ({total:6.2f} s)  "
+            f"ratio {raw / total:.3f} of raw"
+        )
+        print(f"    of which event-store appends    {n / appended:9.0f} events/s ({appended:6.2f} s)")
+        print(
+            f"  read-model rebuild from the log   {n / rebuilt:9.0f} events/s ({rebuilt:6.2f} s)  "
+            f"ratio {raw / rebuilt:.3f} of raw"
+        )
+    finally:
+        if stack is not None:
+            await asyncio.to_thread(stack.stop)

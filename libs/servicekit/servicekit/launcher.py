@@ -1,0 +1,228 @@
+"""Runs the platform's processes: the local stack (unless external servers are named) and every service.
+
+    python -m servicekit.launcher run [--data-dir .data]     # what `make run` does; Ctrl-C stops everything
+
+Each service is one uvicorn process (its relay and consumers run inside it). Secrets (the JWT signing key)
+are generated once per data directory and never printed; `.data/env` holds the variables a shell or the
+CLIs need to reach the running system (`set -a; . .data/env; set +a`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .localstack import LocalStack, StackConfig, _die_with_parent, _terminate, uses_external_servers
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    factory: str
+    port: int
+    title: str
+
+
+PLATFORM: tuple[ServiceSpec, ...] = (
+    ServiceSpec("registration", "registration.main:build_app", 8001, "企业注册"),
+    ServiceSpec("enrollment", "enrollment.main:build_app", 8002, "学员报名"),
+    ServiceSpec("payment", "payment.main:build_app", 8003, "订单缴费"),
+    ServiceSpec("exam", "exam.main:build_app", 8004, "考试"),
+    ServiceSpec("certification", "certification.main:build_app", 8005, "证书"),
+    ServiceSpec("gateway", "gateway.main:build_app", 8000, "网关（登录、统一入口）"),
+)
+
+
+def load_or_create_secrets(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "secrets.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    values = {"JWT_SECRET": secrets.token_urlsafe(48)}
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+def service_env(base: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
+    env = dict(base)
+    for spec in PLATFORM:
+        env[f"{spec.name.upper()}_URL"] = f"http://127.0.0.1:{ports[spec.name]}"
+    return env
+
+
+class ServiceProcesses:
+    """Starts the services as child processes and waits until each answers /readyz."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        ports: dict[str, int],
+        log_dir: Path | None = None,
+        specs: tuple[ServiceSpec, ...] = PLATFORM,
+    ) -> None:
+        self.env = service_env(env, ports)
+        self.ports = ports
+        self.log_dir = log_dir
+        self.specs = specs
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def start(self, timeout: float = 120.0) -> ServiceProcesses:
+        for spec in self.specs:
+            self.start_one(spec)
+        self.wait_ready(timeout)
+        return self
+
+    def start_one(self, spec: ServiceSpec) -> None:
+        env = {**os.environ, **self.env, "SERVICE_NAME": spec.name}
+        out: Any = subprocess.DEVNULL
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{spec.name}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.processes[spec.name] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                spec.factory,
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports[spec.name]),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = {spec.name for spec in self.specs}
+        while waiting and time.monotonic() < deadline:
+            for name in sorted(waiting):
+                proc = self.processes[name]
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"service {name} exited with {proc.returncode} during start"
+                        + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else "")
+                    )
+                with (
+                    contextlib.suppress(OSError, urllib.error.URLError),
+                    urllib.request.urlopen(self.url(name) + "/readyz", timeout=2) as response,
+                ):
+                    if response.status == 200:
+                        waiting.discard(name)
+            time.sleep(0.3)
+        if waiting:
+            raise RuntimeError(f"services not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}")
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.processes.values():
+            _terminate(proc, grace=15)
+        self.processes.clear()
+
+
+def _write_env_file(data_dir: Path, env: dict[str, str]) -> None:
+    path = data_dir / "env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
+    path.chmod(0o600)
+
+
+def run(data_dir: Path) -> int:
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stack: LocalStack | None = None
+    services: ServiceProcesses | None = None
+
+    def interrupt(*_: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        if uses_external_servers(os.environ):
+            keys = ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URL", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY")
+            env = {k: os.environ[k] for k in keys if k in os.environ}
+            print("using the external servers named in the environment", flush=True)
+        else:
+            started = time.monotonic()
+            stack = LocalStack(StackConfig.load_or_create(data_dir / "stack"))
+            stack.start()
+            env = stack.env()
+            print(
+                f"local stack up in {time.monotonic() - started:.1f}s (data in {data_dir / 'stack'})",
+                flush=True,
+            )
+        secrets_env = load_or_create_secrets(data_dir)
+        env = {**env, **{k: v for k, v in secrets_env.items() if k not in os.environ}}
+        ports = {spec.name: int(os.environ.get(f"{spec.name.upper()}_PORT", spec.port)) for spec in PLATFORM}
+        _write_env_file(data_dir, service_env(env, ports))
+        started = time.monotonic()
+        services = ServiceProcesses(env, ports, log_dir=data_dir / "logs").start()
+        print(
+            f"services ready in {time.monotonic() - started:.1f}s (logs in {data_dir / 'logs'})\n", flush=True
+        )
+        for spec in PLATFORM:
+            print(f"  {spec.name:<14} {spec.title:<14} http://127.0.0.1:{ports[spec.name]}/docs", flush=True)
+        print(
+            f"\n  gateway (use this): http://127.0.0.1:{ports['gateway']}  — merged API docs at /docs",
+            flush=True,
+        )
+        print("  Ctrl-C stops everything; the data stays in .data/ for the next `make run`.\n", flush=True)
+        while True:
+            for name, proc in services.processes.items():
+                if proc.poll() is not None:
+                    print(f"service {name} exited with {proc.returncode}; stopping", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping …", flush=True)
+        return 0
+    finally:
+        if services is not None:
+            services.stop()
+        if stack is not None:
+            stack.stop()
+        print("stopped.", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m servicekit.launcher",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--data-dir", type=Path, default=Path(".data"))
+    args = parser.parse_args()
+    return run(args.data_dir)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

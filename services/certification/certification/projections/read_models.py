@@ -1,0 +1,34 @@
+"""Read model `certificates`: what holders, institutions and the public verification page see."""
+
+from __future__ import annotations
+
+from events import CertificateIssued
+from servicekit.consumer import ReceivedEvent
+from servicekit.mongo import Collection, Session
+from servicekit.projections import Projection
+
+CERTIFICATES = "certificates"
+
+
+def certificates(database: str) -> Projection:
+    projection = Projection(name="certificates", collections=[CERTIFICATES])
+
+    def table(session: Session) -> Collection:
+        return session.client[database][CERTIFICATES]
+
+    @projection.handlers.on(CertificateIssued)
+    async def issued(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateIssued)
+        await table(session).replace_one(
+            {"_id": e.certificate_id},
+            {
+                "_id": e.certificate_id,
+                **e.model_dump(mode="json", exclude={"certificate_id"}),
+                "state": "valid",
+            },
+            upsert=True,
+            session=session,
+        )
+
+    return projection

@@ -1,0 +1,84 @@
+"""`/api/gateway/auth/…`: signup, login, refresh, logout, password change, who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from servicekit.auth import ROLE_LABELS
+
+from .deps import CurrentSession, GatewayDep
+from .schemas import (
+    AccountOut,
+    LoginRequest,
+    LogoutRequest,
+    MeResponse,
+    PasswordChangeRequest,
+    RefreshRequest,
+    SignupRequest,
+    SignupResponse,
+    TokenResponse,
+)
+
+router = APIRouter(prefix="/api/gateway/auth", tags=["登录与账号"])
+
+
+@router.post(
+    "/signup/enterprise",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SignupResponse,
+    summary="企业注册账号（自设密码）",
+)
+async def signup_enterprise(body: SignupRequest, gateway: GatewayDep) -> SignupResponse:
+    account = await gateway.admin.signup_enterprise(body.username, body.password, body.display_name)
+    pair = gateway.auth.issue(account)
+    base = TokenResponse.of(account, pair)
+    return SignupResponse(**base.model_dump(), account=AccountOut.of(account))
+
+
+@router.post("/login", response_model=TokenResponse, summary="登录")
+async def login(body: LoginRequest, gateway: GatewayDep) -> TokenResponse:
+    account, pair = await gateway.auth.login(body.username, body.password)
+    return TokenResponse.of(account, pair)
+
+
+@router.post("/refresh", response_model=TokenResponse, summary="用刷新令牌换取新令牌（旧刷新令牌随即作废）")
+async def refresh(body: RefreshRequest, gateway: GatewayDep) -> TokenResponse:
+    account, pair = await gateway.auth.refresh(body.refresh_token)
+    return TokenResponse.of(account, pair)
+
+
+@router.post(
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, summary="退出登录（作废刷新令牌和当前访问令牌）"
+)
+async def logout(body: LogoutRequest, session: CurrentSession, gateway: GatewayDep) -> Response:
+    await gateway.auth.logout(session, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/password",
+    response_model=TokenResponse,
+    summary="修改密码（其他设备上的登录随即失效，返回新令牌）",
+)
+async def change_password(
+    body: PasswordChangeRequest, session: CurrentSession, gateway: GatewayDep
+) -> TokenResponse:
+    pair = await gateway.auth.change_password(session, body.old_password, body.new_password)
+    account = await gateway.auth.current_account(session)
+    return TokenResponse.of(account, pair)
+
+
+@router.get("/me", response_model=MeResponse, summary="当前登录身份")
+async def me(session: CurrentSession, gateway: GatewayDep) -> MeResponse:
+    account = await gateway.auth.current_account(session)
+    identity = session.identity
+    return MeResponse(
+        account_id=identity.account_id,
+        username=identity.username or account.username,
+        role=identity.role,
+        role_label=ROLE_LABELS[identity.role],
+        org_id=identity.org_id,
+        city=identity.city,
+        display_name=account.display_name,
+        status=account.status.value,
+        password_changed_at=account.password_changed_at,
+    )

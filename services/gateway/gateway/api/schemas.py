@@ -1,0 +1,129 @@
+"""Request and response bodies of the gateway's own endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from servicekit.auth import ROLE_LABELS, Role
+
+from ..application.auth import TokenPair
+from ..domain.accounts import Account
+
+
+class SignupRequest(BaseModel):
+    username: str = Field(
+        min_length=1, max_length=64, description="登录用户名（3–64 位字母、数字或 _ . @ -）"
+    )
+    password: str = Field(min_length=1, max_length=256, description="至少 8 位，同时包含字母和数字")
+    display_name: str = Field(min_length=1, max_length=100, description="企业名称")
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class PasswordChangeRequest(BaseModel):
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class CreateAccountRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    role: Role = Field(
+        description="reviewer（审核员，需 city）、institution（培训机构，需 org_id）、admin、enterprise"
+    )
+    org_id: str | None = Field(default=None, max_length=128, description="所属组织编号（培训机构账号必填）")
+    city: str | None = Field(default=None, max_length=16, description="所属城市（审核员账号必填）")
+    display_name: str | None = Field(default=None, max_length=100)
+    password: str | None = Field(
+        default=None, max_length=256, description="不填则生成 16 位随机密码，仅在本次响应中返回一次"
+    )
+
+
+class AccountOut(BaseModel):
+    id: str
+    username: str
+    role: Role
+    role_label: str
+    org_id: str | None
+    city: str | None
+    display_name: str
+    status: str
+    created_at: datetime
+    password_changed_at: datetime
+
+    @classmethod
+    def of(cls, account: Account) -> AccountOut:
+        return cls(
+            id=account.id,
+            username=account.username,
+            role=account.role,
+            role_label=ROLE_LABELS[account.role],
+            org_id=account.org_id,
+            city=account.city,
+            display_name=account.display_name,
+            status=account.status.value,
+            created_at=account.created_at,
+            password_changed_at=account.password_changed_at,
+        )
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="访问令牌有效期（秒）")
+    refresh_expires_in: int = Field(description="刷新令牌有效期（秒）")
+    account_id: str
+    username: str
+    role: Role
+    org_id: str | None
+    city: str | None
+
+    @classmethod
+    def of(cls, account: Account, pair: TokenPair) -> TokenResponse:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+            refresh_expires_in=pair.refresh_expires_in,
+            account_id=account.id,
+            username=account.username,
+            role=account.role,
+            org_id=account.org_id,
+            city=account.city,
+        )
+
+
+class SignupResponse(TokenResponse):
+    account: AccountOut
+
+
+class MeResponse(BaseModel):
+    account_id: str
+    username: str
+    role: Role
+    role_label: str
+    org_id: str | None
+    city: str | None
+    display_name: str
+    status: str
+    password_changed_at: datetime
+
+
+class CreatedAccountResponse(BaseModel):
+    account: AccountOut
+    generated_password: str | None = Field(
+        default=None, description="系统生成的初始密码（仅此一次返回，请转交本人并提醒其尽快修改）"
+    )

@@ -1,0 +1,57 @@
+"""The gateway app: `uvicorn gateway.main:build_app --factory`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from servicekit.app import create_app
+from servicekit.runtime import ServiceRuntime
+
+from .adapters.passwords import Argon2PasswordHasher
+from .api import accounts, auth, docs, proxy
+from .container import Gateway
+from .settings import GatewaySettings
+
+DESCRIPTION = (
+    "统一入口：账号、登录与令牌（/api/gateway/…），并把 /api/<服务>/… 转发到各服务"
+    "（registration、enrollment、payment、exam、certification）。本文档合并了各服务的接口。"
+)
+
+
+def build_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    runtime = ServiceRuntime(settings, use_object_store=False)
+    gateway = Gateway(settings, runtime, Argon2PasswordHasher())
+    holder: dict[str, FastAPI] = {}
+
+    async def start_storage(_: ServiceRuntime) -> None:
+        await gateway.start_storage(holder["app"].state.token_codec)
+
+    app = create_app(
+        runtime,
+        # The catch-all proxy route comes last: the gateway's own routes win.
+        [auth.router, accounts.router, proxy.router],
+        title="浙江省建筑施工现场专业人员证书平台 · 网关",
+        description=DESCRIPTION,
+        on_startup=[start_storage],
+    )
+    holder["app"] = app
+    app.state.gateway = gateway
+    docs.install_merged_docs(app)
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        async with inner(app_) as state:
+            gateway.start_http(app.openapi)
+            try:
+                yield state
+            finally:
+                await gateway.stop_http()
+
+    app.router.lifespan_context = lifespan
+    return app

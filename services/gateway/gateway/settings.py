@@ -1,0 +1,45 @@
+"""Gateway settings: the shared service settings plus upstream addresses and login/token policy."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from servicekit.settings import ServiceSettings
+
+SERVICES = ("registration", "enrollment", "payment", "exam", "certification")
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: str = Field(default="gateway", validation_alias="SERVICE_NAME")
+
+    registration_url: str = Field(default="http://127.0.0.1:8001", validation_alias="REGISTRATION_URL")
+    enrollment_url: str = Field(default="http://127.0.0.1:8002", validation_alias="ENROLLMENT_URL")
+    payment_url: str = Field(default="http://127.0.0.1:8003", validation_alias="PAYMENT_URL")
+    exam_url: str = Field(default="http://127.0.0.1:8004", validation_alias="EXAM_URL")
+    certification_url: str = Field(default="http://127.0.0.1:8005", validation_alias="CERTIFICATION_URL")
+
+    access_token_ttl_seconds: int = Field(default=900, gt=0, validation_alias="ACCESS_TOKEN_TTL_SECONDS")
+    refresh_token_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, gt=0, validation_alias="REFRESH_TOKEN_TTL_SECONDS"
+    )
+    login_max_failures: int = Field(default=5, ge=1, validation_alias="LOGIN_MAX_FAILURES")
+    login_lockout_seconds: int = Field(default=900, ge=1, validation_alias="LOGIN_LOCKOUT_SECONDS")
+
+    proxy_max_body_bytes: int = Field(default=50 * 1024 * 1024, gt=0, validation_alias="PROXY_MAX_BODY_BYTES")
+    proxy_connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, validation_alias="PROXY_CONNECT_TIMEOUT_SECONDS"
+    )
+    proxy_timeout_seconds: float = Field(default=120.0, gt=0, validation_alias="PROXY_TIMEOUT_SECONDS")
+    openapi_cache_seconds: float = Field(default=30.0, ge=0, validation_alias="OPENAPI_CACHE_SECONDS")
+    openapi_fetch_timeout_seconds: float = Field(
+        default=3.0, gt=0, validation_alias="OPENAPI_FETCH_TIMEOUT_SECONDS"
+    )
+
+    def upstreams(self) -> dict[str, str]:
+        """Base URL of each routed service, by the name used in `/api/<service>/…`."""
+        return {
+            "registration": self.registration_url,
+            "enrollment": self.enrollment_url,
+            "payment": self.payment_url,
+            "exam": self.exam_url,
+            "certification": self.certification_url,
+        }

@@ -1,0 +1,195 @@
+"""The thin flow through all five services, over HTTP through the gateway and over Kafka between them:
+register → approve → enroll → qualify → order → pay → enrolled → exam passed → certificate → rebuild."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from servicekit.launcher import ServiceProcesses
+from servicekit.rebuild import rebuild_service
+
+from .helpers import bearer, eventually, login, make_credit_code, make_id_number
+
+pytestmark = pytest.mark.integration
+
+
+async def test_walking_skeleton(
+    platform: ServiceProcesses, admin_credentials: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=30) as api:
+        admin = await login(api, *admin_credentials)
+        institution_id = "inst-" + uuid.uuid4().hex[:8]
+        accounts: dict[str, dict[str, Any]] = {}
+        for username, role, extra in (
+            ("hz-reviewer", "reviewer", {"city": "杭州"}),
+            ("nb-reviewer", "reviewer", {"city": "宁波"}),
+            ("yuren", "institution", {"org_id": institution_id, "city": "杭州"}),
+        ):
+            created = await api.post(
+                "/api/gateway/accounts",
+                headers=bearer(admin["access_token"]),
+                json={"username": username, "role": role, "display_name": username, **extra},
+            )
+            assert created.status_code == 201, created.text
+            accounts[username] = await login(api, username, created.json()["password"])
+        reviewer = bearer(accounts["hz-reviewer"]["access_token"])
+        other_city = bearer(accounts["nb-reviewer"]["access_token"])
+        institution = bearer(accounts["yuren"]["access_token"])
+
+        signup = await api.post(
+            "/api/gateway/auth/signup/enterprise",
+            json={"username": "hz-builder", "password": "Jianshe2026!", "display_name": "杭州建工"},
+        )
+        assert signup.status_code == 201, signup.text
+        enterprise = bearer(signup.json()["access_token"])
+        enterprise_id = signup.json()["org_id"]
+
+        # 1. the enterprise registers; a bad credit code is refused with the field named
+        bad = await api.post(
+            "/api/registration/enterprises",
+            headers=enterprise,
+            json={"credit_code": "91330106ABCDEFGHJ0", "name": "杭州建工集团有限公司", "city": "杭州"},
+        )
+        assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+        assert bad.json()["code"] == "invalid_registration"
+        assert bad.json()["errors"][0]["field"] == "credit_code"
+        credit_code = make_credit_code()
+        registered = await api.post(
+            "/api/registration/enterprises",
+            headers=enterprise,
+            json={
+                "credit_code": credit_code,
+                "name": "杭州建工集团有限公司",
+                "city": "杭州",
+                "business_scope": "房屋建筑工程施工总承包",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["enterprise_id"] == enterprise_id
+
+        # before approval, enrollment refuses with the reason
+        batch = {
+            "institution_id": institution_id,
+            "position": "施工员",
+            "specialisation": "土建施工",
+            "training_mode": "online",
+            "applicants": [
+                {
+                    "name": "张三",
+                    "gender": "男",
+                    "mobile": "13800001111",
+                    "id_number": make_id_number(date(1990, 5, 17), male=True),
+                    "education": "大专",
+                    "employer": "杭州建工集团有限公司",
+                }
+            ],
+        }
+        refused = await api.post("/api/enrollment/batches", headers=enterprise, json=batch)
+        assert refused.status_code == 403 and refused.json()["code"] == "enterprise_not_approved"
+
+        # 2. the Hangzhou reviewer sees it in the queue (Ningbo's does not) and approves it
+        async def queued() -> bool:
+            r = await api.get(
+                "/api/registration/enterprises", headers=reviewer, params={"status": "submitted"}
+            )
+            return any(item["enterprise_id"] == enterprise_id for item in r.json()["items"])
+
+        await eventually(queued, what="registration in the Hangzhou queue")
+        elsewhere = await api.get("/api/registration/enterprises", headers=other_city)
+        assert all(item["enterprise_id"] != enterprise_id for item in elsewhere.json()["items"])
+        checks = [
+            {"check": c, "passed": True}
+            for c in ("local_enterprise", "construction_enterprise", "documents_compliant")
+        ]
+        assert (
+            await api.post(
+                f"/api/registration/enterprises/{enterprise_id}/approve",
+                headers=other_city,
+                json={"checks": checks},
+            )
+        ).status_code == 404
+        approved = await api.post(
+            f"/api/registration/enterprises/{enterprise_id}/approve",
+            headers=reviewer,
+            json={"checks": checks},
+        )
+        assert approved.status_code == 204, approved.text
+        mine = await api.get("/api/registration/enterprises/me", headers=enterprise)
+        assert mine.json()["status"] == "approved"
+
+        # 3. enrollment learns of the approval (EnterpriseApproved over Kafka): the batch is accepted
+        async def enrolled_batch() -> dict[str, Any] | None:
+            r = await api.post("/api/enrollment/batches", headers=enterprise, json=batch)
+            return r.json() if r.status_code == 201 else None
+
+        batch_created = await eventually(enrolled_batch, what="enrollment to accept the approved enterprise")
+        applicant_id = batch_created["applicant_ids"][0]
+
+        # 4. the institution qualifies the applicant (ApplicantQualified)
+        qualified = await api.post(f"/api/enrollment/applicants/{applicant_id}/qualify", headers=institution)
+        assert qualified.status_code == 204, qualified.text
+
+        # 5. payment knows the applicant: the enterprise orders, the institution confirms (OrderPaid)
+        async def ordered() -> dict[str, Any] | None:
+            r = await api.post(
+                "/api/payment/orders",
+                headers=enterprise,
+                json={"institution_id": institution_id, "applicant_ids": [applicant_id]},
+            )
+            return r.json() if r.status_code == 201 else None
+
+        order = await eventually(ordered, what="an order for the qualified applicant")
+        twice = await api.post(
+            "/api/payment/orders",
+            headers=enterprise,
+            json={"institution_id": institution_id, "applicant_ids": [applicant_id]},
+        )
+        assert twice.status_code == 409 and twice.json()["code"] == "applicant_in_open_order"
+        confirmed = await api.post(f"/api/payment/orders/{order['order_id']}/confirm", headers=institution)
+        assert confirmed.status_code == 204, confirmed.text
+
+        # 6. enrollment marks the applicant enrolled (Enrolled), the institution applies for the exam
+        async def is_enrolled() -> bool:
+            r = await api.get(f"/api/enrollment/applicants/{applicant_id}", headers=enterprise)
+            return r.json()["status"] == "enrolled"
+
+        await eventually(is_enrolled, what="the applicant to be enrolled")
+        applied = await api.post(f"/api/enrollment/applicants/{applicant_id}/apply-exam", headers=institution)
+        assert applied.status_code == 204, applied.text
+
+        # 7. the exam records a passing result (ExamPassed)
+        async def scored() -> dict[str, Any] | None:
+            r = await api.post(
+                "/api/exam/results", headers=institution, json={"applicant_id": applicant_id, "score": 86}
+            )
+            return r.json() if r.status_code == 201 else None
+
+        result = await eventually(scored, what="the exam to know the candidate")
+        assert result["passed"] is True
+
+        # 8. certification issues the certificate (CertificateIssued); it can be fetched and verified
+        async def certificate() -> dict[str, Any] | None:
+            r = await api.get(
+                "/api/certification/certificates", headers=institution, params={"applicant_id": applicant_id}
+            )
+            items = r.json()["items"]
+            return items[0] if items else None
+
+        cert = await eventually(certificate, what="the certificate")
+        assert cert["holder_name"] == "张三" and cert["state"] == "valid" and cert["position"] == "施工员"
+        public = await api.get(f"/api/certification/verify/{cert['certificate_number']}")
+        assert public.status_code == 200
+        assert public.json()["holder_name"] == "张*" and "*" in public.json()["id_number"]
+        assert public.json()["state_label"] == "有效"
+
+    # 9. every read model, rebuilt from the log, comes out identical
+    for key, value in platform.env.items():
+        monkeypatch.setenv(key, value)
+    for service in ("registration", "enrollment", "payment", "exam", "certification"):
+        result = await rebuild_service(service, check=True)
+        assert result.identical, f"{service}: {result.differences}"
+        assert sum(r.events_applied for r in result.reports) > 0
