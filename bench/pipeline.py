@@ -35,6 +35,9 @@ class Ticked(DomainEvent):
     note: str = "施工现场专业人员职业培训"
 
 
+WRITERS = 8  # concurrent commands, as a service under load has
+
+
 def _settings(env: dict[str, str], name: str) -> ServiceSettings:
     return ServiceSettings(
         service_name=name,
@@ -118,11 +121,14 @@ async def pipeline(settings: ServiceSettings, n: int) -> tuple[float, float, flo
     prefix = uuid.uuid4().hex[:6]
     try:
         started = time.perf_counter()
-        versions: dict[str, int] = {}
-        for i in range(n):
-            stream = f"{prefix}-{i % 100}"
-            await store.append(stream, [Ticked(stream=stream, n=i)], expected_version=versions.get(stream, 0))
-            versions[stream] = versions.get(stream, 0) + 1
+
+        async def writer(w: int) -> None:
+            # one command, one event, as the services do; writers own disjoint streams
+            for version, i in enumerate(range(w, n, WRITERS)):
+                stream = f"{prefix}-{w}-{version % 10}"
+                await store.append(stream, [Ticked(stream=stream, n=i)], expected_version=version // 10)
+
+        await asyncio.gather(*(writer(w) for w in range(WRITERS)))
         appended = time.perf_counter() - started
         while runner.handled < n:
             await asyncio.sleep(0.01)
@@ -153,7 +159,7 @@ async def main(n: int) -> None:
         _, payload, headers = sample.to_kafka()
         raw = await raw_kafka(settings, n, payload, headers)
         total, appended, rebuilt = await pipeline(settings, n)
-        print(f"\nevent pipeline, {n} events, one stack, one run")
+        print(f"\nevent pipeline, {n} events, {WRITERS} concurrent writers, one stack, one run")
         print(f"  raw aiokafka produce+consume      {n / raw:9.0f} msg/s    ({raw:6.2f} s)  baseline")
         print(
             f"  store→relay→Kafka→consumer→proj.  {n / total:9.0f} events/s ({total:6.2f} s)  "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -90,6 +90,7 @@ class ConsumerRunner:
         max_attempts: int | None = None,
         backoff_seconds: float | None = None,
         on_handled: Callable[[], None] | None = None,
+        batch_size: int = 100,
     ) -> None:
         self.settings = settings
         self.client = client
@@ -103,6 +104,7 @@ class ConsumerRunner:
             backoff_seconds if backoff_seconds is not None else settings.consumer_backoff_seconds
         )
         self.on_handled = on_handled
+        self.batch_size = batch_size
         self.handled = 0
         self.dead_lettered = 0
         self.ready = asyncio.Event()
@@ -158,6 +160,74 @@ class ConsumerRunner:
             causation_id_var.reset(tokens[1])
         return "dead-lettered"  # pragma: no cover - the loop always returns
 
+    async def handle_batch(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Handle records in one transaction (one dedupe query, one insert of marks); on any failure fall
+        back to one transaction per record, where the retries and the dead-lettering happen."""
+        batch: list[ReceivedEvent] = []
+        for record in records:
+            try:
+                envelope = Envelope.from_kafka(record.key, record.value, list(record.headers or []))
+                if not self.handlers.handles(envelope.type):
+                    continue
+                batch.append(
+                    ReceivedEvent(envelope, envelope.decode(), record.topic, record.partition, record.offset)
+                )
+            except (UnknownEventType, ValueError):
+                batch = []
+                break
+        else:
+            if len(batch) <= 1:
+                batch = []
+        if batch:
+            try:
+                handled = await in_transaction(
+                    self.client, lambda tx: self._apply_many(batch, tx), attempts=2
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("consumer.batch_fallback", group=self.group_id, size=len(batch), error=repr(exc))
+            else:
+                self.handled += handled
+                if handled and self.on_handled is not None:
+                    self.on_handled()
+                return
+        for record in records:
+            await self.handle_record(record)
+
+    async def _apply_many(self, batch: Sequence[ReceivedEvent], session: Session) -> int:
+        ids = [f"{self.group_id}:{r.envelope.id}" for r in batch]
+        done = {
+            d["_id"]
+            async for d in self.db[PROCESSED].find({"_id": {"$in": ids}}, {"_id": 1}, session=session)
+        }
+        marks = []
+        for mark_id, received in zip(ids, batch, strict=True):
+            if mark_id in done:
+                continue
+            done.add(mark_id)
+            tokens = (
+                correlation_id_var.set(received.envelope.correlation_id or received.envelope.id),
+                causation_id_var.set(received.envelope.id),
+            )
+            try:
+                await self.handlers.dispatch(received, session)
+            finally:
+                correlation_id_var.reset(tokens[0])
+                causation_id_var.reset(tokens[1])
+            marks.append(
+                {
+                    "_id": mark_id,
+                    "group": self.group_id,
+                    "event_id": received.envelope.id,
+                    "type": received.envelope.type,
+                    "at": datetime.now(UTC),
+                }
+            )
+        if marks:
+            await self.db[PROCESSED].insert_many(marks, ordered=False, session=session)
+        return len(marks)
+
     async def _apply(self, received: ReceivedEvent, session: Session) -> str:
         mark = {
             "_id": f"{self.group_id}:{received.envelope.id}",
@@ -210,9 +280,9 @@ class ConsumerRunner:
                 batch = await consumer.getmany(timeout_ms=500, max_records=500)
                 if consumer.assignment():
                     self.ready.set()
-                for _tp, records in batch.items():
-                    for record in records:
-                        await self.handle_record(record)
+                for records in batch.values():
+                    for start in range(0, len(records), self.batch_size):
+                        await self.handle_batch(records[start : start + self.batch_size])
                 if batch:
                     await consumer.commit()
         finally:

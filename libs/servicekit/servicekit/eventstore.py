@@ -1,8 +1,11 @@
 """Event store on MongoDB; the stored events are also the outbox the relay publishes from.
 
-Collections in the service's own database:
-- `event_streams`: one document per stream, `{_id: stream_id, version, type}`: the optimistic-concurrency guard.
-- `events`: one document per event, unique on `(stream_id, version)`; `published` marks the outbox.
+One collection, `events`, in the service's own database: one document per event, unique on
+`(stream_id, version)`, with `published` marking what the relay has sent. Optimistic concurrency needs no
+extra guard document: appending at expected version E requires version E to exist (E > 0) and inserts
+E+1…E+n, which the unique index refuses if anyone else got there first. Versions are never removed, so the
+check and the insert cannot race into a gap. A one-event append is a single insert; a multi-event append
+runs in a transaction so that it is all or nothing.
 """
 
 from __future__ import annotations
@@ -14,14 +17,13 @@ from typing import Any
 
 from events import DomainEvent, Envelope, registry
 from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .errors import ConcurrencyConflict
 from .logging import causation_id_var, correlation_id_var
-from .mongo import Database, Document, Session, in_transaction
+from .mongo import Database, Document, Session, in_transaction, is_duplicate_key
 
 EVENTS = "events"
-STREAMS = "event_streams"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,13 @@ class EventStore:
             [("stream_id", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
         )
         await self.db[EVENTS].create_index(
-            [("published", ASCENDING), ("recorded_at", ASCENDING)], name="outbox"
+            [
+                ("published", ASCENDING),
+                ("recorded_at", ASCENDING),
+                ("stream_id", ASCENDING),
+                ("version", ASCENDING),
+            ],
+            name="outbox",
         )
 
     async def append(
@@ -137,37 +145,37 @@ class EventStore:
                 }
             )
             stored.append(StoredEvent(envelope, stream_id, stream_type, version, topic, now))
-        new_version = expected_version + len(new_events)
 
-        async def work(tx: Session) -> None:
-            if expected_version == 0:
-                try:
-                    await self.db[STREAMS].insert_one(
-                        {"_id": stream_id, "version": new_version, "type": stream_type}, session=tx
-                    )
-                except DuplicateKeyError as exc:
-                    raise ConcurrencyConflict(stream_id, expected_version) from exc
-            else:
-                result = await self.db[STREAMS].update_one(
-                    {"_id": stream_id, "version": expected_version},
-                    {"$set": {"version": new_version}},
-                    session=tx,
+        async def work(tx: Session | None) -> None:
+            if expected_version > 0 and not await self.db[EVENTS].find_one(
+                {"stream_id": stream_id, "version": expected_version}, {"_id": 1}, session=tx
+            ):
+                raise ConcurrencyConflict(
+                    stream_id, expected_version, await self.version_of(stream_id, session=tx)
                 )
-                if result.matched_count != 1:
-                    current = await self.db[STREAMS].find_one({"_id": stream_id}, session=tx)
-                    raise ConcurrencyConflict(
-                        stream_id, expected_version, current["version"] if current else 0
-                    )
             try:
-                await self.db[EVENTS].insert_many(docs, ordered=True, session=tx)
-            except DuplicateKeyError as exc:
+                if len(docs) == 1:
+                    await self.db[EVENTS].insert_one(docs[0], session=tx)
+                else:
+                    await self.db[EVENTS].insert_many(docs, ordered=True, session=tx)
+            except (DuplicateKeyError, BulkWriteError) as exc:
+                if isinstance(exc, BulkWriteError) and not is_duplicate_key(exc):
+                    raise
                 raise ConcurrencyConflict(stream_id, expected_version) from exc
 
         if session is not None:
             await work(session)
-        else:
-            await in_transaction(self.client, work)
-            self.notify()
+            return stored
+        try:
+            if len(docs) == 1:
+                await work(None)
+            else:
+                await in_transaction(self.client, work)
+        except ConcurrencyConflict as conflict:
+            if conflict.actual is None:
+                conflict.actual = await self.version_of(stream_id)
+            raise
+        self.notify()
         return stored
 
     def notify(self) -> None:
@@ -176,7 +184,9 @@ class EventStore:
             self._on_append()
 
     async def version_of(self, stream_id: str, *, session: Session | None = None) -> int:
-        doc = await self.db[STREAMS].find_one({"_id": stream_id}, session=session)
+        doc = await self.db[EVENTS].find_one(
+            {"stream_id": stream_id}, {"version": 1}, sort=[("version", -1)], session=session
+        )
         return int(doc["version"]) if doc else 0
 
     async def load(self, stream_id: str, *, session: Session | None = None) -> list[StoredEvent]:

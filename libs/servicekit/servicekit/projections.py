@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from pymongo import AsyncMongoClient
 
 from .consumer import PROCESSED, ConsumerRunner, EventHandlers
@@ -71,9 +71,15 @@ async def rebuild(
         topics=projection.topics,
     )
     read = 0
+    pending: list[ConsumerRecord[bytes, bytes]] = []
     async for record in read_to_end(settings, projection.topics):
         read += 1
-        await runner.handle_record(record)
+        pending.append(record)
+        if len(pending) >= runner.batch_size:
+            await runner.handle_batch(pending)
+            pending = []
+    if pending:
+        await runner.handle_batch(pending)
     report = RebuildReport(projection.name, read, runner.handled, time.perf_counter() - started)
     log.info(
         "projection.rebuilt",

@@ -31,11 +31,14 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.5,
+        linger_seconds: float = 0.02,
     ) -> None:
         self.store = store
         self.producer = producer
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        # After a wake-up, wait this long so that one query picks up the events of several commands.
+        self.linger_seconds = linger_seconds
         self._wakeup = asyncio.Event()
         self.published_total = 0
 
@@ -76,6 +79,7 @@ class OutboxRelay:
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+                await asyncio.sleep(self.linger_seconds)
 
 
 async def _main(args: argparse.Namespace) -> None:

@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError
 from servicekit.eventstore import EventStore
-from servicekit.mongo import Session, in_transaction
+from servicekit.mongo import Session, in_transaction, is_duplicate_key
 
 from ..domain import order as domain
 from ..projections.read_models import QUALIFIED
@@ -72,7 +72,9 @@ async def create_order(
             await store.db[CLAIMS].insert_many(
                 [{"_id": a, "order_id": order_id} for a in applicant_ids], ordered=True, session=session
             )
-        except DuplicateKeyError as exc:
+        except BulkWriteError as exc:
+            if not is_duplicate_key(exc):
+                raise
             raise Conflict(
                 "所选学员已在其他未取消的订单中，不能重复下单", code="applicant_in_open_order"
             ) from exc
