@@ -19,8 +19,6 @@ def credit_code_problem(raw: str) -> str | None:
     bad = sorted({ch for ch in code if ch not in CHARSET})
     if bad:
         return f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用 I、O、Z、S、V）"
-    if not code[8:17].isalnum():
-        return "统一社会信用代码第 9–17 位（组织机构代码）不正确"
     expected = check_character(code[:17])
     if code[17] != expected:
         return f"统一社会信用代码校验位不正确：第 18 位应为 {expected}，实际为 {code[17]}"
