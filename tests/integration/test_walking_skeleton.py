@@ -35,7 +35,7 @@ async def test_walking_skeleton(
                 json={"username": username, "role": role, "display_name": username, **extra},
             )
             assert created.status_code == 201, created.text
-            accounts[username] = await login(api, username, created.json()["password"])
+            accounts[username] = await login(api, username, created.json()["generated_password"])
         reviewer = bearer(accounts["hz-reviewer"]["access_token"])
         other_city = bearer(accounts["nb-reviewer"]["access_token"])
         institution = bearer(accounts["yuren"]["access_token"])

@@ -49,7 +49,7 @@ def form(**overrides: object) -> domain.RegistrationForm:
         "city": "杭州",
     }
     values.update(overrides)
-    return domain.RegistrationForm(**values)  # type: ignore[arg-type]
+    return domain.RegistrationForm(**values)
 
 
 CHECKS = [ReviewCheck(check=c, passed=True) for c in domain.REVIEW_CHECKS]
@@ -101,4 +101,4 @@ def test_review_rules() -> None:
 def test_form_reports_every_problem() -> None:
     with pytest.raises(DomainError) as bad:
         domain.register([], form(credit_code="123", name=" ", city="上海"))
-    assert [p["field"] for p in bad.value.details or []] == ["credit_code", "name", "city"]  # type: ignore[union-attr]
+    assert [p["field"] for p in bad.value.details or []] == ["credit_code", "name", "city"]

@@ -61,13 +61,23 @@ def applicants(database: str) -> Projection:
     def table(session: Session) -> Collection:
         return session.client[database][APPLICANTS]
 
+    # The batch's event and the applicant's own events travel under different keys (partitions), so a
+    # replay may apply them in either order: every handler upserts, and the fields it does not own are only
+    # defaulted on insert. The applicant's own events keep their order (one key).
+    status_defaults: dict[str, object] = {"status": "pending", "rejection_reason": "", "order_id": None}
+
+    async def set_status(session: Session, applicant_id: str, **fields: object) -> None:
+        defaults = {k: v for k, v in status_defaults.items() if k not in fields}
+        await table(session).update_one(
+            {"_id": applicant_id}, {"$set": fields, "$setOnInsert": defaults}, upsert=True, session=session
+        )
+
     @on(ApplicantsImported)
     async def imported(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, ApplicantsImported)
-        docs = [
-            {
-                "_id": a.applicant_id,
+        for a in e.applicants:
+            data = {
                 **a.model_dump(mode="json", exclude={"applicant_id"}),
                 "batch_id": e.batch_id,
                 "enterprise_id": e.enterprise_id,
@@ -76,18 +86,14 @@ def applicants(database: str) -> Projection:
                 "specialisation": e.specialisation,
                 "training_mode": e.training_mode,
                 "continuing_education": e.continuing_education,
-                "status": "pending",
-                "rejection_reason": "",
-                "order_id": None,
                 "imported_at": received.envelope.time,
             }
-            for a in e.applicants
-        ]
-        for doc in docs:
-            await table(session).replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
-
-    async def set_status(session: Session, applicant_id: str, **fields: object) -> None:
-        await table(session).update_one({"_id": applicant_id}, {"$set": fields}, session=session)
+            await table(session).update_one(
+                {"_id": a.applicant_id},
+                {"$set": data, "$setOnInsert": status_defaults},
+                upsert=True,
+                session=session,
+            )
 
     @on(ApplicantQualified)
     async def qualified(received: ReceivedEvent, session: Session) -> None:

@@ -14,7 +14,11 @@ from ..projections.read_models import CANDIDATES
 
 async def load_candidate(store: EventStore, applicant_id: str, *, institution_id: str | None) -> Candidate:
     doc = await store.db[CANDIDATES].find_one({"_id": applicant_id})
-    if doc is None or (institution_id is not None and doc["institution_id"] != institution_id):
+    if (
+        doc is None
+        or "institution_id" not in doc
+        or (institution_id is not None and doc["institution_id"] != institution_id)
+    ):
         raise NotFound("未找到该考生（培训机构尚未为其申请考试）", code="candidate_not_found")
     return Candidate(
         applicant_id=applicant_id,

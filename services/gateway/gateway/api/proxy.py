@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request, Response
 from servicekit.errors import NotFound, Unauthorized
 
@@ -13,6 +15,11 @@ router = APIRouter()
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
+def _header_value(value: str) -> str:
+    """Header values are ASCII; anything else is percent-encoded (UTF-8)."""
+    return value if value.isascii() else quote(value, safe="")
+
+
 async def _identity_headers(request: Request, gateway: GatewayDep) -> list[tuple[str, str]]:
     header = request.headers.get("authorization")
     if header is None:
@@ -22,9 +29,9 @@ async def _identity_headers(request: Request, gateway: GatewayDep) -> list[tuple
         raise Unauthorized("登录凭证格式不正确（应为 Authorization: Bearer 令牌）", code="token_invalid")
     session = await gateway.auth.authenticate(token.strip())
     identity = session.identity
-    headers = [(IDENTITY_ACCOUNT, identity.account_id), (IDENTITY_ROLE, identity.role.value)]
+    headers = [(IDENTITY_ACCOUNT, _header_value(identity.account_id)), (IDENTITY_ROLE, identity.role.value)]
     if identity.org_id:
-        headers.append((IDENTITY_ORG, identity.org_id))
+        headers.append((IDENTITY_ORG, _header_value(identity.org_id)))
     return headers
 
 

@@ -20,7 +20,13 @@ def gateway_doc() -> dict[str, Any]:
             "/api/gateway/auth/login": {
                 "post": {
                     "operationId": "login",
-                    "responses": {"401": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+                    "responses": {
+                        "401": {
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                            }
+                        }
+                    },
                 }
             },
         },
@@ -40,7 +46,13 @@ def service_doc() -> dict[str, Any]:
                     "operationId": "register",
                     "responses": {
                         "409": {"content": {"application/json": {"schema": ref}}},
-                        "422": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}},
+                        "422": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ValidationError"}
+                                }
+                            }
+                        },
                     },
                 },
                 "parameters": [],
@@ -49,7 +61,13 @@ def service_doc() -> dict[str, Any]:
                 "get": {
                     "operationId": "login",
                     "tags": ["企业注册"],
-                    "responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Enterprise"}}}}},
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Enterprise"}}
+                            }
+                        }
+                    },
                 }
             },
         },
@@ -70,7 +88,9 @@ def test_clashing_component_is_prefixed_and_refs_rewritten() -> None:
     assert schemas["Problem"] == PROBLEM_A
     assert schemas["registration_Problem"] == PROBLEM_B
     assert schemas["ValidationError"] == VALIDATION and "registration_ValidationError" not in schemas
-    assert schemas["Enterprise"]["properties"]["error"] == {"$ref": "#/components/schemas/registration_Problem"}
+    assert schemas["Enterprise"]["properties"]["error"] == {
+        "$ref": "#/components/schemas/registration_Problem"
+    }
 
     post = merged["paths"]["/api/registration/enterprises"]["post"]
     assert post["responses"]["409"]["content"]["application/json"]["schema"] == {
@@ -104,10 +124,29 @@ def test_paths_tags_operation_ids_and_availability() -> None:
 
 
 def test_identical_component_referring_to_a_renamed_one_is_renamed_too() -> None:
-    own = {"paths": {}, "components": {"schemas": {"Problem": PROBLEM_A, "Wrapper": {"$ref": "#/components/schemas/Problem"}}}}
+    own = {
+        "paths": {},
+        "components": {
+            "schemas": {"Problem": PROBLEM_A, "Wrapper": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
     service = {
-        "paths": {"/api/exam/x": {"get": {"responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Wrapper"}}}}}}}},
-        "components": {"schemas": {"Problem": PROBLEM_B, "Wrapper": {"$ref": "#/components/schemas/Problem"}}},
+        "paths": {
+            "/api/exam/x": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Wrapper"}}
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "components": {
+            "schemas": {"Problem": PROBLEM_B, "Wrapper": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
     merged = merge_openapi(own, {"exam": service})
     schemas = merged["components"]["schemas"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from gateway.adapters.passwords import generate_password
 from gateway.domain.accounts import (
     Account,
@@ -105,12 +104,14 @@ def test_lock_expires_and_counting_starts_again() -> None:
 
 
 def test_success_resets_the_counter() -> None:
-    state = after_failure(after_failure(LoginState(), NOW, POLICY), NOW, POLICY)
-    assert after_success(state) == LoginState(0, None)
-    # four failures, a success, four failures: never locked
+    state = LoginState()
     for _ in range(4):
-        state = after_failure(state if state.failed_logins < 4 else after_success(state), NOW, POLICY)
-        assert not is_locked(state, NOW)
+        state = after_failure(state, NOW, POLICY)
+    state = after_success(state)
+    assert state == LoginState(0, None)
+    for _ in range(4):  # four more failures after the success: still not locked
+        state = after_failure(state, NOW, POLICY)
+    assert state.failed_logins == 4 and not is_locked(state, NOW)
 
 
 def test_disabled_account_is_locked_without_end() -> None:
@@ -140,7 +141,11 @@ def test_usernames_and_cities() -> None:
     for bad in ("ab", "-root", "张三", "a b c"):
         with pytest.raises(InvalidUsername):
             validate_username(bad)
-    assert normalize_city("杭州市") == "杭州" and normalize_city("丽水") == "丽水" and normalize_city(" ") is None
+    assert (
+        normalize_city("杭州市") == "杭州"
+        and normalize_city("丽水") == "丽水"
+        and normalize_city(" ") is None
+    )
     with pytest.raises(InvalidAccountData):
         normalize_city("上海")
 
