@@ -76,6 +76,24 @@ async def raw_kafka(
         await producer.stop()
 
 
+async def raw_mongo(settings: ServiceSettings, n: int) -> float:
+    """The database's own ceiling: N single-document inserts from the same number of concurrent writers."""
+    client = create_client(settings.mongo_url)
+    collection = client[settings.database_name][f"raw-{uuid.uuid4().hex[:6]}"]
+    try:
+        started = time.perf_counter()
+
+        async def writer(w: int) -> None:
+            for i in range(w, n, WRITERS):
+                await collection.insert_one({"stream": f"s{w}", "n": i, "note": "施工现场专业人员职业培训"})
+
+        await asyncio.gather(*(writer(w) for w in range(WRITERS)))
+        return time.perf_counter() - started
+    finally:
+        await collection.drop()
+        await client.close()
+
+
 def tick_projection(database: str) -> Projection:
     projection = Projection(name="ticks", collections=["ticks"])
 
@@ -158,18 +176,33 @@ async def main(n: int) -> None:
         sample = Envelope.for_event(Ticked(stream="s-0", n=0), subject="s-0", source="/bench")
         _, payload, headers = sample.to_kafka()
         raw = await raw_kafka(settings, n, payload, headers)
+        mongo = await raw_mongo(settings, n)
         total, appended, rebuilt = await pipeline(settings, n)
+        rows = [
+            ("raw aiokafka produce+consume", raw, "msg/s", "baseline 1"),
+            ("raw MongoDB insert_one, same db", mongo, "docs/s", "baseline 2"),
+            (
+                "store→relay→Kafka→consumer→proj.",
+                total,
+                "events/s",
+                f"ratio {raw / total:.3f} of baseline 1, {mongo / total:.3f} of baseline 2",
+            ),
+            (
+                "  of which event-store appends",
+                appended,
+                "events/s",
+                f"ratio {mongo / appended:.3f} of baseline 2",
+            ),
+            (
+                "read-model rebuild from the log",
+                rebuilt,
+                "events/s",
+                f"ratio {raw / rebuilt:.3f} of baseline 1",
+            ),
+        ]
         print(f"\nevent pipeline, {n} events, {WRITERS} concurrent writers, one stack, one run")
-        print(f"  raw aiokafka produce+consume      {n / raw:9.0f} msg/s    ({raw:6.2f} s)  baseline")
-        print(
-            f"  store→relay→Kafka→consumer→proj.  {n / total:9.0f} events/s ({total:6.2f} s)  "
-            f"ratio {raw / total:.3f} of raw"
-        )
-        print(f"    of which event-store appends    {n / appended:9.0f} events/s ({appended:6.2f} s)")
-        print(
-            f"  read-model rebuild from the log   {n / rebuilt:9.0f} events/s ({rebuilt:6.2f} s)  "
-            f"ratio {raw / rebuilt:.3f} of raw"
-        )
+        for label, seconds, unit, note in rows:
+            print(f"  {label:<34} {n / seconds:8.0f} {unit:<9} ({seconds:6.2f} s)  {note}")
     finally:
         if stack is not None:
             await asyncio.to_thread(stack.stop)

@@ -33,12 +33,10 @@ async def approved_enterprise(
     """Only an enterprise whose registration its city approved may use enrollment."""
     doc = await rt.db[ENTERPRISES].find_one({"_id": identity.org_id})
     if doc is None or doc.get("status") != "approved":
-        state = {"submitted": "正在等待审核", "rejected": "审核未通过"}.get(
-            (doc or {}).get("status", ""), "尚未注册"
+        reason = {"submitted": "企业注册正在等待审核", "rejected": "企业注册审核未通过"}.get(
+            (doc or {}).get("status", ""), "企业尚未提交注册信息"
         )
-        raise Forbidden(
-            f"企业注册{state}，经所在市建设主管部门审核通过后方可报名", code="enterprise_not_approved"
-        )
+        raise Forbidden(f"{reason}，经所在市建设主管部门审核通过后方可报名", code="enterprise_not_approved")
     return identity
 
 
