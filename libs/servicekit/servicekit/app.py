@@ -6,10 +6,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -59,6 +59,15 @@ _PYDANTIC_MESSAGES = {
     "extra_forbidden": "不允许的字段",
     "value_error": "取值不正确",
 }
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    """FastAPI dependency: the service's runtime (database, event store, object store)."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 def problem_response(status: int, code: str, message: str, errors: Any = None) -> JSONResponse:

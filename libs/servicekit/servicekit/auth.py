@@ -136,3 +136,29 @@ def ensure_owner(identity: Identity, org_id: str | None, *, what: str = "该数�
     if identity.role is Role.ADMIN or identity.owns(org_id):
         return
     raise Forbidden(f"无权访问{what}", code="not_owner")
+
+
+def scope_filter(
+    identity: Identity,
+    *,
+    enterprise: str | None = "enterprise_id",
+    institution: str | None = "institution_id",
+    person: str | None = None,
+    reviewer: str | None = None,
+) -> dict[str, Any]:
+    """The read-model filter that limits a list to what the caller owns (administrators: everything).
+
+    Each keyword names the field that holds that role's organisation (`reviewer`: the field holding the city);
+    a role mapped to None sees nothing here and gets a 403.
+    """
+    if identity.role is Role.ADMIN:
+        return {}
+    field = {
+        Role.ENTERPRISE: enterprise,
+        Role.INSTITUTION: institution,
+        Role.PERSON: person,
+        Role.REVIEWER: reviewer,
+    }[identity.role]
+    if field is None:
+        raise Forbidden(f"{ROLE_LABELS[identity.role]}账号无权查看此列表", code="role_forbidden")
+    return {field: identity.city if identity.role is Role.REVIEWER else identity.org_id}

@@ -66,3 +66,8 @@ def is_duplicate_key(exc: BulkWriteError) -> bool:
     """A bulk write that failed only on unique indexes (E11000)."""
     errors = exc.details.get("writeErrors", [])
     return bool(errors) and all(e.get("code") == 11000 for e in errors)
+
+
+def without_id(doc: Document, id_field: str) -> Document:
+    """A read-model document for an API answer: `_id` renamed to `id_field`."""
+    return {id_field: doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}

@@ -16,7 +16,7 @@ from pymongo import AsyncMongoClient
 from .consumer import PROCESSED, ConsumerRunner, EventHandlers
 from .kafka import read_to_end
 from .logging import get_logger
-from .mongo import Database, Document
+from .mongo import Collection, Database, Document, Session
 from .settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -26,8 +26,13 @@ log = get_logger(__name__)
 class Projection:
     name: str
     collections: Sequence[str]
+    database: str = ""
     handlers: EventHandlers = field(default_factory=EventHandlers)
     extra_topics: Sequence[str] = ()
+
+    def collection(self, session: Session, name: str | None = None) -> Collection:
+        """One of the projection's collections, bound to the handler's transaction's client."""
+        return session.client[self.database][name or self.collections[0]]
 
     def group_id(self, service: str) -> str:
         return f"{service}.projection.{self.name}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from servicekit.auth import Identity, Role, require_roles
+from fastapi import APIRouter, Depends, Query
+from servicekit.app import RuntimeDep
+from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import DomainError, NotFound
-from servicekit.runtime import ServiceRuntime
+from servicekit.mongo import without_id
 
 from ..domain.certificate import STATES
 from ..domain.numbers import is_valid_number, mask_id_number, mask_name
@@ -16,35 +17,21 @@ from ..projections.read_models import CERTIFICATES
 router = APIRouter(prefix="/api/certification", tags=["证书"])
 
 
-def runtime(request: Request) -> ServiceRuntime:
-    rt: ServiceRuntime = request.app.state.runtime
-    return rt
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Viewer = Annotated[Identity, Depends(require_roles(Role.PERSON, Role.INSTITUTION, Role.ADMIN))]
 
 
 def _scope(identity: Identity) -> dict[str, Any]:
-    if identity.role is Role.PERSON:
-        return {"id_number": identity.org_id}
-    if identity.role is Role.INSTITUTION:
-        return {"institution_id": identity.org_id}
-    return {}
+    return scope_filter(identity, enterprise=None, person="id_number")
 
 
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **{k: v for k, v in doc.items() if k != "_id"},
-        "certificate_id": doc["_id"],
-        "state_label": STATES[doc["state"]],
-    }
+    return {**without_id(doc, "certificate_id"), "state_label": STATES[doc["state"]]}
 
 
 @router.get("/certificates", summary="证书管理：持证人看本人的，培训机构看本机构颁发的")
 async def list_certificates(
     identity: Viewer,
-    rt: Runtime,
+    rt: RuntimeDep,
     applicant_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
@@ -56,7 +43,7 @@ async def list_certificates(
 
 
 @router.get("/certificates/{certificate_id}", summary="证书详情")
-async def get_certificate(certificate_id: str, identity: Viewer, rt: Runtime) -> dict[str, Any]:
+async def get_certificate(certificate_id: str, identity: Viewer, rt: RuntimeDep) -> dict[str, Any]:
     doc = await rt.db[CERTIFICATES].find_one({"_id": certificate_id, **_scope(identity)})
     if doc is None:
         raise NotFound("未找到该证书", code="certificate_not_found")
@@ -64,7 +51,7 @@ async def get_certificate(certificate_id: str, identity: Viewer, rt: Runtime) ->
 
 
 @router.get("/verify/{certificate_number}", summary="公开查验：证书状态（姓名、身份证号脱敏）")
-async def verify(certificate_number: str, rt: Runtime) -> dict[str, Any]:
+async def verify(certificate_number: str, rt: RuntimeDep) -> dict[str, Any]:
     number = certificate_number.strip().upper()
     if not is_valid_number(number):
         raise DomainError(

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from events import CertificateIssued
 from servicekit.consumer import ReceivedEvent
-from servicekit.mongo import Collection, Session
+from servicekit.mongo import Session
 from servicekit.projections import Projection
 
 CERTIFICATES = "certificates"
 
 
 def certificates(database: str) -> Projection:
-    projection = Projection(name="certificates", collections=[CERTIFICATES])
-
-    def table(session: Session) -> Collection:
-        return session.client[database][CERTIFICATES]
+    projection = Projection(name="certificates", collections=[CERTIFICATES], database=database)
 
     @projection.handlers.on(CertificateIssued)
     async def issued(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, CertificateIssued)
-        await table(session).replace_one(
+        await projection.collection(session).replace_one(
             {"_id": e.certificate_id},
             {
                 "_id": e.certificate_id,

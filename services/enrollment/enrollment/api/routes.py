@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from servicekit.auth import Identity, Role, require_roles
+from servicekit.app import RuntimeDep
+from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import Forbidden, NotFound
-from servicekit.runtime import ServiceRuntime
+from servicekit.mongo import without_id
 
 from ..application import handlers
 from ..domain import applicant as applicant_domain
@@ -18,17 +19,11 @@ from ..projections.read_models import APPLICANTS, ENTERPRISES
 router = APIRouter(prefix="/api/enrollment", tags=["学员报名"])
 
 
-def runtime(request: Request) -> ServiceRuntime:
-    rt: ServiceRuntime = request.app.state.runtime
-    return rt
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Institution = Annotated[Identity, Depends(require_roles(Role.INSTITUTION))]
 
 
 async def approved_enterprise(
-    identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE))], rt: Runtime
+    identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE))], rt: RuntimeDep
 ) -> Identity:
     """Only an enterprise whose registration its city approved may use enrollment."""
     doc = await rt.db[ENTERPRISES].find_one({"_id": identity.org_id})
@@ -76,11 +71,7 @@ class RejectRequest(BaseModel):
 
 def _applicant_view(doc: dict[str, Any]) -> dict[str, Any]:
     status = applicant_domain.Status(doc["status"])
-    return {
-        **{k: v for k, v in doc.items() if k != "_id"},
-        "applicant_id": doc["_id"],
-        "status_label": applicant_domain.STATUS_LABELS[status],
-    }
+    return {**without_id(doc, "applicant_id"), "status_label": applicant_domain.STATUS_LABELS[status]}
 
 
 @router.post(
@@ -89,7 +80,7 @@ def _applicant_view(doc: dict[str, Any]) -> dict[str, Any]:
     response_model=BatchCreated,
     summary="导入一批学员（同一机构、岗位、培训方式）",
 )
-async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: Runtime) -> BatchCreated:
+async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: RuntimeDep) -> BatchCreated:
     batch_id, ids = await handlers.import_applicants(
         rt.store,
         enterprise_id=identity.org_id or "",
@@ -106,17 +97,13 @@ async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: Run
 @router.get("/applicants", summary="学员列表：企业看本企业的，培训机构看向本机构报名的")
 async def list_applicants(
     identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))],
-    rt: Runtime,
+    rt: RuntimeDep,
     status: applicant_domain.Status | None = None,
     batch_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if identity.role is Role.ENTERPRISE:
-        query["enterprise_id"] = identity.org_id
-    elif identity.role is Role.INSTITUTION:
-        query["institution_id"] = identity.org_id
+    query = scope_filter(identity)
     if status:
         query["status"] = status.value
     if batch_id:
@@ -132,7 +119,7 @@ async def list_applicants(
 async def get_applicant(
     applicant_id: str,
     identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))],
-    rt: Runtime,
+    rt: RuntimeDep,
 ) -> dict[str, Any]:
     state, version = await handlers.load_applicant(rt.store, applicant_id)
     owner = state.batch.enterprise_id if identity.role is Role.ENTERPRISE else state.batch.institution_id
@@ -155,7 +142,7 @@ async def get_applicant(
 
 
 @router.post("/applicants/{applicant_id}/qualify", status_code=204, summary="资格审核通过（已审核）")
-async def qualify(applicant_id: str, identity: Institution, rt: Runtime) -> None:
+async def qualify(applicant_id: str, identity: Institution, rt: RuntimeDep) -> None:
     await handlers.change_applicant(
         rt.store,
         applicant_id,
@@ -165,7 +152,7 @@ async def qualify(applicant_id: str, identity: Institution, rt: Runtime) -> None
 
 
 @router.post("/applicants/{applicant_id}/reject", status_code=204, summary="资格审核不通过（须填写原因）")
-async def reject(applicant_id: str, body: RejectRequest, identity: Institution, rt: Runtime) -> None:
+async def reject(applicant_id: str, body: RejectRequest, identity: Institution, rt: RuntimeDep) -> None:
     await handlers.change_applicant(
         rt.store,
         applicant_id,
@@ -177,7 +164,7 @@ async def reject(applicant_id: str, body: RejectRequest, identity: Institution, 
 @router.post(
     "/applicants/{applicant_id}/apply-exam", status_code=204, summary="为已报名（培训完成）的学员申请考试"
 )
-async def apply_exam(applicant_id: str, identity: Institution, rt: Runtime) -> None:
+async def apply_exam(applicant_id: str, identity: Institution, rt: RuntimeDep) -> None:
     await handlers.change_applicant(
         rt.store, applicant_id, applicant_domain.apply_for_exam, institution_id=identity.org_id
     )

@@ -18,7 +18,7 @@ from events import (
     ExamApplied,
 )
 from servicekit.consumer import ReceivedEvent
-from servicekit.mongo import Collection, Session
+from servicekit.mongo import Session
 from servicekit.projections import Projection
 
 ENTERPRISES = "enterprise_status"
@@ -26,10 +26,7 @@ APPLICANTS = "applicants"
 
 
 def enterprise_status(database: str) -> Projection:
-    projection = Projection(name="enterprise-status", collections=[ENTERPRISES])
-
-    def table(session: Session) -> Collection:
-        return session.client[database][ENTERPRISES]
+    projection = Projection(name="enterprise-status", collections=[ENTERPRISES], database=database)
 
     @projection.handlers.on(
         EnterpriseRegistered, EnterpriseResubmitted, EnterpriseApproved, EnterpriseRejected
@@ -44,7 +41,7 @@ def enterprise_status(database: str) -> Projection:
                 fields.update(name=e.name, city=e.city, status="approved", credit_code=e.credit_code)
             case EnterpriseRejected():
                 fields.update(status="rejected", reason=e.reason)
-        await table(session).update_one(
+        await projection.collection(session).update_one(
             {"_id": e.enterprise_id},
             {"$set": fields},
             upsert=True,
@@ -55,11 +52,8 @@ def enterprise_status(database: str) -> Projection:
 
 
 def applicants(database: str) -> Projection:
-    projection = Projection(name="applicants", collections=[APPLICANTS])
+    projection = Projection(name="applicants", collections=[APPLICANTS], database=database)
     on = projection.handlers.on
-
-    def table(session: Session) -> Collection:
-        return session.client[database][APPLICANTS]
 
     # The batch's event and the applicant's own events travel under different keys (partitions), so a
     # replay may apply them in either order: every handler upserts, and the fields it does not own are only
@@ -68,7 +62,7 @@ def applicants(database: str) -> Projection:
 
     async def set_status(session: Session, applicant_id: str, **fields: object) -> None:
         defaults = {k: v for k, v in status_defaults.items() if k not in fields}
-        await table(session).update_one(
+        await projection.collection(session).update_one(
             {"_id": applicant_id}, {"$set": fields, "$setOnInsert": defaults}, upsert=True, session=session
         )
 
@@ -88,7 +82,7 @@ def applicants(database: str) -> Projection:
                 "continuing_education": e.continuing_education,
                 "imported_at": received.envelope.time,
             }
-            await table(session).update_one(
+            await projection.collection(session).update_one(
                 {"_id": a.applicant_id},
                 {"$set": data, "$setOnInsert": status_defaults},
                 upsert=True,

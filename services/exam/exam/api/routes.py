@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from servicekit.auth import Identity, Role, require_roles
-from servicekit.runtime import ServiceRuntime
+from servicekit.app import RuntimeDep
+from servicekit.auth import Identity, Role, require_roles, scope_filter
+from servicekit.mongo import without_id
 
 from ..application import handlers
 from ..domain.attempt import ScoringRules
@@ -17,12 +18,6 @@ from ..settings import ExamSettings
 router = APIRouter(prefix="/api/exam", tags=["考试"])
 
 
-def runtime(request: Request) -> ServiceRuntime:
-    rt: ServiceRuntime = request.app.state.runtime
-    return rt
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Institution = Annotated[Identity, Depends(require_roles(Role.INSTITUTION))]
 
 
@@ -34,19 +29,16 @@ class ResultRequest(BaseModel):
 @router.get("/candidates", summary="本机构的考生")
 async def list_candidates(
     identity: Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))],
-    rt: Runtime,
+    rt: RuntimeDep,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    query = {} if identity.role is Role.ADMIN else {"institution_id": identity.org_id}
-    items = [
-        {**{k: v for k, v in d.items() if k != "_id"}, "applicant_id": d["_id"]}
-        async for d in rt.db[CANDIDATES].find(query).limit(limit)
-    ]
+    query = scope_filter(identity, enterprise=None)
+    items = [without_id(d, "applicant_id") async for d in rt.db[CANDIDATES].find(query).limit(limit)]
     return {"items": items}
 
 
 @router.post("/results", status_code=201, summary="记录考试成绩（合格即发证）")
-async def record_result(body: ResultRequest, identity: Institution, rt: Runtime) -> dict[str, Any]:
+async def record_result(body: ResultRequest, identity: Institution, rt: RuntimeDep) -> dict[str, Any]:
     settings = rt.settings
     assert isinstance(settings, ExamSettings)
     rules = ScoringRules(full_marks=settings.exam_full_marks, pass_mark=settings.exam_pass_mark)

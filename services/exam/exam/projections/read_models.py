@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from events import ExamApplied, ExamFailed, ExamPassed
 from servicekit.consumer import ReceivedEvent
-from servicekit.mongo import Collection, Session
+from servicekit.mongo import Session
 from servicekit.projections import Projection
 
 CANDIDATES = "candidates"
 
 
 def candidates(database: str) -> Projection:
-    projection = Projection(name="candidates", collections=[CANDIDATES])
-
-    def table(session: Session) -> Collection:
-        return session.client[database][CANDIDATES]
+    projection = Projection(name="candidates", collections=[CANDIDATES], database=database)
 
     # ExamApplied (enrollment.events) and the results (exam.events) come from different topics, so their
     # order is not guaranteed, neither live nor in a replay. Each handler reads, merges and writes back, and
     # the status is derived from the times: a result counts if it is newer than the latest application.
     async def merge(session: Session, applicant_id: str, **fields: object) -> None:
-        doc = await table(session).find_one({"_id": applicant_id}, session=session) or {"_id": applicant_id}
+        doc = await projection.collection(session).find_one({"_id": applicant_id}, session=session) or {
+            "_id": applicant_id
+        }
         doc.update(fields)
         applied_at, scored_at = doc.get("applied_at"), doc.get("scored_at")
         doc.setdefault("result", None)
         scored_last = scored_at is not None and (applied_at is None or scored_at >= applied_at)
         doc["status"] = doc["result"] if scored_last else "schedulable"
-        await table(session).replace_one({"_id": applicant_id}, doc, upsert=True, session=session)
+        await projection.collection(session).replace_one(
+            {"_id": applicant_id}, doc, upsert=True, session=session
+        )
 
     @projection.handlers.on(ExamApplied)
     async def applied(received: ReceivedEvent, session: Session) -> None:

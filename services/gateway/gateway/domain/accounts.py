@@ -7,24 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from events.reference import ZHEJIANG_CITIES
+from events.reference import normalize_city as normalize_zhejiang_city
 from servicekit.auth import Identity, Role
 
 from .errors import InvalidAccountData, InvalidUsername
 from .lockout import LoginState
-
-ZHEJIANG_CITIES: tuple[str, ...] = (
-    "杭州",
-    "宁波",
-    "温州",
-    "嘉兴",
-    "湖州",
-    "绍兴",
-    "金华",
-    "衢州",
-    "舟山",
-    "台州",
-    "丽水",
-)
 
 # Roles an administrator may create (person accounts are activated by the trainee, never with a password).
 ADMIN_CREATABLE_ROLES: tuple[Role, ...] = (Role.REVIEWER, Role.INSTITUTION, Role.ADMIN, Role.ENTERPRISE)
@@ -53,9 +41,7 @@ def normalize_city(city: str | None) -> str | None:
     """One of the 11 Zhejiang cities (“杭州” or “杭州市”); None when not given."""
     if city is None or not city.strip():
         return None
-    name = city.strip()
-    if name.endswith("市"):
-        name = name[:-1]
+    name = normalize_zhejiang_city(city)
     if name not in ZHEJIANG_CITIES:
         raise InvalidAccountData(f"城市“{city}”不是浙江省的设区市，应为：{'、'.join(ZHEJIANG_CITIES)}")
     return name

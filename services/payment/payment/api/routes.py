@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from servicekit.auth import Identity, Role, require_roles
+from servicekit.app import RuntimeDep
+from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import NotFound
-from servicekit.runtime import ServiceRuntime
+from servicekit.mongo import without_id
 
 from ..application import handlers
 from ..domain.order import STATUS_LABELS, Status
@@ -18,12 +19,6 @@ from ..settings import PaymentSettings
 router = APIRouter(prefix="/api/payment", tags=["订单缴费"])
 
 
-def runtime(request: Request) -> ServiceRuntime:
-    rt: ServiceRuntime = request.app.state.runtime
-    return rt
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Enterprise = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE))]
 Institution = Annotated[Identity, Depends(require_roles(Role.INSTITUTION))]
 
@@ -38,7 +33,7 @@ class CancelOrder(BaseModel):
 
 
 @router.post("/orders", status_code=201, summary="生成订单（同一机构的已审核学员可合并）")
-async def create_order(body: CreateOrder, identity: Enterprise, rt: Runtime) -> dict[str, str]:
+async def create_order(body: CreateOrder, identity: Enterprise, rt: RuntimeDep) -> dict[str, str]:
     settings = rt.settings
     assert isinstance(settings, PaymentSettings)
     order_id, number = await handlers.create_order(
@@ -54,25 +49,17 @@ async def create_order(body: CreateOrder, identity: Enterprise, rt: Runtime) -> 
 @router.get("/orders", summary="订单列表：企业看本企业的，培训机构看本机构的")
 async def list_orders(
     identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))],
-    rt: Runtime,
+    rt: RuntimeDep,
     status: Status | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if identity.role is Role.ENTERPRISE:
-        query["enterprise_id"] = identity.org_id
-    elif identity.role is Role.INSTITUTION:
-        query["institution_id"] = identity.org_id
+    query = scope_filter(identity)
     if status:
         query["status"] = status.value
     cursor = rt.db[ORDERS].find(query).sort("created_at", -1).skip(skip).limit(limit)
     items = [
-        {
-            **{k: v for k, v in d.items() if k != "_id"},
-            "order_id": d["_id"],
-            "status_label": STATUS_LABELS[Status(d["status"])],
-        }
+        {**without_id(d, "order_id"), "status_label": STATUS_LABELS[Status(d["status"])]}
         async for d in cursor
     ]
     return {"items": items, "total": await rt.db[ORDERS].count_documents(query)}
@@ -82,7 +69,7 @@ async def list_orders(
 async def get_order(
     order_id: str,
     identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))],
-    rt: Runtime,
+    rt: RuntimeDep,
 ) -> dict[str, Any]:
     order = await handlers.load(rt.store, order_id)
     owner = order.enterprise_id if identity.role is Role.ENTERPRISE else order.institution_id
@@ -101,12 +88,12 @@ async def get_order(
 
 
 @router.post("/orders/{order_id}/confirm", status_code=204, summary="培训机构确认收款（学员变为已报名）")
-async def confirm(order_id: str, identity: Institution, rt: Runtime) -> None:
+async def confirm(order_id: str, identity: Institution, rt: RuntimeDep) -> None:
     await handlers.confirm_payment(
         rt.store, order_id, institution_id=identity.org_id or "", confirmed_by=identity.account_id
     )
 
 
 @router.post("/orders/{order_id}/cancel", status_code=204, summary="取消未缴费的订单（释放学员）")
-async def cancel(order_id: str, body: CancelOrder, identity: Enterprise, rt: Runtime) -> None:
+async def cancel(order_id: str, body: CancelOrder, identity: Enterprise, rt: RuntimeDep) -> None:
     await handlers.cancel_order(rt.store, order_id, enterprise_id=identity.org_id or "", reason=body.reason)

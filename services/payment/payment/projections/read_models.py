@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events import ApplicantQualified, ApplicantRejected, OrderCancelled, OrderCreated, OrderPaid
 from servicekit.consumer import ReceivedEvent
-from servicekit.mongo import Collection, Session
+from servicekit.mongo import Session
 from servicekit.projections import Projection
 
 QUALIFIED = "qualified_applicants"
@@ -12,16 +12,13 @@ ORDERS = "orders"
 
 
 def qualified_applicants(database: str) -> Projection:
-    projection = Projection(name="qualified-applicants", collections=[QUALIFIED])
-
-    def table(session: Session) -> Collection:
-        return session.client[database][QUALIFIED]
+    projection = Projection(name="qualified-applicants", collections=[QUALIFIED], database=database)
 
     @projection.handlers.on(ApplicantQualified)
     async def qualified(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, ApplicantQualified)
-        await table(session).replace_one(
+        await projection.collection(session).replace_one(
             {"_id": e.applicant_id},
             {
                 "_id": e.applicant_id,
@@ -40,16 +37,13 @@ def qualified_applicants(database: str) -> Projection:
     @projection.handlers.on(ApplicantRejected)
     async def rejected(received: ReceivedEvent, session: Session) -> None:
         assert isinstance(received.event, ApplicantRejected)
-        await table(session).delete_one({"_id": received.event.applicant_id}, session=session)
+        await projection.collection(session).delete_one({"_id": received.event.applicant_id}, session=session)
 
     return projection
 
 
 def orders(database: str) -> Projection:
-    projection = Projection(name="orders", collections=[ORDERS])
-
-    def table(session: Session) -> Collection:
-        return session.client[database][ORDERS]
+    projection = Projection(name="orders", collections=[ORDERS], database=database)
 
     @projection.handlers.on(OrderCreated)
     async def created(received: ReceivedEvent, session: Session) -> None:
@@ -58,7 +52,7 @@ def orders(database: str) -> Projection:
         counts: dict[str, int] = {}
         for line in e.lines:
             counts[line.training_mode] = counts.get(line.training_mode, 0) + 1
-        await table(session).replace_one(
+        await projection.collection(session).replace_one(
             {"_id": e.order_id},
             {
                 "_id": e.order_id,
@@ -78,7 +72,7 @@ def orders(database: str) -> Projection:
     @projection.handlers.on(OrderPaid)
     async def paid(received: ReceivedEvent, session: Session) -> None:
         assert isinstance(received.event, OrderPaid)
-        await table(session).update_one(
+        await projection.collection(session).update_one(
             {"_id": received.event.order_id},
             {"$set": {"status": "paid", "paid_at": received.envelope.time}},
             session=session,
@@ -87,7 +81,7 @@ def orders(database: str) -> Projection:
     @projection.handlers.on(OrderCancelled)
     async def cancelled(received: ReceivedEvent, session: Session) -> None:
         assert isinstance(received.event, OrderCancelled)
-        await table(session).update_one(
+        await projection.collection(session).update_one(
             {"_id": received.event.order_id},
             {"$set": {"status": "cancelled", "cancelled_at": received.envelope.time}},
             session=session,

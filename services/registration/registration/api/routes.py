@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from events.registration import ReviewCheck
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from servicekit.auth import Identity, Role, require_roles
+from servicekit.app import RuntimeDep
+from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import NotFound
-from servicekit.runtime import ServiceRuntime
+from servicekit.mongo import without_id
 
 from ..application import handlers
 from ..domain.enterprise import STATUS_LABELS, RegistrationForm, Status
@@ -19,12 +21,6 @@ from ..projections.enterprises import COLLECTION
 router = APIRouter(prefix="/api/registration", tags=["企业注册"])
 
 
-def runtime(request: Request) -> ServiceRuntime:
-    rt: ServiceRuntime = request.app.state.runtime
-    return rt
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 EnterpriseUser = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE))]
 Reviewer = Annotated[Identity, Depends(require_roles(Role.REVIEWER, Role.ADMIN))]
 AnyUser = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.REVIEWER, Role.ADMIN))]
@@ -83,7 +79,7 @@ def _view(state: Any) -> EnterpriseView:
 @router.post(
     "/enterprises", status_code=201, response_model=Accepted, summary="企业注册（每个企业只能注册一次）"
 )
-async def register(body: RegisterRequest, identity: EnterpriseUser, rt: Runtime) -> Accepted:
+async def register(body: RegisterRequest, identity: EnterpriseUser, rt: RuntimeDep) -> Accepted:
     assert identity.org_id, "enterprise accounts always carry their enterprise id"
     form = RegistrationForm(
         enterprise_id=identity.org_id, account_id=identity.account_id, **body.model_dump()
@@ -93,7 +89,7 @@ async def register(body: RegisterRequest, identity: EnterpriseUser, rt: Runtime)
 
 
 @router.get("/enterprises/me", response_model=EnterpriseView, summary="本企业的注册与审核状态")
-async def my_registration(identity: EnterpriseUser, rt: Runtime) -> EnterpriseView:
+async def my_registration(identity: EnterpriseUser, rt: RuntimeDep) -> EnterpriseView:
     state = await handlers.load(rt.store, identity.org_id or "")
     if state.status is None:
         raise NotFound("本企业尚未提交注册信息", code="enterprise_not_found")
@@ -101,7 +97,7 @@ async def my_registration(identity: EnterpriseUser, rt: Runtime) -> EnterpriseVi
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseView, summary="查看一家企业的注册信息")
-async def get_enterprise(enterprise_id: str, identity: AnyUser, rt: Runtime) -> EnterpriseView:
+async def get_enterprise(enterprise_id: str, identity: AnyUser, rt: RuntimeDep) -> EnterpriseView:
     state = await handlers.load(rt.store, enterprise_id)
     visible = state.status is not None and (
         identity.role is Role.ADMIN
@@ -116,7 +112,7 @@ async def get_enterprise(enterprise_id: str, identity: AnyUser, rt: Runtime) -> 
 @router.get("/enterprises", summary="审核队列：本市的企业注册（可按状态、名称、日期筛选）")
 async def review_queue(
     identity: Reviewer,
-    rt: Runtime,
+    rt: RuntimeDep,
     status: Status | None = None,
     name: str | None = Query(default=None, description="企业名称包含"),
     submitted_from: datetime | None = None,
@@ -124,26 +120,20 @@ async def review_queue(
     limit: int = Query(default=50, ge=1, le=500),
     skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if identity.role is Role.REVIEWER:
-        query["city"] = identity.city
+    query = scope_filter(identity, enterprise=None, institution=None, reviewer="city")
     if status:
         query["status"] = status.value
     if name:
-        import re
-
         query["name"] = {"$regex": re.escape(name)}
     if submitted_from or submitted_to:
         query["submitted_at"] = {k: v for k, v in (("$gte", submitted_from), ("$lte", submitted_to)) if v}
     cursor = rt.db[COLLECTION].find(query).sort("submitted_at", 1).skip(skip).limit(limit)
-    items = [
-        {**{k: v for k, v in doc.items() if k != "_id"}, "enterprise_id": doc["_id"]} async for doc in cursor
-    ]
+    items = [without_id(doc, "enterprise_id") async for doc in cursor]
     return {"items": items, "total": await rt.db[COLLECTION].count_documents(query)}
 
 
 @router.post("/enterprises/{enterprise_id}/approve", status_code=204, summary="审核通过（三项均须通过）")
-async def approve(enterprise_id: str, body: ReviewRequest, identity: Reviewer, rt: Runtime) -> None:
+async def approve(enterprise_id: str, body: ReviewRequest, identity: Reviewer, rt: RuntimeDep) -> None:
     await handlers.review(
         rt.store,
         enterprise_id,
@@ -155,7 +145,7 @@ async def approve(enterprise_id: str, body: ReviewRequest, identity: Reviewer, r
 
 
 @router.post("/enterprises/{enterprise_id}/reject", status_code=204, summary="审核不通过（须填写原因）")
-async def reject(enterprise_id: str, body: ReviewRequest, identity: Reviewer, rt: Runtime) -> None:
+async def reject(enterprise_id: str, body: ReviewRequest, identity: Reviewer, rt: RuntimeDep) -> None:
     await handlers.review(
         rt.store,
         enterprise_id,

@@ -1,18 +1,8 @@
 """The 11 prefecture-level cities of Zhejiang, each with its municipal construction authority."""
 
-ZHEJIANG_CITIES: tuple[str, ...] = (
-    "杭州",
-    "宁波",
-    "温州",
-    "嘉兴",
-    "湖州",
-    "绍兴",
-    "金华",
-    "衢州",
-    "舟山",
-    "台州",
-    "丽水",
-)
+from events.reference import ZHEJIANG_CITIES, normalize_city
+
+__all__ = ["ZHEJIANG_CITIES", "authority_name", "normalize_city"]
 
 
 def authority_name(city: str) -> str:

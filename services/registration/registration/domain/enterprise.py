@@ -16,7 +16,7 @@ from events import (
 from events.registration import ReviewCheck
 from servicekit.errors import Conflict, DomainError, NotFound
 
-from .cities import ZHEJIANG_CITIES
+from .cities import ZHEJIANG_CITIES, normalize_city
 from .credit_code import credit_code_problem, normalize_credit_code
 
 REVIEW_CHECKS = ("local_enterprise", "construction_enterprise", "documents_compliant")
@@ -91,7 +91,7 @@ def validate_form(form: RegistrationForm) -> list[dict[str, str]]:
         problems.append({"field": "credit_code", "message": problem})
     if not form.name.strip():
         problems.append({"field": "name", "message": "请填写企业全称"})
-    if form.city not in ZHEJIANG_CITIES:
+    if normalize_city(form.city) not in ZHEJIANG_CITIES:
         problems.append(
             {"field": "city", "message": f"所在城市应为浙江省 11 个地市之一：{'、'.join(ZHEJIANG_CITIES)}"}
         )
@@ -119,7 +119,7 @@ def register(history: Sequence[DomainEvent], form: RegistrationForm) -> list[Dom
             contact_name=form.contact_name,
             contact_mobile=form.contact_mobile,
             address=form.address,
-            city=form.city,
+            city=normalize_city(form.city),
             business_scope=form.business_scope,
             account_id=form.account_id,
             preferred_institution_id=form.preferred_institution_id,

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from events import EnterpriseApproved, EnterpriseRegistered, EnterpriseRejected, EnterpriseResubmitted
 from servicekit.consumer import ReceivedEvent
-from servicekit.mongo import Collection, Session
+from servicekit.mongo import Session
 from servicekit.projections import Projection
 
 COLLECTION = "enterprises"
 
 
 def build(database: str) -> Projection:
-    projection = Projection(name="enterprises", collections=[COLLECTION])
+    projection = Projection(name="enterprises", collections=[COLLECTION], database=database)
     on = projection.handlers.on
-
-    def table(session: Session) -> Collection:
-        return session.client[database][COLLECTION]
 
     @on(EnterpriseRegistered)
     async def registered(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, EnterpriseRegistered)
-        await table(session).replace_one(
+        await projection.collection(session).replace_one(
             {"_id": e.enterprise_id},
             {
                 "_id": e.enterprise_id,
@@ -45,7 +42,7 @@ def build(database: str) -> Projection:
     async def resubmitted(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, EnterpriseResubmitted)
-        await table(session).update_one(
+        await projection.collection(session).update_one(
             {"_id": e.enterprise_id},
             {
                 "$set": {
@@ -64,7 +61,7 @@ def build(database: str) -> Projection:
     async def approved(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, EnterpriseApproved)
-        await table(session).update_one(
+        await projection.collection(session).update_one(
             {"_id": e.enterprise_id},
             {
                 "$set": {
@@ -80,7 +77,7 @@ def build(database: str) -> Projection:
     async def rejected(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, EnterpriseRejected)
-        await table(session).update_one(
+        await projection.collection(session).update_one(
             {"_id": e.enterprise_id},
             {
                 "$set": {
