@@ -50,3 +50,57 @@ async def login(client: httpx.AsyncClient, username: str, password: str) -> dict
     response = await client.post("/api/gateway/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def sample_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (255, 255, 255)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def sample_pdf() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (255, 255, 255)).save(out, "PDF")
+    return out.getvalue()
+
+
+def registration_form(**overrides: Any) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "credit_code": make_credit_code(),
+        "name": "杭州建工集团有限公司",
+        "city": "杭州",
+        "legal_representative": "王五",
+        "contact_name": "李四",
+        "contact_mobile": "13800001111",
+        "address": "杭州市西湖区文三路 1 号",
+        "business_scope": "房屋建筑工程施工总承包",
+    }
+    form.update(overrides)
+    return form
+
+
+def registration_files(**overrides: bytes | None) -> dict[str, tuple[str, bytes, str]]:
+    files: dict[str, bytes | None] = {"business_licence": sample_jpeg(), "commitment_letter": sample_pdf()}
+    files.update(overrides)
+    return {
+        kind: (f"{kind}.bin", data, "application/octet-stream")
+        for kind, data in files.items()
+        if data is not None
+    }
+
+
+async def register_enterprise(client: httpx.AsyncClient, token: str, **form: Any) -> httpx.Response:
+    return await client.post(
+        "/api/registration/enterprises",
+        headers=bearer(token),
+        data=registration_form(**form),
+        files=registration_files(),
+    )

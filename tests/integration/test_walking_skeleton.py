@@ -12,7 +12,7 @@ import pytest
 from servicekit.launcher import ServiceProcesses
 from servicekit.rebuild import rebuild_service
 
-from .helpers import bearer, eventually, login, make_credit_code, make_id_number
+from .helpers import bearer, eventually, login, make_id_number, register_enterprise
 
 pytestmark = pytest.mark.integration
 
@@ -48,26 +48,12 @@ async def test_walking_skeleton(
         enterprise = bearer(signup.json()["access_token"])
         enterprise_id = signup.json()["org_id"]
 
-        # 1. the enterprise registers; a bad credit code is refused with the field named
-        bad = await api.post(
-            "/api/registration/enterprises",
-            headers=enterprise,
-            json={"credit_code": "91330106ABCDEFGHJ0", "name": "杭州建工集团有限公司", "city": "杭州"},
-        )
+        # 1. the enterprise registers (with its documents); a bad credit code is refused with the field named
+        bad = await register_enterprise(api, signup.json()["access_token"], credit_code="91330106ABCDEFGHJ0")
         assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
         assert bad.json()["code"] == "invalid_registration"
         assert bad.json()["errors"][0]["field"] == "credit_code"
-        credit_code = make_credit_code()
-        registered = await api.post(
-            "/api/registration/enterprises",
-            headers=enterprise,
-            json={
-                "credit_code": credit_code,
-                "name": "杭州建工集团有限公司",
-                "city": "杭州",
-                "business_scope": "房屋建筑工程施工总承包",
-            },
-        )
+        registered = await register_enterprise(api, signup.json()["access_token"])
         assert registered.status_code == 201, registered.text
         assert registered.json()["enterprise_id"] == enterprise_id
 

@@ -60,6 +60,14 @@ class EnterpriseResubmitted(DomainEvent):
     city: str
     documents: list[UploadedDocument] = Field(default_factory=list)
     changes: dict[str, str] = Field(default_factory=dict)
+    # The whole corrected form (added in 0.2, optional for compatibility; producers always fill them).
+    is_branch: bool = False
+    legal_representative: str = ""
+    contact_name: str = ""
+    contact_mobile: str = ""
+    address: str = ""
+    business_scope: str = ""
+    preferred_institution_id: str | None = None
 
 
 @event(CONTEXT, "EnterpriseApproved")

@@ -17,9 +17,17 @@ class ObjectStore:
     """A thin async wrapper over the blocking `minio` client (calls run in a worker thread)."""
 
     def __init__(self, settings: ServiceSettings, bucket: str | None = None) -> None:
-        url = urlparse(settings.s3_endpoint)
         self.bucket = bucket or settings.bucket_name
-        self.client = Minio(
+        self.client = self._client(settings, settings.s3_endpoint)
+        # Presigning is local computation; with the region given, the public client never connects.
+        self.public_client = (
+            self._client(settings, settings.s3_public_endpoint) if settings.s3_public_endpoint else self.client
+        )
+
+    @staticmethod
+    def _client(settings: ServiceSettings, endpoint: str) -> Minio:
+        url = urlparse(endpoint)
+        return Minio(
             url.netloc,
             access_key=settings.s3_access_key,
             secret_key=settings.s3_secret_key.get_secret_value(),
@@ -54,8 +62,11 @@ class ObjectStore:
 
         return await asyncio.to_thread(work)
 
+    async def remove(self, key: str) -> None:
+        await asyncio.to_thread(self.client.remove_object, self.bucket, key)
+
     async def presigned_get(self, key: str, expires: timedelta = timedelta(minutes=5)) -> str:
-        return await asyncio.to_thread(self.client.presigned_get_object, self.bucket, key, expires)
+        return await asyncio.to_thread(self.public_client.presigned_get_object, self.bucket, key, expires)
 
     async def ping(self) -> None:
         await asyncio.to_thread(self.client.bucket_exists, self.bucket)

@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
     s3_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias="S3_SECRET_KEY")
     s3_region: str = Field(default="us-east-1", validation_alias="S3_REGION")
     s3_bucket: str | None = Field(default=None, validation_alias="S3_BUCKET")
+    # Where browsers reach object storage, for the short-lived links (default: S3_ENDPOINT).
+    s3_public_endpoint: str | None = Field(default=None, validation_alias="S3_PUBLIC_ENDPOINT")
     jwt_secret: SecretStr = Field(default=SecretStr(""), validation_alias="JWT_SECRET")
     jwt_issuer: str = Field(default="zj-cert-gateway", validation_alias="JWT_ISSUER")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")

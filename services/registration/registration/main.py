@@ -6,23 +6,23 @@ from events import EnterpriseRegistered
 from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
-from servicekit.settings import ServiceSettings
 
 from .api.routes import router
 from .application.handlers import ensure_indexes
 from .projections import enterprises
+from .settings import RegistrationSettings
 
 
-def build_runtime(settings: ServiceSettings | None = None) -> ServiceRuntime:
-    settings = settings or ServiceSettings(service_name="registration")
+def build_runtime(settings: RegistrationSettings | None = None) -> ServiceRuntime:
+    settings = settings or RegistrationSettings()
     return ServiceRuntime(
         settings,
-        projections=[enterprises.build(settings.database_name)],
+        projections=[enterprises.build(settings.database_name, settings.scope_keywords)],
         own_topics=[EnterpriseRegistered.topic()],
     )
 
 
-def build_app(settings: ServiceSettings | None = None) -> FastAPI:
+def build_app(settings: RegistrationSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
 
     async def indexes(rt: ServiceRuntime) -> None:

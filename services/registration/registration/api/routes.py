@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from events.registration import ReviewCheck
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
@@ -15,28 +15,27 @@ from servicekit.errors import NotFound
 from servicekit.mongo import without_id
 
 from ..application import handlers
-from ..domain.enterprise import STATUS_LABELS, RegistrationForm, Status
+from ..domain.cities import ZHEJIANG_CITIES, authority_name
+from ..domain.documents import DOCUMENT_KINDS, KINDS, scope_hint
+from ..domain.enterprise import STATUS_LABELS, Enterprise, RegistrationForm, Status
 from ..projections.enterprises import COLLECTION
+from ..settings import RegistrationSettings
 
 router = APIRouter(prefix="/api/registration", tags=["企业注册"])
-
 
 EnterpriseUser = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE))]
 Reviewer = Annotated[Identity, Depends(require_roles(Role.REVIEWER, Role.ADMIN))]
 AnyUser = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.REVIEWER, Role.ADMIN))]
+OptionalFile = Annotated[UploadFile | None, File(description="JPEG、PNG 或 PDF")]
 
 
-class RegisterRequest(BaseModel):
-    credit_code: str = Field(description="统一社会信用代码（18 位）", examples=["91330100MA2B3C4D5X"])
-    name: str = Field(description="企业全称")
-    city: str = Field(description="所在城市（浙江 11 地市之一），由该市建设主管部门审核")
-    is_branch: bool = False
-    legal_representative: str = ""
-    contact_name: str = ""
-    contact_mobile: str = ""
-    address: str = ""
-    business_scope: str = ""
-    preferred_institution_id: str | None = None
+def _settings(rt: RuntimeDep) -> RegistrationSettings:
+    settings = rt.settings
+    assert isinstance(settings, RegistrationSettings)
+    return settings
+
+
+Settings = Annotated[RegistrationSettings, Depends(_settings)]
 
 
 class ReviewRequest(BaseModel):
@@ -46,58 +45,55 @@ class ReviewRequest(BaseModel):
     reason: str = ""
 
 
-class EnterpriseView(BaseModel):
-    enterprise_id: str
-    credit_code: str
-    name: str
-    city: str
-    status: str
-    status_label: str
-    submission: int
-    rejection_reason: str = ""
-
-
 class Accepted(BaseModel):
     enterprise_id: str
     status: str
+    submission: int
 
 
-def _view(state: Any) -> EnterpriseView:
-    status = Status(state.status)
-    return EnterpriseView(
-        enterprise_id=state.enterprise_id,
-        credit_code=state.credit_code,
-        name=state.name,
-        city=state.city,
-        status=status.value,
-        status_label=STATUS_LABELS[status],
-        submission=state.submission,
-        rejection_reason=state.rejection_reason,
-    )
+async def _files(settings: RegistrationSettings, **uploads: UploadFile | None) -> list[handlers.UploadedFile]:
+    files = []
+    for kind, upload in uploads.items():
+        if upload is None or (not upload.filename and not upload.size):
+            continue
+        data = await upload.read(settings.max_document_bytes + 1)  # one byte more tells "too large"
+        files.append(handlers.UploadedFile(kind=kind, data=data, filename=upload.filename or ""))
+    return files
 
 
-@router.post(
-    "/enterprises", status_code=201, response_model=Accepted, summary="企业注册（每个企业只能注册一次）"
-)
-async def register(body: RegisterRequest, identity: EnterpriseUser, rt: RuntimeDep) -> Accepted:
-    assert identity.org_id, "enterprise accounts always carry their enterprise id"
-    form = RegistrationForm(
-        enterprise_id=identity.org_id, account_id=identity.account_id, **body.model_dump()
-    )
-    await handlers.register(rt.store, form)
-    return Accepted(enterprise_id=identity.org_id, status=Status.SUBMITTED.value)
+def _view(state: Enterprise, settings: RegistrationSettings, *, for_reviewer: bool) -> dict[str, Any]:
+    assert state.form is not None and state.status is not None
+    form = state.form
+    view: dict[str, Any] = {
+        "enterprise_id": state.enterprise_id,
+        "credit_code": form.credit_code,
+        "name": form.name,
+        "city": form.city,
+        "authority": authority_name(form.city),
+        "is_branch": form.is_branch,
+        "legal_representative": form.legal_representative,
+        "contact_name": form.contact_name,
+        "contact_mobile": form.contact_mobile,
+        "address": form.address,
+        "business_scope": form.business_scope,
+        "preferred_institution_id": form.preferred_institution_id,
+        "documents": [
+            {"kind": d.kind, "label": KINDS[d.kind].label, "content_type": d.content_type, "size": d.size}
+            for d in form.documents
+        ],
+        "status": state.status.value,
+        "status_label": STATUS_LABELS[state.status],
+        "submission": state.submission,
+        "rejection_reason": state.rejection_reason,
+        "reviews": state.reviews,
+    }
+    if for_reviewer:
+        view["scope_hint"] = scope_hint(form.business_scope, settings.scope_keywords)
+    return view
 
 
-@router.get("/enterprises/me", response_model=EnterpriseView, summary="本企业的注册与审核状态")
-async def my_registration(identity: EnterpriseUser, rt: RuntimeDep) -> EnterpriseView:
-    state = await handlers.load(rt.store, identity.org_id or "")
-    if state.status is None:
-        raise NotFound("本企业尚未提交注册信息", code="enterprise_not_found")
-    return _view(state)
-
-
-@router.get("/enterprises/{enterprise_id}", response_model=EnterpriseView, summary="查看一家企业的注册信息")
-async def get_enterprise(enterprise_id: str, identity: AnyUser, rt: RuntimeDep) -> EnterpriseView:
+async def _visible(rt: RuntimeDep, enterprise_id: str, identity: Identity) -> Enterprise:
+    """The registration, if the caller may see it: its enterprise, its city's reviewer, an administrator."""
     state = await handlers.load(rt.store, enterprise_id)
     visible = state.status is not None and (
         identity.role is Role.ADMIN
@@ -106,10 +102,166 @@ async def get_enterprise(enterprise_id: str, identity: AnyUser, rt: RuntimeDep) 
     )
     if not visible:
         raise NotFound("未找到该企业的注册信息", code="enterprise_not_found")
-    return _view(state)
+    return state
 
 
-@router.get("/enterprises", summary="审核队列：本市的企业注册（可按状态、名称、日期筛选）")
+@router.get("/cities", summary="可选的审核部门（11 个设区市）及各市可选的培训机构")
+async def cities(settings: Settings) -> dict[str, Any]:
+    return {
+        "cities": [
+            {
+                "city": city,
+                "authority": authority_name(city),
+                "institutions": [c.model_dump() for c in settings.city_institutions.get(city, [])],
+            }
+            for city in ZHEJIANG_CITIES
+        ],
+        "documents": [{"kind": k.name, "label": k.label, "required": k.required} for k in DOCUMENT_KINDS],
+        "max_document_bytes": settings.max_document_bytes,
+    }
+
+
+@router.post(
+    "/enterprises",
+    status_code=201,
+    response_model=Accepted,
+    summary="企业注册（multipart：表单字段 + 营业执照、资质证书、承诺书；每个企业只能注册一次）",
+)
+async def register(
+    identity: EnterpriseUser,
+    rt: RuntimeDep,
+    settings: Settings,
+    credit_code: Annotated[str, Form(description="统一社会信用代码（18 位）")] = "",
+    name: Annotated[str, Form(description="企业全称")] = "",
+    city: Annotated[str, Form(description="所在城市，由该市建设主管部门审核")] = "",
+    legal_representative: Annotated[str, Form()] = "",
+    contact_name: Annotated[str, Form()] = "",
+    contact_mobile: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    business_scope: Annotated[str, Form()] = "",
+    is_branch: Annotated[bool, Form()] = False,
+    preferred_institution_id: Annotated[str | None, Form()] = None,
+    business_licence: OptionalFile = None,
+    qualification_certificate: OptionalFile = None,
+    commitment_letter: OptionalFile = None,
+) -> Accepted:
+    assert identity.org_id, "enterprise accounts always carry their enterprise id"
+    form = RegistrationForm(
+        credit_code=credit_code,
+        name=name,
+        city=city,
+        legal_representative=legal_representative,
+        contact_name=contact_name,
+        contact_mobile=contact_mobile,
+        address=address,
+        business_scope=business_scope,
+        is_branch=is_branch,
+        preferred_institution_id=preferred_institution_id,
+    )
+    files = await _files(
+        settings,
+        business_licence=business_licence,
+        qualification_certificate=qualification_certificate,
+        commitment_letter=commitment_letter,
+    )
+    assert rt.objects is not None
+    await handlers.register(
+        rt.store,
+        rt.objects,
+        settings,
+        enterprise_id=identity.org_id,
+        account_id=identity.account_id,
+        form=form,
+        files=files,
+    )
+    return Accepted(enterprise_id=identity.org_id, status=Status.SUBMITTED.value, submission=1)
+
+
+@router.post(
+    "/enterprises/me/resubmit",
+    response_model=Accepted,
+    summary="审核不通过后修改并重新提交（只传需要修改的字段和需要替换的资料）",
+)
+async def resubmit(
+    identity: EnterpriseUser,
+    rt: RuntimeDep,
+    settings: Settings,
+    name: Annotated[str | None, Form()] = None,
+    city: Annotated[str | None, Form()] = None,
+    legal_representative: Annotated[str | None, Form()] = None,
+    contact_name: Annotated[str | None, Form()] = None,
+    contact_mobile: Annotated[str | None, Form()] = None,
+    address: Annotated[str | None, Form()] = None,
+    business_scope: Annotated[str | None, Form()] = None,
+    is_branch: Annotated[bool | None, Form()] = None,
+    preferred_institution_id: Annotated[str | None, Form()] = None,
+    credit_code: Annotated[str | None, Form(description="不可修改；如填写须与原值一致")] = None,
+    business_licence: OptionalFile = None,
+    qualification_certificate: OptionalFile = None,
+    commitment_letter: OptionalFile = None,
+) -> Accepted:
+    changes = {
+        "name": name,
+        "city": city,
+        "legal_representative": legal_representative,
+        "contact_name": contact_name,
+        "contact_mobile": contact_mobile,
+        "address": address,
+        "business_scope": business_scope,
+        "is_branch": is_branch,
+        "preferred_institution_id": preferred_institution_id,
+        "credit_code": credit_code,
+    }
+    files = await _files(
+        settings,
+        business_licence=business_licence,
+        qualification_certificate=qualification_certificate,
+        commitment_letter=commitment_letter,
+    )
+    assert rt.objects is not None and identity.org_id
+    submission = await handlers.resubmit(
+        rt.store,
+        rt.objects,
+        settings,
+        enterprise_id=identity.org_id,
+        changes={k: v for k, v in changes.items() if v is not None},
+        files=files,
+    )
+    return Accepted(enterprise_id=identity.org_id, status=Status.SUBMITTED.value, submission=submission)
+
+
+@router.get("/enterprises/me", summary="本企业的注册信息、审核状态与审核意见")
+async def my_registration(identity: EnterpriseUser, rt: RuntimeDep, settings: Settings) -> dict[str, Any]:
+    state = await handlers.load(rt.store, identity.org_id or "")
+    if state.status is None:
+        raise NotFound("本企业尚未提交注册信息", code="enterprise_not_found")
+    return _view(state, settings, for_reviewer=False)
+
+
+@router.get("/enterprises/{enterprise_id}", summary="查看一家企业的注册信息（本企业、本市审核员、管理员）")
+async def get_enterprise(
+    enterprise_id: str, identity: AnyUser, rt: RuntimeDep, settings: Settings
+) -> dict[str, Any]:
+    state = await _visible(rt, enterprise_id, identity)
+    return _view(state, settings, for_reviewer=identity.role is not Role.ENTERPRISE)
+
+
+@router.get(
+    "/enterprises/{enterprise_id}/documents",
+    summary="当前提交的资料：每份一个短时有效的查看链接（本企业、本市审核员、管理员）",
+)
+async def documents(
+    enterprise_id: str, identity: AnyUser, rt: RuntimeDep, settings: Settings
+) -> dict[str, Any]:
+    state = await _visible(rt, enterprise_id, identity)
+    assert rt.objects is not None
+    links = await handlers.document_links(
+        rt.objects, state, expires=timedelta(seconds=settings.document_url_seconds)
+    )
+    return {"enterprise_id": enterprise_id, "submission": state.submission, "documents": links}
+
+
+@router.get("/enterprises", summary="审核队列：本市的企业注册（可按状态、名称、提交日期筛选）")
 async def review_queue(
     identity: Reviewer,
     rt: RuntimeDep,
@@ -144,7 +296,9 @@ async def approve(enterprise_id: str, body: ReviewRequest, identity: Reviewer, r
     )
 
 
-@router.post("/enterprises/{enterprise_id}/reject", status_code=204, summary="审核不通过（须填写原因）")
+@router.post(
+    "/enterprises/{enterprise_id}/reject", status_code=204, summary="审核不通过（须填写原因，企业可见）"
+)
 async def reject(enterprise_id: str, body: ReviewRequest, identity: Reviewer, rt: RuntimeDep) -> None:
     await handlers.review(
         rt.store,
