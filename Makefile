@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DATA ?= .data
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit integration lint format stack-up stack-down rebuild bench asyncapi schemas dlq account clean
+.PHONY: help install run test unit integration lint format stack-up stack-down rebuild bench asyncapi schemas dlq account demo-data clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ integration: install ## only the tests on the real local stack
 lint: install ## ruff (lint + format check) and mypy
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
-	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench
+	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench scripts
 
 format: install ## apply ruff's fixes and formatting
 	@$(UV) run ruff check --fix .
@@ -61,6 +61,9 @@ dlq: install ## list dead letters: make dlq TOPIC=registration.events [REPLAY=1]
 account: install ## create an account: make account ROLE=admin USERNAME=root [CITY=杭州] [ORG=…]
 	@set -a; . $(DATA)/env; set +a; SERVICE_NAME=gateway $(UV) run python -m gateway.cli create-account \
 		--role $(ROLE) --username $(USERNAME) $(if $(CITY),--city $(CITY)) $(if $(ORG),--org-id $(ORG))
+
+demo-data: install ## demo accounts (11 city reviewers, demo institutions, one per role), printed once
+	@set -a; . $(DATA)/env; set +a; SERVICE_NAME=gateway $(UV) run python scripts/demo_data.py
 
 clean: ## remove local data (the stack's data, logs and secrets)
 	rm -rf $(DATA)

@@ -22,6 +22,7 @@ from servicekit.mongo import create_client
 from .adapters.accounts_mongo import MongoAccountRepository
 from .adapters.passwords import Argon2PasswordHasher, generate_password
 from .application.accounts import AccountAdministration, CreatedAccount, NewAccount
+from .application.ports import AccountRepository
 from .domain.accounts import ADMIN_CREATABLE_ROLES
 from .settings import GatewaySettings
 
@@ -51,16 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def account_administration(accounts: AccountRepository) -> AccountAdministration:
+    """The account use cases as the API runs them (argon2id, 16-character generated passwords)."""
+    return AccountAdministration(accounts, Argon2PasswordHasher(), lambda name: generate_password(16, name))
+
+
 async def create_account(settings: GatewaySettings, command: NewAccount) -> CreatedAccount:
     """The same use case as `POST /api/gateway/accounts`, on a short-lived MongoDB connection."""
     client = create_client(settings.mongo_url)
     try:
         accounts = MongoAccountRepository(client[settings.database_name])
         await accounts.ensure_indexes()
-        admin = AccountAdministration(
-            accounts, Argon2PasswordHasher(), lambda name: generate_password(16, name)
-        )
-        return await admin.create(command)
+        return await account_administration(accounts).create(command)
     finally:
         await client.close()
 

@@ -9,10 +9,14 @@ from servicekit.auth import TokenCodec
 from servicekit.runtime import ServiceRuntime
 
 from .adapters.accounts_mongo import MongoAccountRepository
-from .adapters.passwords import Argon2PasswordHasher, generate_password
+from .adapters.activation_codes_mongo import MongoActivationCodeStore
+from .adapters.notifications import LocalNotifier
+from .adapters.passwords import Argon2PasswordHasher, generate_activation_code, generate_password
+from .adapters.persons_mongo import MongoPersonDirectory
 from .adapters.revoked_tokens import MongoRevokedTokenStore
 from .adapters.upstream import ReverseProxy, create_http_client
 from .application.accounts import AccountAdministration
+from .application.activation import ActivationService
 from .application.auth import AuthService, TokenIssuer
 from .application.openapi import OpenAPIAggregator
 from .domain.lockout import LockoutPolicy
@@ -33,6 +37,7 @@ class Gateway:
         self.lockout = LockoutPolicy(settings.login_max_failures, settings.login_lockout_seconds)
         self._auth: AuthService | None = None
         self._admin: AccountAdministration | None = None
+        self._activation: ActivationService | None = None
         self._proxy: ReverseProxy | None = None
         self._openapi: OpenAPIAggregator | None = None
         self.http: httpx.AsyncClient | None = None
@@ -41,14 +46,26 @@ class Gateway:
         """Repositories on the runtime's database (created inside the running loop), with their indexes."""
         accounts = MongoAccountRepository(self.runtime.db)
         revoked = MongoRevokedTokenStore(self.runtime.db)
-        await accounts.ensure_indexes()
-        await revoked.ensure_indexes()
+        codes = MongoActivationCodeStore(self.runtime.db)
+        notifier = LocalNotifier(self.runtime.db)
+        for repository in (accounts, revoked, codes, notifier):
+            await repository.ensure_indexes()
         tokens = TokenIssuer(
             codec, self.settings.access_token_ttl_seconds, self.settings.refresh_token_ttl_seconds
         )
         self._auth = AuthService(accounts, revoked, self.hasher, tokens, self.lockout)
         self._admin = AccountAdministration(
             accounts, self.hasher, lambda username: generate_password(16, username)
+        )
+        self._activation = ActivationService(
+            persons=MongoPersonDirectory(self.runtime.db),
+            codes=codes,
+            accounts=accounts,
+            hasher=self.hasher,
+            notifier=notifier,
+            generate_code=generate_activation_code,
+            ttl_seconds=self.settings.activation_code_ttl_seconds,
+            max_attempts=self.settings.activation_max_attempts,
         )
 
     def start_http(self, own_openapi: Any) -> None:
@@ -80,6 +97,12 @@ class Gateway:
         if self._admin is None:
             raise NotStarted("gateway not started")
         return self._admin
+
+    @property
+    def activation(self) -> ActivationService:
+        if self._activation is None:
+            raise NotStarted("gateway not started")
+        return self._activation
 
     @property
     def proxy(self) -> ReverseProxy:

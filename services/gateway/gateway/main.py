@@ -11,8 +11,9 @@ from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
 from .adapters.passwords import Argon2PasswordHasher
-from .api import accounts, auth, docs, proxy
+from .api import accounts, auth, docs, persons, proxy
 from .container import Gateway
+from .projections.persons import persons as persons_projection
 from .settings import GatewaySettings
 
 DESCRIPTION = (
@@ -21,9 +22,17 @@ DESCRIPTION = (
 )
 
 
+def build_runtime(settings: GatewaySettings | None = None) -> ServiceRuntime:
+    """The gateway's runtime: its read model `persons` is built from enrollment's events."""
+    settings = settings or GatewaySettings()
+    return ServiceRuntime(
+        settings, projections=[persons_projection(settings.database_name)], use_object_store=False
+    )
+
+
 def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    runtime = ServiceRuntime(settings, use_object_store=False)
+    runtime = build_runtime(settings)
     gateway = Gateway(settings, runtime, Argon2PasswordHasher())
     holder: dict[str, FastAPI] = {}
 
@@ -33,7 +42,7 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = create_app(
         runtime,
         # The catch-all proxy route comes last: the gateway's own routes win.
-        [auth.router, accounts.router, proxy.router],
+        [auth.router, accounts.router, persons.router, proxy.router],
         title="浙江省建筑施工现场专业人员证书平台 · 网关",
         description=DESCRIPTION,
         on_startup=[start_storage],

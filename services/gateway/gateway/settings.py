@@ -23,6 +23,11 @@ class GatewaySettings(ServiceSettings):
     )
     login_max_failures: int = Field(default=5, ge=1, validation_alias="LOGIN_MAX_FAILURES")
     login_lockout_seconds: int = Field(default=900, ge=1, validation_alias="LOGIN_LOCKOUT_SECONDS")
+    # Person accounts: one-time activation codes.
+    activation_code_ttl_seconds: int = Field(
+        default=72 * 3600, gt=0, validation_alias="ACTIVATION_CODE_TTL_SECONDS"
+    )
+    activation_max_attempts: int = Field(default=5, ge=1, validation_alias="ACTIVATION_MAX_ATTEMPTS")
 
     proxy_max_body_bytes: int = Field(default=50 * 1024 * 1024, gt=0, validation_alias="PROXY_MAX_BODY_BYTES")
     proxy_connect_timeout_seconds: float = Field(

@@ -13,7 +13,9 @@ from servicekit.testing import unique_name
 @pytest.fixture
 def gateway_settings(make_settings: Callable[..., ServiceSettings]) -> Callable[..., GatewaySettings]:
     def make(**overrides: object) -> GatewaySettings:
-        values = make_settings(unique_name("gateway")).model_dump()
+        # Every gateway app runs the `persons` consumer; Tansu answers a group join after half the session
+        # timeout, and an app stopped while its consumer joins waits for that: keep it short in the tests.
+        values = make_settings(unique_name("gateway"), kafka_session_timeout_ms=2000).model_dump()
         values.update(overrides)
         return GatewaySettings(**values)
 

@@ -38,6 +38,19 @@ async def approved_enterprise(
 ApprovedEnterprise = Annotated[Identity, Depends(approved_enterprise)]
 
 
+async def enrollment_viewer(
+    identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))],
+    rt: RuntimeDep,
+) -> Identity:
+    """Enterprises (approved ones only), institutions and administrators."""
+    if identity.role is Role.ENTERPRISE:
+        await approved_enterprise(identity, rt)
+    return identity
+
+
+Viewer = Annotated[Identity, Depends(enrollment_viewer)]
+
+
 class ApplicantRow(BaseModel):
     name: str = Field(min_length=1, description="姓名")
     gender: str = Field(description="性别：男/女")
@@ -96,7 +109,7 @@ async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: Run
 
 @router.get("/applicants", summary="学员列表：企业看本企业的，培训机构看向本机构报名的")
 async def list_applicants(
-    identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))],
+    identity: Viewer,
     rt: RuntimeDep,
     status: applicant_domain.Status | None = None,
     batch_id: str | None = None,
@@ -118,7 +131,7 @@ async def list_applicants(
 @router.get("/applicants/{applicant_id}", summary="一名学员的报名信息与状态")
 async def get_applicant(
     applicant_id: str,
-    identity: Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))],
+    identity: Viewer,
     rt: RuntimeDep,
 ) -> dict[str, Any]:
     state, version = await handlers.load_applicant(rt.store, applicant_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,10 +10,12 @@ from pymongo.errors import DuplicateKeyError
 from servicekit.auth import Role
 from servicekit.mongo import Database, Document
 
+from ..application.ports import AccountQuery
 from ..domain.accounts import Account, AccountStatus
-from ..domain.errors import UsernameTaken
+from ..domain.errors import PersonAlreadyActive, UsernameTaken
 
 COLLECTION = "accounts"
+PERSON_INDEX = "person_id_number_unique"
 
 
 def to_document(account: Account) -> Document:
@@ -58,11 +61,19 @@ class MongoAccountRepository:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("username", unique=True, name="username_unique")
         await self.collection.create_index([("role", 1), ("org_id", 1)], name="role_org")
+        # One person account per ID number (a person's organisation id is their ID number).
+        await self.collection.create_index(
+            "org_id", unique=True, partialFilterExpression={"role": Role.PERSON.value}, name=PERSON_INDEX
+        )
+        await self.collection.create_index([("city", 1), ("username", 1)], name="city_username")
 
     async def add(self, account: Account) -> None:
         try:
             await self.collection.insert_one(to_document(account))
         except DuplicateKeyError as exc:
+            details = exc.details or {}
+            if PERSON_INDEX in str(details.get("errmsg", "")) or details.get("keyPattern") == {"org_id": 1}:
+                raise PersonAlreadyActive() from exc
             raise UsernameTaken(account.username) from exc
 
     async def by_username(self, username: str) -> Account | None:
@@ -116,3 +127,20 @@ class MongoAccountRepository:
 
     async def count(self, query: dict[str, Any] | None = None) -> int:
         return await self.collection.count_documents(query or {})
+
+    async def person_account(self, id_number: str) -> Account | None:
+        doc = await self.collection.find_one({"role": Role.PERSON.value, "org_id": id_number})
+        return from_document(doc) if doc else None
+
+    async def search(self, query: AccountQuery) -> tuple[list[Account], int]:
+        """A page sorted by username; the prefix is matched literally on the lower-cased username."""
+        where: dict[str, Any] = {}
+        if query.role is not None:
+            where["role"] = query.role.value
+        if query.city is not None:
+            where["city"] = query.city
+        if query.username_prefix:
+            where["username"] = {"$regex": "^" + re.escape(query.username_prefix)}
+        cursor = self.collection.find(where).sort("username", 1).skip(query.skip).limit(query.limit)
+        accounts = [from_document(doc) async for doc in cursor]
+        return accounts, await self.collection.count_documents(where)

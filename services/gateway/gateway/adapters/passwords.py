@@ -9,6 +9,7 @@ import string
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..domain.activation import CODE_LENGTH
 from ..domain.passwords import password_violations
 
 _ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
@@ -52,3 +53,8 @@ def generate_password(length: int = 16, username: str = "") -> str:
         candidate = "".join(secrets.choice(_ALPHABET) for _ in range(length))
         if not password_violations(candidate, username):
             return candidate
+
+
+def generate_activation_code() -> str:
+    """8 random digits from the operating system's CSPRNG (leading zeros kept)."""
+    return f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"

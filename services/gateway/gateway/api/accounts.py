@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 from servicekit.auth import Identity, Role, require_roles
 from servicekit.logging import get_logger
 
 from ..application.accounts import NewAccount
 from .deps import CurrentSession, GatewayDep
-from .schemas import AccountOut, CreateAccountRequest, CreatedAccountResponse
+from .schemas import AccountListResponse, AccountOut, CreateAccountRequest, CreatedAccountResponse
 
 log = get_logger(__name__)
 
@@ -47,4 +47,27 @@ async def create_account(
     )
     return CreatedAccountResponse(
         account=AccountOut.of(created.account), generated_password=created.generated_password
+    )
+
+
+@router.get(
+    "",
+    response_model=AccountListResponse,
+    summary="账号列表（仅管理员；可按角色、城市、用户名前缀筛选，分页；不含密码哈希）",
+)
+async def list_accounts(
+    session: CurrentSession,
+    admin: AdminIdentity,
+    gateway: GatewayDep,
+    role: Role | None = Query(default=None, description="角色"),
+    city: str | None = Query(default=None, max_length=16, description="所属城市，如 杭州"),
+    username: str | None = Query(default=None, max_length=64, description="用户名前缀"),
+    limit: int = Query(default=50, ge=1, le=500),
+    skip: int = Query(default=0, ge=0),
+) -> AccountListResponse:
+    page = await gateway.admin.list_accounts(
+        role=role, city=city, username_prefix=username, skip=skip, limit=limit
+    )
+    return AccountListResponse(
+        items=[AccountOut.of(a) for a in page.items], total=page.total, skip=page.skip, limit=page.limit
     )

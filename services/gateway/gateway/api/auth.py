@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from servicekit.auth import ROLE_LABELS
 
+from ..application.activation import Activation
 from .deps import CurrentSession, GatewayDep
 from .schemas import (
     AccountOut,
+    ActivateRequest,
     LoginRequest,
     LogoutRequest,
     MeResponse,
@@ -38,6 +40,22 @@ async def signup_enterprise(body: SignupRequest, gateway: GatewayDep) -> SignupR
 async def login(body: LoginRequest, gateway: GatewayDep) -> TokenResponse:
     account, pair = await gateway.auth.login(body.username, body.password)
     return TokenResponse.of(account, pair)
+
+
+@router.post(
+    "/activate",
+    response_model=TokenResponse,
+    summary="学员激活账号：身份证号 + 一次性激活码 + 自设密码（成功后即已登录）",
+    description=(
+        "激活码由报名的企业或培训机构生成并转交（也会以短信发送）。输错 5 次后激活码作废（423），"
+        "过期返回 410；每个身份证号只能激活一个账号（再次激活返回 409）。"
+    ),
+)
+async def activate(body: ActivateRequest, gateway: GatewayDep) -> TokenResponse:
+    account = await gateway.activation.activate(
+        Activation(id_number=body.id_number, code=body.code, password=body.password, username=body.username)
+    )
+    return TokenResponse.of(account, gateway.auth.issue(account))
 
 
 @router.post("/refresh", response_model=TokenResponse, summary="用刷新令牌换取新令牌（旧刷新令牌随即作废）")

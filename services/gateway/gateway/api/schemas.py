@@ -127,3 +127,33 @@ class CreatedAccountResponse(BaseModel):
     generated_password: str | None = Field(
         default=None, description="系统生成的初始密码（仅此一次返回，请转交本人并提醒其尽快修改）"
     )
+
+
+class AccountListResponse(BaseModel):
+    items: list[AccountOut]
+    total: int = Field(description="符合条件的账号总数")
+    skip: int
+    limit: int
+
+
+class ActivationCodeResponse(BaseModel):
+    id_number: str
+    name: str = Field(description="学员姓名（报名名单中的）")
+    code: str = Field(description="一次性激活码（8 位数字，仅此一次返回，请转交学员本人）")
+    expires_at: datetime = Field(description="激活码失效时间")
+    max_attempts: int = Field(description="允许输错的次数，超过后激活码作废")
+    sent_to: str | None = Field(description="激活码已发送到的手机号（已脱敏）；未发送时为空")
+    activate_path: str = Field(
+        default="/api/gateway/auth/activate", description="学员凭激活码激活账号并设置密码的接口"
+    )
+
+
+class ActivateRequest(BaseModel):
+    id_number: str = Field(min_length=1, max_length=32, description="18 位身份证号")
+    code: str = Field(min_length=1, max_length=32, description="一次性激活码（8 位数字）")
+    username: str | None = Field(
+        default=None, max_length=64, description="登录用户名（可不填，默认为身份证号，字母小写）"
+    )
+    password: str = Field(
+        min_length=1, max_length=256, description="学员自设的密码：至少 8 位，同时包含字母和数字"
+    )

@@ -16,9 +16,10 @@ from ..domain.accounts import (
 )
 from ..domain.errors import InvalidAccountData, UsernameTaken
 from ..domain.passwords import ensure_strong_password
-from .ports import AccountRepository, Clock, PasswordGenerator, PasswordHasher, utc_now
+from .ports import AccountQuery, AccountRepository, Clock, PasswordGenerator, PasswordHasher, utc_now
 
 MAX_DISPLAY_NAME = 100
+MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class NewAccount:
 class CreatedAccount:
     account: Account
     generated_password: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    items: list[Account]
+    total: int
+    skip: int
+    limit: int
 
 
 def new_enterprise_id() -> str:
@@ -112,3 +121,22 @@ class AccountAdministration:
         )
         created = await self.create(command, allowed_roles=(Role.ENTERPRISE,))
         return created.account
+
+    async def list_accounts(
+        self,
+        *,
+        role: Role | None = None,
+        city: str | None = None,
+        username_prefix: str | None = None,
+        skip: int = 0,
+        limit: int = 50,
+    ) -> AccountPage:
+        """Accounts filtered by role, city (“杭州” or “杭州市”) and username prefix, sorted by username."""
+        if skip < 0 or not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidAccountData(f"分页参数不正确：skip ≥ 0，limit 为 1–{MAX_PAGE_SIZE}")
+        prefix = (username_prefix or "").strip().lower() or None
+        query = AccountQuery(
+            role=role, city=normalize_city(city), username_prefix=prefix, skip=skip, limit=limit
+        )
+        items, total = await self.accounts.search(query)
+        return AccountPage(items, total, skip, limit)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from servicekit.auth import Role
+
 from ..domain.accounts import Account
+from ..domain.activation import ActivationCode
+from ..domain.persons import Person
 
 Clock = Callable[[], datetime]
 
@@ -30,6 +35,23 @@ class AccountRepository(Protocol):
 
     async def revoke_sessions(self, account_id: str, at: datetime) -> None: ...
 
+    async def person_account(self, id_number: str) -> Account | None:
+        """The person account of this ID number (there is at most one)."""
+        ...
+
+    async def search(self, query: AccountQuery) -> tuple[list[Account], int]:
+        """One page of accounts matching the query, and how many match in all."""
+        ...
+
+
+@dataclass(frozen=True)
+class AccountQuery:
+    role: Role | None = None
+    city: str | None = None
+    username_prefix: str | None = None
+    skip: int = 0
+    limit: int = 50
+
 
 class RevokedTokenStore(Protocol):
     async def revoke(
@@ -50,3 +72,51 @@ class PasswordHasher(Protocol):
 
 
 PasswordGenerator = Callable[[str], str]
+
+
+class PersonDirectory(Protocol):
+    """The trainees enrollment told the gateway about (the `persons` read model)."""
+
+    async def get(self, id_number: str) -> Person | None: ...
+
+
+class ActivationCodeStore(Protocol):
+    """At most one code per ID number; only its hash is stored."""
+
+    async def replace(self, code: ActivationCode) -> None:
+        """Store the code, replacing the previous one of the same ID number."""
+        ...
+
+    async def get(self, id_number: str) -> ActivationCode | None: ...
+
+    async def count_attempt(self, id_number: str, code_hash: str, max_attempts: int) -> ActivationCode | None:
+        """Count one guess against this very code (atomically, only below `max_attempts`): the code as
+        stored afterwards, or None when it is gone, was replaced or has no attempt left."""
+        ...
+
+    async def release_attempt(self, id_number: str, code_hash: str) -> None:
+        """Give back an attempt counted for the right code when the account could not be created."""
+        ...
+
+    async def delete(self, id_number: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A message to a person's mobile (an SMS in production)."""
+
+    kind: str
+    mobile: str
+    text: str
+    id_number: str = ""
+    expires_at: datetime | None = None  # after this the message is of no use (and may be purged)
+
+    def __repr__(self) -> str:  # the text may hold a code
+        return f"Notification(kind={self.kind!r})"
+
+
+class Notifier(Protocol):
+    async def send(self, notification: Notification) -> None: ...
+
+
+CodeGenerator = Callable[[], str]

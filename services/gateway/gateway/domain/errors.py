@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servicekit.errors import Conflict, DomainError, Forbidden, Unauthorized
+from servicekit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 
 
 class UsernameTaken(Conflict):
@@ -68,3 +68,56 @@ class TokenRevoked(Unauthorized):
 
     def __init__(self, message: str = "登录凭证已失效，请重新登录") -> None:
         super().__init__(message)
+
+
+class InvalidIdNumber(DomainError):
+    status = 422
+    code = "invalid_id_number"
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("平台上没有该身份证号的学员：学员须先由企业报名（导入报名名单）后才能激活账号")
+
+
+class PersonAlreadyActive(Conflict):
+    code = "person_already_active"
+
+    def __init__(self) -> None:
+        super().__init__("该身份证号的学员账号已经激活，请直接登录；忘记密码请联系报名的企业或培训机构")
+
+
+class InvalidActivationCode(Unauthorized):
+    code = "invalid_activation_code"
+
+    def __init__(self, remaining_attempts: int | None = None) -> None:
+        message = "身份证号或激活码不正确"
+        if remaining_attempts is not None:
+            message += f"，还可尝试 {remaining_attempts} 次"
+        details = None if remaining_attempts is None else {"remaining_attempts": remaining_attempts}
+        super().__init__(message, details=details)
+
+
+class ActivationLocked(DomainError):
+    status = 423
+    code = "activation_locked"
+
+    def __init__(self) -> None:
+        super().__init__("激活码输错次数过多，已作废，请联系报名的企业或培训机构重新获取激活码")
+
+
+class ActivationExpired(DomainError):
+    status = 410
+    code = "activation_expired"
+
+    def __init__(self) -> None:
+        super().__init__("激活码已过期，请联系报名的企业或培训机构重新获取激活码")
+
+
+class NotPersonsOrganisation(Forbidden):
+    code = "not_owner"
+
+    def __init__(self) -> None:
+        super().__init__("只有为该学员报名的企业、学员报名的培训机构或管理员才能为其生成激活码")

@@ -1,0 +1,240 @@
+"""Demo accounts for a local installation, clearly marked as demo data, each with a fresh random password.
+
+    set -a; . .data/env; set +a; SERVICE_NAME=gateway uv run python scripts/demo_data.py
+
+Creates, through the gateway's own use cases (the code path of `python -m gateway.cli` and of the signup
+endpoint, never raw database writes): one municipal reviewer per city (`reviewer-<city>`), the demo training
+institutions of `gateway.demo` (`demo-yuren`, `demo-hz-1` … `demo-hz-8`), one administrator (`demo-admin`)
+and one enterprise (`demo-enterprise`, signed up like any enterprise, so it gets an enterprise id of its own).
+
+Idempotent: an account that exists is skipped (its password is not changed nor shown). Every new account gets
+its own random password, printed once in the table at the end; there is no shared or fixed password.
+Person (trainee) accounts are not created: a trainee activates their own with a one-time code once an
+enterprise has enrolled them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import sys
+import unicodedata
+from dataclasses import dataclass
+from typing import TextIO
+
+from gateway.adapters.accounts_mongo import MongoAccountRepository
+from gateway.adapters.passwords import generate_password
+from gateway.application.accounts import AccountAdministration, NewAccount
+from gateway.cli import account_administration
+from gateway.demo import (
+    DEMO_ADMIN_NAME,
+    DEMO_ADMIN_USERNAME,
+    DEMO_ENTERPRISE_NAME,
+    DEMO_ENTERPRISE_USERNAME,
+    DEMO_INSTITUTIONS,
+    DEMO_REVIEWERS,
+)
+from gateway.domain.accounts import Account
+from gateway.domain.errors import UsernameTaken
+from gateway.settings import GatewaySettings
+from pymongo.errors import PyMongoError
+from servicekit.auth import ROLE_LABELS, Role
+from servicekit.errors import DomainError
+from servicekit.mongo import create_client
+
+DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
+PASSWORD_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    display_name: str
+    org_id: str | None = None  # None for the enterprise: signup gives it a new enterprise id
+    city: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    spec: DemoAccount
+    account: Account | None
+    password: str | None  # None: the account existed already (or was created meanwhile by someone else)
+
+    @property
+    def created(self) -> bool:
+        return self.password is not None
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """Every demo account, in the order they are created."""
+    accounts = [DemoAccount(DEMO_ADMIN_USERNAME, Role.ADMIN, DEMO_ADMIN_NAME)]
+    accounts += [DemoAccount(r.username, Role.REVIEWER, r.display_name, city=r.city) for r in DEMO_REVIEWERS]
+    accounts += [
+        DemoAccount(i.username, Role.INSTITUTION, i.name, org_id=i.id, city=i.city) for i in DEMO_INSTITUTIONS
+    ]
+    accounts.append(DemoAccount(DEMO_ENTERPRISE_USERNAME, Role.ENTERPRISE, DEMO_ENTERPRISE_NAME))
+    return accounts
+
+
+def _mismatch(spec: DemoAccount, account: Account) -> str | None:
+    """How an existing account differs from the demo account of the same username (None: it does not)."""
+    differences = []
+    if account.role is not spec.role:
+        differences.append(f"角色为 {account.role.value}")
+    if spec.org_id is not None and account.org_id != spec.org_id:
+        differences.append(f"组织编号为 {account.org_id or '（无）'}")
+    if spec.city is not None and account.city != spec.city:
+        differences.append(f"城市为 {account.city or '（无）'}")
+    return "、".join(differences) or None
+
+
+async def _create(admin: AccountAdministration, spec: DemoAccount) -> tuple[Account, str]:
+    if spec.role is Role.ENTERPRISE:  # the signup use case: its own enterprise id
+        password = generate_password(PASSWORD_LENGTH, spec.username)
+        account = await admin.signup_enterprise(spec.username, password, spec.display_name)
+        return account, password
+    created = await admin.create(
+        NewAccount(
+            username=spec.username,
+            role=spec.role,
+            display_name=spec.display_name,
+            org_id=spec.org_id,
+            city=spec.city,
+            password=None,  # a fresh random password, returned once
+        )
+    )
+    assert created.generated_password is not None
+    return created.account, created.generated_password
+
+
+async def seed(settings: GatewaySettings, out: TextIO) -> list[Outcome]:
+    """Create the demo accounts that do not exist yet; say what was done for each one."""
+    client = create_client(settings.mongo_url)
+    try:
+        accounts = MongoAccountRepository(client[settings.database_name])
+        await accounts.ensure_indexes()
+        admin = account_administration(accounts)
+        outcomes: list[Outcome] = []
+        for spec in demo_accounts():
+            label = f"{spec.username}（{ROLE_LABELS[spec.role]}，{spec.display_name}）"
+            existing = await accounts.by_username(spec.username)
+            if existing is None:
+                try:
+                    account, password = await _create(admin, spec)
+                except UsernameTaken:  # created meanwhile by another run
+                    existing = await accounts.by_username(spec.username)
+                else:
+                    print(f"已创建  {label}", file=out)
+                    outcomes.append(Outcome(spec, account, password))
+                    continue
+            print(f"已存在，跳过  {label}", file=out)
+            if existing is not None and (difference := _mismatch(spec, existing)):
+                print(f"  注意：已有的账号 {spec.username} 与演示数据不一致（{difference}）", file=out)
+            outcomes.append(Outcome(spec, existing, None))
+        return outcomes
+    finally:
+        await client.close()
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def table(rows: list[list[str]]) -> list[str]:
+    """Left-aligned columns (CJK characters counted as two columns wide)."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+def report(outcomes: list[Outcome], gateway_url: str, out: TextIO) -> None:
+    created = [o for o in outcomes if o.created and o.account is not None]
+    skipped = len(outcomes) - len(created)
+    login_url = f"{gateway_url.rstrip('/')}/api/gateway/auth/login"
+    print(f"\n演示数据：新建 {len(created)} 个账号，跳过 {skipped} 个已存在的账号。", file=out)
+    if created:
+        print("\n新账号的密码各不相同、随机生成，只显示这一次，请妥善保存：\n", file=out)
+        rows = [["用户名", "密码", "角色", "组织编号", "城市", "显示名称"]]
+        for outcome in created:
+            account = outcome.account
+            assert account is not None and outcome.password is not None
+            rows.append(
+                [
+                    account.username,
+                    outcome.password,
+                    account.role.value,
+                    account.org_id or "-",
+                    account.city or "-",
+                    account.display_name,
+                ]
+            )
+        for line in table(rows):
+            print(line, file=out)
+    else:
+        print("已有账号的密码不会再次显示（只在创建时显示一次）。", file=out)
+    example = next((o for o in created if o.spec.role is Role.ADMIN), created[0] if created else None)
+    username = example.spec.username if example else DEMO_ADMIN_USERNAME
+    password = example.password if example and example.password else "<密码>"
+    body = json.dumps({"username": username, "password": password}, ensure_ascii=False)
+    print(f"\n登录地址：{login_url}（POST，JSON 字段 username、password）", file=out)
+    print("示例：", file=out)
+    print(f"  curl -s {login_url} -H 'content-type: application/json' -d {shlex.quote(body)}", file=out)
+    print(
+        "返回的 access_token 放在请求头 Authorization: Bearer <access_token> 中调用各接口；"
+        f"接口文档：{gateway_url.rstrip('/')}/docs",
+        file=out,
+    )
+    print(
+        f"\n企业账号 {DEMO_ENTERPRISE_USERNAME} 还须在 POST /api/registration/enterprises 提交企业注册，"
+        "由所在市的审核员（reviewer-<城市拼音>）审核通过后才能为学员报名。",
+        file=out,
+    )
+    print(
+        "\n学员（person）账号不预置，也没有默认密码：企业为学员报名（导入报名名单）之后，报名的企业、"
+        "培训机构或管理员调用 POST /api/gateway/persons/{身份证号}/activation-code 生成一次性激活码"
+        "（同时以短信发到学员的手机），学员凭身份证号和激活码在 POST /api/gateway/auth/activate "
+        "设置自己的密码，之后用身份证号（或自选的用户名）登录。",
+        file=out,
+    )
+
+
+def main(
+    argv: list[str] | None = None, *, settings: GatewaySettings | None = None, out: TextIO | None = None
+) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python scripts/demo_data.py",
+        description="创建演示账号（各市审核员、演示培训机构、管理员、企业），已存在的跳过；新账号的随机密码只显示一次",
+    )
+    parser.add_argument(
+        "--gateway-url",
+        default=os.environ.get("GATEWAY_URL") or DEFAULT_GATEWAY_URL,
+        help=f"登录示例中网关的地址（默认取 GATEWAY_URL，或 {DEFAULT_GATEWAY_URL}）",
+    )
+    args = parser.parse_args(argv)
+    out = out or sys.stdout
+    settings = settings or GatewaySettings()
+    print(f"演示数据写入网关数据库“{settings.database_name}”（所有名称均以“（演示数据）”结尾）", file=out)
+    try:
+        outcomes = asyncio.run(seed(settings, out))
+    except DomainError as exc:
+        print(f"创建演示数据失败：{exc.message}", file=sys.stderr)
+        return 1
+    except PyMongoError as exc:
+        print(
+            f"创建演示数据失败：无法访问 MongoDB（{type(exc).__name__}），请检查 MONGO_URL 设置",
+            file=sys.stderr,
+        )
+        return 1
+    report(outcomes, args.gateway_url, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

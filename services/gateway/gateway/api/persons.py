@@ -1,0 +1,44 @@
+"""`/api/gateway/persons/…`: one-time activation codes for trainees' accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+from servicekit.auth import Identity, Role, require_roles
+
+from .deps import CurrentSession, GatewayDep
+from .schemas import ActivationCodeResponse
+
+router = APIRouter(prefix="/api/gateway/persons", tags=["学员账号激活"])
+
+CodeIssuer = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))]
+
+
+@router.post(
+    "/{id_number}/activation-code",
+    status_code=status.HTTP_200_OK,
+    response_model=ActivationCodeResponse,
+    summary="为学员生成一次性激活码（报名该学员的企业、学员报名的培训机构或管理员；新码替换旧码）",
+    description=(
+        "激活码为 8 位数字，只在本次响应中返回一次，同时以短信发送到学员报名时登记的手机号。"
+        "学员凭身份证号、激活码在 POST /api/gateway/auth/activate 设置自己的密码后即可登录。"
+    ),
+)
+async def issue_activation_code(
+    id_number: Annotated[str, Path(min_length=1, max_length=32, description="学员的 18 位身份证号")],
+    response: Response,
+    session: CurrentSession,
+    _: CodeIssuer,
+    gateway: GatewayDep,
+) -> ActivationCodeResponse:
+    issued = await gateway.activation.issue_code(session.identity, id_number)
+    response.headers["Cache-Control"] = "no-store"
+    return ActivationCodeResponse(
+        id_number=issued.id_number,
+        name=issued.name,
+        code=issued.code,
+        expires_at=issued.expires_at,
+        max_attempts=issued.max_attempts,
+        sent_to=issued.sent_to,
+    )
