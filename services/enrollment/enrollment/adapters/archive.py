@@ -1,0 +1,272 @@
+"""Reading an uploaded materials zip safely: paths, nesting, bombs, encodings and sniffed types.
+
+Any problem refuses the whole archive (`ArchiveRefused`) before anything is stored. Declared sizes in the
+zip headers are checked first (cheap), and the actual bytes are counted again while decompressing in
+chunks, stopping as soon as a limit is crossed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from ..domain.materials import base_name, is_ignored
+
+MiB = 1024 * 1024
+CHUNK = 64 * 1024
+
+# Extensions of archive formats that may not be nested in the materials zip.
+ARCHIVE_EXTENSIONS = frozenset(
+    {
+        "zip",
+        "rar",
+        "7z",
+        "gz",
+        "tgz",
+        "tar",
+        "bz2",
+        "tbz2",
+        "xz",
+        "txz",
+        "zst",
+        "lz",
+        "lzma",
+        "z",
+        "cab",
+        "arj",
+    }
+)
+# Magic numbers of archive formats: (offset, bytes, format name).
+_ARCHIVE_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"PK\x03\x04", "ZIP"),
+    (0, b"PK\x05\x06", "ZIP"),
+    (0, b"PK\x07\x08", "ZIP"),
+    (0, b"Rar!\x1a\x07", "RAR"),
+    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
+    (0, b"\x1f\x8b", "gzip"),
+    (0, b"BZh", "bzip2"),
+    (0, b"\xfd7zXZ\x00", "xz"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd"),
+    (257, b"ustar", "tar"),
+)
+CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
+_TYPE_NAMES = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "pdf": "PDF"}
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_UTF8_FLAG = 0x800
+_ENCRYPTED_FLAG = 0x1
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    max_entries: int = 2000
+    max_total_bytes: int = 500 * MiB
+    max_entry_bytes: int = 20 * MiB
+    max_ratio: float = 100.0
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str  # path inside the archive, decoded (UTF-8 or GBK), `/`-separated
+    data: bytes
+    content_type: str
+
+
+class ArchiveRefused(ValueError):
+    def __init__(self, code: str, message: str, entry: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.entry = entry
+
+
+def decode_entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name: UTF-8 when flagged (bit 11); otherwise the legacy bytes tried as UTF-8, then GBK.
+
+    Python decodes unflagged names as cp437; encoding back to cp437 recovers the raw bytes exactly.
+    Chinese Windows tools (and Explorer's "send to compressed folder") write GBK without the flag.
+    """
+    if info.flag_bits & _UTF8_FLAG:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    if raw.isascii():
+        return info.filename
+    for encoding in ("utf-8", "gb18030"):  # gb18030 is a superset of GBK
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _unsafe_path(name: str) -> bool:
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return True
+    return any(part == ".." for part in re.split(r"[/\\]", name))
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _extension(name: str) -> str:
+    base = base_name(name)
+    return base.rsplit(".", 1)[-1].lower() if "." in base else ""
+
+
+def archive_format(head: bytes) -> str | None:
+    """The archive format the first bytes announce (ZIP, RAR, 7z, gzip, bzip2, xz, zstd, tar), if any."""
+    for offset, magic, name in _ARCHIVE_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    return None
+
+
+def matches_extension(extension: str, head: bytes) -> bool:
+    """Whether the first bytes are of the type the extension claims (only JPEG, PNG and PDF are checked)."""
+    if extension in ("jpg", "jpeg"):
+        return head.startswith(b"\xff\xd8\xff")
+    if extension == "png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension == "pdf":
+        return b"%PDF-" in head[:1024]
+    return True
+
+
+def _mib(n: float) -> str:
+    return f"{n / MiB:.1f} MB"
+
+
+def _open(data: bytes | BinaryIO) -> zipfile.ZipFile:
+    source: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+    try:
+        return zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise ArchiveRefused("not_a_zip", "上传的文件不是有效的 zip 压缩包") from exc
+
+
+def read_zip(
+    data: bytes | BinaryIO,
+    limits: ArchiveLimits = ArchiveLimits(),
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Member]:
+    """Every file of the archive except folders and OS junk, or `ArchiveRefused` for the whole archive."""
+    with _open(data) as archive:
+        infos = archive.infolist()
+        wanted: list[tuple[zipfile.ZipInfo, str]] = []
+        for info in infos:
+            name = decode_entry_name(info)
+            if _unsafe_path(name):
+                raise ArchiveRefused("unsafe_path", f"压缩包中的“{name}”使用了绝对路径或“..”，已拒绝", name)
+            if _is_symlink(info):
+                raise ArchiveRefused("unsafe_path", f"压缩包中的“{name}”是符号链接，已拒绝", name)
+            if info.is_dir() or is_ignored(name):
+                continue
+            wanted.append((info, name))
+        if len(wanted) > limits.max_entries:
+            raise ArchiveRefused(
+                "too_many_entries",
+                f"压缩包中有 {len(wanted)} 个文件，超过上限 {limits.max_entries} 个，请分批上传",
+            )
+        _check_declared(wanted, limits)
+
+        members: list[Member] = []
+        total = 0
+        for done, (info, name) in enumerate(wanted, start=1):
+            content = _read_entry(archive, info, name, limits, total)
+            total += len(content)
+            extension = _extension(name)
+            _check_type(name, extension, content)
+            members.append(Member(name, content, CONTENT_TYPES.get(extension, "application/octet-stream")))
+            if progress is not None:
+                progress(done, len(wanted))
+        return members
+
+
+def _check_declared(wanted: list[tuple[zipfile.ZipInfo, str]], limits: ArchiveLimits) -> None:
+    declared_total = 0
+    for info, name in wanted:
+        if info.flag_bits & _ENCRYPTED_FLAG:
+            raise ArchiveRefused("encrypted", f"压缩包中的“{name}”已加密，请上传未加密的压缩包", name)
+        if _extension(name) in ARCHIVE_EXTENSIONS:
+            raise ArchiveRefused("nested_archive", f"压缩包中的“{name}”是压缩文件，不允许嵌套压缩包", name)
+        if info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise ArchiveRefused(
+                "compression_ratio",
+                f"压缩包中的“{name}”压缩比异常（{_mib(info.file_size)} 压缩为 {info.compress_size} 字节），"
+                "疑似压缩炸弹，已拒绝",
+                name,
+            )
+        if info.file_size > limits.max_entry_bytes:
+            raise ArchiveRefused(
+                "too_large",
+                f"压缩包中的“{name}”解压后 {_mib(info.file_size)}，"
+                f"超过单个文件上限 {_mib(limits.max_entry_bytes)}",
+                name,
+            )
+        declared_total += info.file_size
+        if declared_total > limits.max_total_bytes:
+            raise ArchiveRefused(
+                "too_large", f"压缩包解压后的总大小超过上限 {_mib(limits.max_total_bytes)}", name
+            )
+
+
+def _read_entry(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: ArchiveLimits, total_before: int
+) -> bytes:
+    """Decompress one entry in chunks, counting the real bytes against every limit."""
+    chunks: list[bytes] = []
+    size = 0
+    ratio_cap = limits.max_ratio * max(info.compress_size, 1)
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > ratio_cap:
+                    raise ArchiveRefused(
+                        "compression_ratio", f"压缩包中的“{name}”压缩比异常，疑似压缩炸弹，已拒绝", name
+                    )
+                if size > limits.max_entry_bytes:
+                    raise ArchiveRefused(
+                        "too_large",
+                        f"压缩包中的“{name}”解压后超过单个文件上限 {_mib(limits.max_entry_bytes)}",
+                        name,
+                    )
+                if total_before + size > limits.max_total_bytes:
+                    raise ArchiveRefused(
+                        "too_large", f"压缩包解压后的总大小超过上限 {_mib(limits.max_total_bytes)}", name
+                    )
+                chunks.append(chunk)
+    except ArchiveRefused:
+        raise
+    except RuntimeError as exc:  # zipfile: encrypted entry without a password
+        raise ArchiveRefused("encrypted", f"压缩包中的“{name}”已加密，请上传未加密的压缩包", name) from exc
+    except NotImplementedError as exc:
+        raise ArchiveRefused("not_a_zip", f"压缩包中的“{name}”使用了不支持的压缩方式", name) from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise ArchiveRefused("not_a_zip", f"压缩包中的“{name}”已损坏，无法读取", name) from exc
+    return b"".join(chunks)
+
+
+def _check_type(name: str, extension: str, content: bytes) -> None:
+    head = content[:1024]
+    found = archive_format(head)
+    if found is not None:
+        raise ArchiveRefused(
+            "nested_archive", f"压缩包中的“{name}”实际是 {found} 压缩文件，不允许嵌套压缩包", name
+        )
+    if not matches_extension(extension, head):
+        raise ArchiveRefused(
+            "type_mismatch",
+            f"压缩包中的“{name}”的内容不是 {_TYPE_NAMES[extension]} 文件，与扩展名 .{extension} 不符",
+            name,
+        )
