@@ -20,9 +20,8 @@ class ObjectStore:
         self.bucket = bucket or settings.bucket_name
         self.client = self._client(settings, settings.s3_endpoint)
         # Presigning is local computation; with the region given, the public client never connects.
-        self.public_client = (
-            self._client(settings, settings.s3_public_endpoint) if settings.s3_public_endpoint else self.client
-        )
+        public = settings.s3_public_endpoint
+        self.public_client = self._client(settings, public) if public else self.client
 
     @staticmethod
     def _client(settings: ServiceSettings, endpoint: str) -> Minio:
