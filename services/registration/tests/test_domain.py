@@ -3,7 +3,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from events import EnterpriseApproved, EnterpriseRegistered, EnterpriseRejected, EnterpriseResubmitted
+from events import (
+    DomainEvent,
+    EnterpriseApproved,
+    EnterpriseRegistered,
+    EnterpriseRejected,
+    EnterpriseResubmitted,
+)
 from events.registration import ReviewCheck, UploadedDocument
 from registration.domain import enterprise as domain
 from registration.domain.credit_code import check_character, credit_code_problem
@@ -68,7 +74,7 @@ def form(**overrides: object) -> domain.RegistrationForm:
         "documents": DOCS,
     }
     values.update(overrides)
-    return domain.RegistrationForm(**values)  # type: ignore[arg-type]
+    return domain.RegistrationForm(**values)
 
 
 def register(**overrides: object) -> list[EnterpriseRegistered]:
@@ -155,24 +161,24 @@ def test_review_rules() -> None:
 
 
 def test_reject_resubmit_approve_keeps_the_history() -> None:
-    history: list[object] = list(register())
+    history: list[DomainEvent] = list(register())
     failing = [*CHECKS[:2], ReviewCheck(check="documents_compliant", passed=False, note="无公章")]
     history += domain.decide_review(
         history,
         reviewer_id="r",
         reviewer_city="杭州",
-        checks=failing,  # type: ignore[arg-type]
+        checks=failing,
         approve=False,
         reason="承诺书未盖章",
     )
     assert isinstance(history[-1], EnterpriseRejected)
     with pytest.raises(DomainError) as unchanged:
-        domain.resubmit(history, changes={}, new_documents=[], institution_choices=CHOICES)  # type: ignore[arg-type]
+        domain.resubmit(history, changes={}, new_documents=[], institution_choices=CHOICES)
     assert unchanged.value.code == "nothing_changed"
     with pytest.raises(DomainError) as code_changed:
         domain.resubmit(
             history,
-            changes={"credit_code": valid_code("91330106MA2B3C4D6")},  # type: ignore[arg-type]
+            changes={"credit_code": valid_code("91330106MA2B3C4D6")},
             new_documents=[],
             institution_choices=CHOICES,
         )
@@ -181,7 +187,7 @@ def test_reject_resubmit_approve_keeps_the_history() -> None:
     history += domain.resubmit(
         history,
         changes={"address": "杭州市滨江区 2 号"},
-        new_documents=[new_letter],  # type: ignore[arg-type]
+        new_documents=[new_letter],
         institution_choices=CHOICES,
     )
     resubmitted = history[-1]
@@ -189,12 +195,12 @@ def test_reject_resubmit_approve_keeps_the_history() -> None:
     assert set(resubmitted.changes) == {"address", "documents"}
     assert {d.object_key for d in resubmitted.documents} == {"k/business_licence/1", "k/commitment_letter/2"}
     with pytest.raises(Conflict):  # only a rejected registration can be resubmitted
-        domain.resubmit(history, changes={"address": "x"}, new_documents=[], institution_choices=CHOICES)  # type: ignore[arg-type]
+        domain.resubmit(history, changes={"address": "x"}, new_documents=[], institution_choices=CHOICES)
     history += domain.decide_review(
         history, reviewer_id="r", reviewer_city="杭州", checks=CHECKS, approve=True
-    )  # type: ignore[arg-type]
+    )
     assert isinstance(history[-1], EnterpriseApproved)
-    state = domain.Enterprise.from_history(history)  # type: ignore[arg-type]
+    state = domain.Enterprise.from_history(history)
     assert state.status is domain.Status.APPROVED and state.submission == 2
     assert (
         state.form is not None
@@ -209,7 +215,7 @@ def test_reject_resubmit_approve_keeps_the_history() -> None:
             reviewer_id="r",
             reviewer_city="杭州",
             checks=CHECKS,
-            approve=False,  # type: ignore[arg-type]
+            approve=False,
             reason="x",
         )
 
