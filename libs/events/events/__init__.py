@@ -6,11 +6,16 @@ Importing this package registers every event model in `registry`.
 from events.base import DomainEvent
 from events.certification import CertificateIssued, CertificateRenewed
 from events.enrollment import (
+    ApplicantCorrected,
     ApplicantQualified,
     ApplicantRejected,
     ApplicantsImported,
     Enrolled,
     ExamApplied,
+    MaterialsUploaded,
+    OfferPublished,
+    TrainingCompleted,
+    TrainingPlanCreated,
     TrainingPlanned,
 )
 from events.envelope import Envelope, MalformedEnvelope
@@ -27,6 +32,7 @@ from events.registration import (
 from events.registry import DuplicateEventType, EventRegistry, UnknownEventType, event, registry
 
 __all__ = [
+    "ApplicantCorrected",
     "ApplicantQualified",
     "ApplicantRejected",
     "ApplicantsImported",
@@ -45,11 +51,15 @@ __all__ = [
     "ExamFailed",
     "ExamPassed",
     "MalformedEnvelope",
+    "MaterialsUploaded",
+    "OfferPublished",
     "OrderCancelled",
     "OrderCreated",
     "OrderLine",
     "OrderPaid",
     "ReviewCheck",
+    "TrainingCompleted",
+    "TrainingPlanCreated",
     "TrainingPlanned",
     "UnknownEventType",
     "UploadedDocument",

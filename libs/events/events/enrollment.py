@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import DomainEvent
 from events.registry import event
@@ -115,3 +115,95 @@ class ExamApplied(DomainEvent):
     position: str
     specialisation: str | None = None
     head_photo_key: str | None = None
+
+
+class OfferLine(BaseModel):
+    """One position an institution trains for, with its fee per training mode (None: mode not offered)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    position: str
+    specialisation: str | None = None
+    fee_online_fen: int | None = None
+    fee_offline_fen: int | None = None
+
+
+@event(CONTEXT, "OfferPublished")
+class OfferPublished(DomainEvent):
+    """A training institution published its offer (the whole offer; it replaces the previous one)."""
+
+    institution_id: str
+    name: str
+    city: str
+    offers: list[OfferLine]
+    features: str = ""
+    exam_locations: list[str] = Field(default_factory=list)
+    payment_methods: list[str] = Field(default_factory=lambda: ["offline"])
+    demo: bool = False
+
+
+class MaterialDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    document: str
+    object_key: str
+    content_type: str
+    size: int
+
+
+class ApplicantMaterials(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    applicant_id: str
+    id_number: str
+    documents: list[MaterialDocument]
+    photo_ok: bool | None = None
+    photo_problems: list[str] = Field(default_factory=list)
+
+
+@event(CONTEXT, "MaterialsUploaded")
+class MaterialsUploaded(DomainEvent):
+    """Documents of applicants of a batch were stored (each replaces the same document uploaded before)."""
+
+    batch_id: str
+    enterprise_id: str
+    institution_id: str
+    applicants: list[ApplicantMaterials]
+
+
+@event(CONTEXT, "ApplicantCorrected")
+class ApplicantCorrected(DomainEvent):
+    """The enterprise corrected a rejected applicant's data; the applicant is reviewed again."""
+
+    applicant_id: str
+    batch_id: str
+    enterprise_id: str
+    institution_id: str
+    record: ImportedApplicant
+    changes: dict[str, str] = Field(default_factory=dict)
+
+
+@event(CONTEXT, "TrainingPlanCreated")
+class TrainingPlanCreated(DomainEvent):
+    """An institution created a training plan (dates, place for offline, platform for online, schedule)."""
+
+    plan_id: str
+    institution_id: str
+    name: str
+    training_mode: str
+    position: str
+    starts_on: date
+    ends_on: date
+    place: str = ""
+    platform: str = ""
+    schedule: str = ""
+
+
+@event(CONTEXT, "TrainingCompleted")
+class TrainingCompleted(DomainEvent):
+    """The institution recorded that a trainee completed the plan's training."""
+
+    plan_id: str
+    applicant_id: str
+    institution_id: str
+    enterprise_id: str

@@ -18,7 +18,7 @@ from servicekit.runtime import Policy, ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.testing import running_app, unique_name
 
-from .kit_events import CounterIncremented, CounterRenamed
+from kit_events import CounterIncremented, CounterRenamed
 
 pytestmark = pytest.mark.integration
 

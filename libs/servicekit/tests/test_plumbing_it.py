@@ -22,7 +22,7 @@ from servicekit.projections import Projection, rebuild, snapshot
 from servicekit.settings import ServiceSettings
 from servicekit.testing import unique_name
 
-from .kit_events import CounterIncremented, CounterRenamed
+from kit_events import CounterIncremented, CounterRenamed
 
 pytestmark = pytest.mark.integration
 TOPIC = CounterIncremented.topic()

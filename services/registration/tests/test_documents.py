@@ -10,7 +10,7 @@ from PIL import Image
 from registration.application.handlers import UploadedFile, check_files
 from registration.settings import RegistrationSettings
 
-from .samples import jpeg, pdf, png
+from registration_samples import jpeg, pdf, png
 
 SETTINGS = RegistrationSettings(max_document_bytes=200_000, max_image_pixels=1_000_000)
 
