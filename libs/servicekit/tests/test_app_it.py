@@ -8,6 +8,7 @@ from typing import Annotated
 
 import pytest
 from fastapi import APIRouter, Depends, Request
+from kit_events import CounterIncremented, CounterRenamed
 from pydantic import BaseModel
 from servicekit.app import create_app
 from servicekit.auth import Identity, Role, TokenCodec, require_roles
@@ -17,8 +18,6 @@ from servicekit.mongo import Session
 from servicekit.runtime import Policy, ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.testing import running_app, unique_name
-
-from kit_events import CounterIncremented, CounterRenamed
 
 pytestmark = pytest.mark.integration
 

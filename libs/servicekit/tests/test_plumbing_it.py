@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from events import Envelope
+from kit_events import CounterIncremented, CounterRenamed
 from servicekit import dlq, kafka
 from servicekit.consumer import ConsumerRunner, ReceivedEvent
 from servicekit.errors import ConcurrencyConflict
@@ -21,8 +22,6 @@ from servicekit.mongo import Session, create_client
 from servicekit.projections import Projection, rebuild, snapshot
 from servicekit.settings import ServiceSettings
 from servicekit.testing import unique_name
-
-from kit_events import CounterIncremented, CounterRenamed
 
 pytestmark = pytest.mark.integration
 TOPIC = CounterIncremented.topic()

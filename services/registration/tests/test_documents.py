@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 from registration.application.handlers import UploadedFile, check_files
 from registration.settings import RegistrationSettings
-
 from registration_samples import jpeg, pdf, png
 
 SETTINGS = RegistrationSettings(max_document_bytes=200_000, max_image_pixels=1_000_000)
