@@ -104,3 +104,64 @@ async def register_enterprise(client: httpx.AsyncClient, token: str, **form: Any
         data=registration_form(**form),
         files=registration_files(),
     )
+
+
+async def new_account(client: httpx.AsyncClient, admin_token: str, role: str, **extra: str) -> str:
+    """An account made by the administrator; returns its access token."""
+    import uuid
+
+    username = f"{role[:4]}-{uuid.uuid4().hex[:8]}"
+    created = await client.post(
+        "/api/gateway/accounts",
+        headers=bearer(admin_token),
+        json={"username": username, "role": role, "display_name": username, **extra},
+    )
+    assert created.status_code == 201, created.text
+    return str((await login(client, username, created.json()["generated_password"]))["access_token"])
+
+
+async def approved_enterprise(
+    client: httpx.AsyncClient, admin_token: str, city: str = "杭州"
+) -> dict[str, Any]:
+    """An enterprise signed up, registered and approved; returns its signup answer (token, org_id)."""
+    import uuid
+
+    signup = await client.post(
+        "/api/gateway/auth/signup/enterprise",
+        json={
+            "username": f"ent-{uuid.uuid4().hex[:8]}",
+            "password": "Jianshe2026!",
+            "display_name": "测试施工企业",
+        },
+    )
+    assert signup.status_code == 201, signup.text
+    token, enterprise_id = signup.json()["access_token"], signup.json()["org_id"]
+    assert (await register_enterprise(client, token, city=city)).status_code == 201
+    reviewer = await new_account(client, admin_token, "reviewer", city=city)
+    checks = [
+        {"check": c, "passed": True}
+        for c in ("local_enterprise", "construction_enterprise", "documents_compliant")
+    ]
+    approved = await client.post(
+        f"/api/registration/enterprises/{enterprise_id}/approve",
+        headers=bearer(reviewer),
+        json={"checks": checks},
+    )
+    assert approved.status_code == 204, approved.text
+
+    async def enrollment_knows() -> bool:
+        r = await client.get("/api/enrollment/applicants", headers=bearer(token))
+        return r.status_code == 200
+
+    await eventually(enrollment_knows, what="enrollment to learn of the approval")
+    return dict(signup.json())
+
+
+async def wait_job(
+    client: httpx.AsyncClient, token: str, status_url: str, timeout: float = 120
+) -> dict[str, Any]:
+    async def finished() -> dict[str, Any] | None:
+        job = (await client.get(status_url, headers=bearer(token))).json()
+        return job if job["state"] != "running" else None
+
+    return await eventually(finished, timeout=timeout, what=f"job {status_url}")

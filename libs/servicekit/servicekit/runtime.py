@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from . import kafka
 from .consumer import ConsumerRunner, EventHandlers, run_in_background
 from .eventstore import EventStore
+from .jobs import Jobs
 from .logging import get_logger
 from .mongo import Database, Document, create_client, ping
 from .objectstore import ObjectStore
@@ -53,6 +54,7 @@ class ServiceRuntime:
         self.run_relay = run_relay
         self._client: AsyncMongoClient[Document] | None = None
         self._store: EventStore | None = None
+        self._jobs: Jobs | None = None
         self.objects = ObjectStore(settings) if use_object_store else None
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
@@ -77,6 +79,13 @@ class ServiceRuntime:
         return self._store
 
     @property
+    def jobs(self) -> Jobs:
+        """Long-running commands with progress (see servicekit.jobs)."""
+        if self._jobs is None:
+            self._jobs = Jobs(self.db)
+        return self._jobs
+
+    @property
     def all_topics(self) -> list[str]:
         topics = set(self.own_topics)
         for projection in self.projections:
@@ -95,6 +104,7 @@ class ServiceRuntime:
         await self.producer.start()
         if not consumers:
             return
+        await self.jobs.recover()
         if self.run_relay:
             self.relay = OutboxRelay(self.store, self.producer, poll_seconds=self.settings.relay_poll_seconds)
             self.store.set_on_append(self.relay.wake)
@@ -129,6 +139,7 @@ class ServiceRuntime:
             await self._client.close()
             self._client = None
             self._store = None
+            self._jobs = None
 
     async def wait_until_consuming(self, timeout: float = 60.0) -> None:
         """Wait until every consumer has joined its group and has partitions (useful in tests)."""

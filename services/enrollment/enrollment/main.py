@@ -1,4 +1,5 @@
-"""The enrollment service: batches of applicants, institution review, enrollment on payment."""
+"""The enrollment service: institutions' offers, batches of applicants, materials, institution review,
+enrollment on payment, training plans and the application for the exam."""
 
 from __future__ import annotations
 
@@ -6,21 +7,23 @@ from events import ApplicantsImported
 from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
-from servicekit.settings import ServiceSettings
 
 from .api.routes import router
 from .application.handlers import ensure_indexes
 from .application.policies import enroll_on_payment
 from .projections import read_models
+from .settings import EnrollmentSettings
 
 
-def build_runtime(settings: ServiceSettings | None = None) -> ServiceRuntime:
-    settings = settings or ServiceSettings(service_name="enrollment")
+def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
+    settings = settings or EnrollmentSettings()
+    database = settings.database_name
     runtime = ServiceRuntime(
         settings,
         projections=[
-            read_models.enterprise_status(settings.database_name),
-            read_models.applicants(settings.database_name),
+            read_models.enterprise_status(database),
+            read_models.applicants(database),
+            read_models.certificate_holders(database),
         ],
         own_topics=[ApplicantsImported.topic()],
     )
@@ -28,7 +31,7 @@ def build_runtime(settings: ServiceSettings | None = None) -> ServiceRuntime:
     return runtime
 
 
-def build_app(settings: ServiceSettings | None = None) -> FastAPI:
+def build_app(settings: EnrollmentSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
 
     async def indexes(rt: ServiceRuntime) -> None:

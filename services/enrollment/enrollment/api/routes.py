@@ -1,25 +1,41 @@
-"""HTTP API of the enrollment context."""
+"""HTTP API of the enrollment context: batches, materials, review, corrections, templates."""
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
-from servicekit.errors import Forbidden, NotFound
+from servicekit.errors import DomainError, Forbidden, NotFound
+from servicekit.jobs import Progress
 from servicekit.mongo import without_id
 
-from ..application import handlers
+from ..adapters import forms as form_pdfs
+from ..adapters.spreadsheet import SpreadsheetError, read_sheet, summary_template
+from ..application import handlers, imports, materials, review
 from ..domain import applicant as applicant_domain
 from ..projections.read_models import APPLICANTS, ENTERPRISES
+from ..settings import EnrollmentSettings
 
 router = APIRouter(prefix="/api/enrollment", tags=["学员报名"])
 
-
 Institution = Annotated[Identity, Depends(require_roles(Role.INSTITUTION))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _settings(rt: RuntimeDep) -> EnrollmentSettings:
+    settings = rt.settings
+    assert isinstance(settings, EnrollmentSettings)
+    return settings
+
+
+Settings = Annotated[EnrollmentSettings, Depends(_settings)]
 
 
 async def approved_enterprise(
@@ -52,12 +68,14 @@ Viewer = Annotated[Identity, Depends(enrollment_viewer)]
 
 
 class ApplicantRow(BaseModel):
-    name: str = Field(min_length=1, description="姓名")
-    gender: str = Field(description="性别：男/女")
-    id_number: str = Field(description="身份证号（18 位）")
+    name: str = Field(default="", description="姓名")
+    gender: str = Field(default="", description="性别：男/女")
+    id_number: str = Field(default="", description="身份证号（18 位）")
     mobile: str = ""
-    education: str = ""
-    employer: str = ""
+    education: str = Field(
+        default="", description="学历：博士研究生、硕士研究生、本科、大专、中专、职高、技校、高中…"
+    )
+    employer: str = Field(default="", description="工作单位全称")
     major: str = ""
     graduated_on: date | None = None
     years_in_post: int | None = None
@@ -66,20 +84,24 @@ class ApplicantRow(BaseModel):
 class BatchRequest(BaseModel):
     institution_id: str
     position: str = Field(description="岗位，如 施工员、质量员、安全员")
-    specialisation: str | None = None
+    specialisation: str | None = Field(default=None, description="施工员、质量员须选专业方向")
     training_mode: str = Field(description="online（线上）或 offline（线下）")
     continuing_education: bool = False
-    applicants: list[ApplicantRow] = Field(min_length=1)
-
-
-class BatchCreated(BaseModel):
-    batch_id: str
-    applicant_ids: list[str]
-    count: int
+    applicants: list[ApplicantRow] = Field(min_length=1, max_length=500)
 
 
 class RejectRequest(BaseModel):
     reason: str
+
+
+class ReviewRequest(BaseModel):
+    applicant_ids: list[str] = Field(min_length=1, max_length=1000)
+    decision: str = Field(description="approve（审核通过）或 reject（审核不通过）")
+    reason: str = ""
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone().date()
 
 
 def _applicant_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -87,24 +109,181 @@ def _applicant_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {**without_id(doc, "applicant_id"), "status_label": applicant_domain.STATUS_LABELS[status]}
 
 
-@router.post(
-    "/batches",
-    status_code=201,
-    response_model=BatchCreated,
-    summary="导入一批学员（同一机构、岗位、培训方式）",
-)
-async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: RuntimeDep) -> BatchCreated:
-    batch_id, ids = await handlers.import_applicants(
-        rt.store,
-        enterprise_id=identity.org_id or "",
+# ---------------------------------------------------------------- batches
+
+
+@router.post("/batches", status_code=201, summary="导入一批学员（JSON，最多 500 人；大批量请上传汇总表）")
+async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: RuntimeDep) -> dict[str, Any]:
+    spec = imports.BatchSpec(
         institution_id=body.institution_id,
         position=body.position,
         specialisation=body.specialisation,
         training_mode=body.training_mode,
         continuing_education=body.continuing_education,
-        records=[row.model_dump() for row in body.applicants],
     )
-    return BatchCreated(batch_id=batch_id, applicant_ids=ids, count=len(ids))
+    header, rows = review.rows_from_json([row.model_dump() for row in body.applicants])
+    return await imports.validate_and_import(
+        rt.store, enterprise_id=identity.org_id or "", spec=spec, header=header, rows=rows, today=_today()
+    )
+
+
+@router.post(
+    "/batches/import",
+    status_code=202,
+    summary="上传报名汇总表（.xlsx）导入一批学员：后台校验每一行，进度与结果见 /jobs/{job_id}",
+)
+async def import_sheet(
+    identity: ApprovedEnterprise,
+    rt: RuntimeDep,
+    settings: Settings,
+    file: Annotated[UploadFile, File(description="报名人员信息汇总表（附件4，.xlsx）")],
+    institution_id: Annotated[str, Form()],
+    position: Annotated[str, Form()],
+    training_mode: Annotated[str, Form()],
+    specialisation: Annotated[str | None, Form()] = None,
+    continuing_education: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    data = await file.read(settings.max_sheet_bytes + 1)
+    if len(data) > settings.max_sheet_bytes:
+        raise DomainError(
+            f"汇总表文件过大，不能超过 {settings.max_sheet_bytes // 1048576} MB",
+            code="file_too_large",
+            status=413,
+        )
+    spec = imports.BatchSpec(
+        institution_id=institution_id,
+        position=position,
+        specialisation=specialisation or None,
+        training_mode=training_mode,
+        continuing_education=continuing_education,
+    )
+    imports.check_spec(spec)  # answer at once when the form itself is wrong
+    enterprise_id = identity.org_id or ""
+
+    async def work(progress: Progress) -> dict[str, Any]:
+        try:
+            header, rows_iter = await asyncio.to_thread(read_sheet, data)
+            rows = await asyncio.to_thread(list, rows_iter)
+        except SpreadsheetError as exc:
+            raise DomainError(exc.message, code=exc.code) from exc
+        progress(0, len(rows), "校验")
+        header_row = int(getattr(header, "row", 1))
+        return await imports.validate_and_import(
+            rt.store,
+            enterprise_id=enterprise_id,
+            spec=spec,
+            header=header,
+            rows=rows,
+            today=_today(),
+            progress=lambda done: progress(done, len(rows), "校验"),
+            header_row=header_row,
+        )
+
+    job_id = await rt.jobs.start(
+        "import", enterprise_id, work, meta={"file": file.filename, "position": position}
+    )
+    return {"job_id": job_id, "status_url": f"/api/enrollment/jobs/{job_id}"}
+
+
+@router.post(
+    "/batches/{batch_id}/materials",
+    status_code=202,
+    summary="上传一个批次的报名资料压缩包（.zip，文件名 身份证号$资料名称.jpg），进度见 /jobs/{job_id}",
+)
+async def upload_materials(
+    batch_id: str,
+    identity: ApprovedEnterprise,
+    rt: RuntimeDep,
+    settings: Settings,
+    file: Annotated[UploadFile, File(description="报名资料压缩包（.zip）")],
+) -> dict[str, Any]:
+    enterprise_id = identity.org_id or ""
+    await materials.batch_applicants(rt.store, batch_id, enterprise_id)  # 404 at once for a foreign batch
+    data = await file.read(settings.max_zip_bytes + 1)
+    if len(data) > settings.max_zip_bytes:
+        raise DomainError(
+            f"压缩包过大，不能超过 {settings.max_zip_bytes // 1048576} MB", code="file_too_large", status=413
+        )
+    assert rt.objects is not None
+    objects = rt.objects
+
+    async def work(progress: Progress) -> dict[str, Any]:
+        return await materials.upload_materials(
+            rt.store,
+            objects,
+            enterprise_id=enterprise_id,
+            batch_id=batch_id,
+            data=data,
+            limits=settings.archive_limits(),
+            photo_rules=settings.photo_rules(),
+            progress=progress,
+        )
+
+    job_id = await rt.jobs.start(
+        "materials", enterprise_id, work, meta={"file": file.filename, "batch_id": batch_id}
+    )
+    return {"job_id": job_id, "status_url": f"/api/enrollment/jobs/{job_id}"}
+
+
+@router.get("/jobs/{job_id}", summary="导入或上传任务的进度与结果（出错时列出每一处问题）")
+async def job(job_id: str, identity: Viewer, rt: RuntimeDep) -> dict[str, Any]:
+    return await rt.jobs.get(job_id, None if identity.role is Role.ADMIN else identity.org_id)
+
+
+@router.get("/templates/summary.xlsx", summary="下载报名人员信息汇总表模板（附件4）")
+async def template() -> Response:
+    data = await asyncio.to_thread(summary_template)
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('报名人员信息汇总表.xlsx')}"},
+    )
+
+
+async def _batch_docs(rt: RuntimeDep, batch_id: str, identity: Identity) -> list[dict[str, Any]]:
+    query = {"batch_id": batch_id, **scope_filter(identity)}
+    docs = [d async for d in rt.db[APPLICANTS].find(query).sort("imported_at", 1)]
+    if not docs:
+        raise NotFound("未找到该报名批次", code="batch_not_found")
+    return docs
+
+
+def _form_applicants(docs: list[dict[str, Any]]) -> list[form_pdfs.FormApplicant]:
+    return [
+        form_pdfs.FormApplicant(
+            name=d["name"],
+            gender=d["gender"],
+            id_number=d["id_number"],
+            mobile=d.get("mobile", ""),
+            education=d.get("education", ""),
+            employer=d.get("employer", ""),
+            major=d.get("major", ""),
+            graduated_on=date.fromisoformat(d["graduated_on"]) if d.get("graduated_on") else None,
+            years_in_post=d.get("years_in_post"),
+            position=d["position"],
+            specialisation=d.get("specialisation"),
+        )
+        for d in docs
+    ]
+
+
+@router.get("/batches/{batch_id}/forms/enrollment.pdf", summary="打印报名表（附件2），每名学员一页，已预填")
+async def enrollment_forms(batch_id: str, identity: Viewer, rt: RuntimeDep) -> Response:
+    docs = await _batch_docs(rt, batch_id, identity)
+    pdf = await asyncio.to_thread(form_pdfs.enrollment_forms_pdf, _form_applicants(docs))
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.get(
+    "/batches/{batch_id}/forms/work-years.pdf", summary="打印工作年限证明（附件3），每名学员一页，已预填"
+)
+async def work_years_forms(batch_id: str, identity: Viewer, rt: RuntimeDep) -> Response:
+    docs = await _batch_docs(rt, batch_id, identity)
+    pdf = await asyncio.to_thread(form_pdfs.work_years_proofs_pdf, _form_applicants(docs))
+    return Response(pdf, media_type="application/pdf")
+
+
+# ---------------------------------------------------------------- applicants
 
 
 @router.get("/applicants", summary="学员列表：企业看本企业的，培训机构看向本机构报名的")
@@ -128,16 +307,47 @@ async def list_applicants(
     }
 
 
-@router.get("/applicants/{applicant_id}", summary="一名学员的报名信息与状态")
-async def get_applicant(
-    applicant_id: str,
-    identity: Viewer,
+@router.get("/review-queue", summary="资格审核队列（培训机构）：资料、照片检查与报名条件预审结果")
+async def review_queue(
+    identity: Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))],
     rt: RuntimeDep,
+    status: applicant_domain.Status = applicant_domain.Status.PENDING,
+    batch_id: str | None = None,
+    position: str | None = None,
+    name: str | None = Query(default=None, description="姓名包含"),
+    verdict: str | None = Query(default=None, description="预审结论：eligible / not_eligible / needs_review"),
+    photo_ok: bool | None = None,
+    continuing_education: bool | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
+    query = scope_filter(identity, enterprise=None)
+    query["status"] = status.value
+    for key, value in (
+        ("batch_id", batch_id),
+        ("position", position),
+        ("eligibility.verdict", verdict),
+        ("photo_ok", photo_ok),
+        ("continuing_education", continuing_education),
+    ):
+        if value is not None:
+            query[key] = value
+    if name:
+        query["name"] = {"$regex": re.escape(name)}
+    cursor = rt.db[APPLICANTS].find(query).sort("imported_at", 1).skip(skip).limit(limit)
+    return {
+        "items": [_applicant_view(doc) async for doc in cursor],
+        "total": await rt.db[APPLICANTS].count_documents(query),
+    }
+
+
+@router.get("/applicants/{applicant_id}", summary="一名学员的报名信息与状态")
+async def get_applicant(applicant_id: str, identity: Viewer, rt: RuntimeDep) -> dict[str, Any]:
     state, version = await handlers.load_applicant(rt.store, applicant_id)
     owner = state.batch.enterprise_id if identity.role is Role.ENTERPRISE else state.batch.institution_id
     if identity.role is not Role.ADMIN and owner != identity.org_id:
         raise NotFound("未找到该学员报名记录", code="applicant_not_found")
+    doc = await rt.db[APPLICANTS].find_one({"_id": applicant_id}) or {}
     return {
         "applicant_id": applicant_id,
         **state.record.model_dump(mode="json", exclude={"applicant_id"}),
@@ -145,39 +355,79 @@ async def get_applicant(
         "enterprise_id": state.batch.enterprise_id,
         "institution_id": state.batch.institution_id,
         "position": state.batch.position,
+        "specialisation": state.batch.specialisation,
         "training_mode": state.batch.training_mode,
+        "continuing_education": state.batch.continuing_education,
         "status": state.status.value,
         "status_label": applicant_domain.STATUS_LABELS[state.status],
         "rejection_reason": state.rejection_reason,
         "order_id": state.order_id,
+        "eligibility": doc.get("eligibility"),
+        "materials": sorted((doc.get("materials") or {}).keys()),
+        "photo_ok": doc.get("photo_ok"),
+        "photo_problems": doc.get("photo_problems", []),
         "version": version,
     }
 
 
+@router.get("/applicants/{applicant_id}/documents", summary="学员报名资料：每份一个短时有效的查看链接")
+async def applicant_documents(
+    applicant_id: str, identity: Viewer, rt: RuntimeDep, settings: Settings
+) -> dict[str, Any]:
+    doc = await rt.db[APPLICANTS].find_one({"_id": applicant_id, **scope_filter(identity)})
+    if doc is None:
+        raise NotFound("未找到该学员报名记录", code="applicant_not_found")
+    assert rt.objects is not None
+    links = await materials.document_links(
+        rt.objects, doc.get("materials") or {}, settings.document_url_seconds
+    )
+    return {"applicant_id": applicant_id, "documents": links}
+
+
+@router.put("/applicants/{applicant_id}", summary="修改未通过审核的学员信息并重新提交审核（企业）")
+async def correct_applicant(
+    applicant_id: str, body: ApplicantRow, identity: ApprovedEnterprise, rt: RuntimeDep
+) -> dict[str, Any]:
+    record = await review.correct(
+        rt.store, applicant_id, enterprise_id=identity.org_id or "", row=body.model_dump(), today=_today()
+    )
+    return {"applicant_id": applicant_id, "status": "pending", "record": record}
+
+
 @router.post("/applicants/{applicant_id}/qualify", status_code=204, summary="资格审核通过（已审核）")
 async def qualify(applicant_id: str, identity: Institution, rt: RuntimeDep) -> None:
-    await handlers.change_applicant(
+    await review.review(
         rt.store,
-        applicant_id,
-        lambda s: applicant_domain.qualify(s, reviewer_id=identity.account_id),
-        institution_id=identity.org_id,
-    )
-
-
-@router.post("/applicants/{applicant_id}/reject", status_code=204, summary="资格审核不通过（须填写原因）")
-async def reject(applicant_id: str, body: RejectRequest, identity: Institution, rt: RuntimeDep) -> None:
-    await handlers.change_applicant(
-        rt.store,
-        applicant_id,
-        lambda s: applicant_domain.reject(s, reviewer_id=identity.account_id, reason=body.reason),
-        institution_id=identity.org_id,
+        [applicant_id],
+        institution_id=identity.org_id or "",
+        reviewer_id=identity.account_id,
+        approve=True,
     )
 
 
 @router.post(
-    "/applicants/{applicant_id}/apply-exam", status_code=204, summary="为已报名（培训完成）的学员申请考试"
+    "/applicants/{applicant_id}/reject", status_code=204, summary="资格审核不通过（须填写原因，企业可见）"
 )
-async def apply_exam(applicant_id: str, identity: Institution, rt: RuntimeDep) -> None:
-    await handlers.change_applicant(
-        rt.store, applicant_id, applicant_domain.apply_for_exam, institution_id=identity.org_id
+async def reject(applicant_id: str, body: RejectRequest, identity: Institution, rt: RuntimeDep) -> None:
+    await review.review(
+        rt.store,
+        [applicant_id],
+        institution_id=identity.org_id or "",
+        reviewer_id=identity.account_id,
+        approve=False,
+        reason=body.reason,
+    )
+
+
+@router.post("/applicants/review", status_code=204, summary="批量资格审核（全部成功或全部不做）")
+async def bulk_review(body: ReviewRequest, identity: Institution, rt: RuntimeDep) -> None:
+    if body.decision not in ("approve", "reject"):
+        raise DomainError("decision 应为 approve（审核通过）或 reject（审核不通过）", code="invalid_decision")
+    await review.review(
+        rt.store,
+        body.applicant_ids,
+        institution_id=identity.org_id or "",
+        reviewer_id=identity.account_id,
+        approve=body.decision == "approve",
+        reason=body.reason,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from events import (
+    ApplicantCorrected,
     ApplicantQualified,
     ApplicantRejected,
     ApplicantsImported,
@@ -59,6 +60,9 @@ class Applicant:
         state = cls(record=record, batch=batch)
         for event in history:
             match event:
+                case ApplicantCorrected():
+                    state.record = event.record
+                    state.status, state.rejection_reason = Status.PENDING, ""
                 case ApplicantQualified():
                     state.status, state.rejection_reason = Status.QUALIFIED, ""
                 case ApplicantRejected():
@@ -111,6 +115,39 @@ def reject(state: Applicant, *, reviewer_id: str, reason: str) -> list[DomainEve
             institution_id=b.institution_id,
             reason=reason.strip(),
             reviewer_id=reviewer_id,
+        )
+    ]
+
+
+CORRECTABLE_FIELDS = (
+    "name",
+    "gender",
+    "id_number",
+    "mobile",
+    "education",
+    "employer",
+    "major",
+    "graduated_on",
+    "years_in_post",
+)
+
+
+def correct(state: Applicant, corrected: ImportedApplicant) -> list[DomainEvent]:
+    """The enterprise corrects a rejected applicant (already validated as a sheet row); reviewed again."""
+    _require(state, Status.REJECTED, action="修改后重新提交（只有未通过的学员可以修改）")
+    before, after = state.record.model_dump(mode="json"), corrected.model_dump(mode="json")
+    changes = {k: str(after[k]) for k in CORRECTABLE_FIELDS if after[k] != before[k]}
+    if not changes:
+        raise DomainError("没有任何修改：请按审核意见修改学员信息后再提交", code="nothing_changed")
+    b = state.batch
+    return [
+        ApplicantCorrected(
+            applicant_id=state.applicant_id,
+            batch_id=b.batch_id,
+            enterprise_id=b.enterprise_id,
+            institution_id=b.institution_id,
+            record=corrected,
+            changes=changes,
         )
     ]
 

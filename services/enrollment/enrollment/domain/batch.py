@@ -1,4 +1,5 @@
-"""An enrollment batch: one institution, one training mode, one position."""
+"""An enrollment batch: one institution, one training mode, one position (materials are prepared per
+position and mode). A large batch is several ApplicantsImported events of the same batch, appended at once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from events import ApplicantsImported, DomainEvent
 from events.enrollment import ImportedApplicant
 from servicekit.errors import Conflict, DomainError
 
-from .applicant import TRAINING_MODES
+from .reference import TRAINING_MODES
+
+CHUNK = 500  # applicants per event: keeps each Kafka message well under 1 MB
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,14 @@ class BatchForm:
     continuing_education: bool = False
 
 
-def import_batch(history: Sequence[DomainEvent], form: BatchForm) -> list[DomainEvent]:
+def import_batch(history: Sequence[DomainEvent], form: BatchForm, *, chunk: int = CHUNK) -> list[DomainEvent]:
     if history:
         raise Conflict("该批次已导入", code="batch_exists")
     if form.training_mode not in TRAINING_MODES:
         raise DomainError("培训方式应为 online（线上）或 offline（线下）", code="invalid_training_mode")
     if not form.applicants:
         raise DomainError("报名名单为空", code="empty_batch")
+    applicants = list(form.applicants)
     return [
         ApplicantsImported(
             batch_id=form.batch_id,
@@ -39,7 +43,8 @@ def import_batch(history: Sequence[DomainEvent], form: BatchForm) -> list[Domain
             position=form.position,
             specialisation=form.specialisation,
             training_mode=form.training_mode,
-            applicants=list(form.applicants),
+            applicants=applicants[i : i + chunk],
             continuing_education=form.continuing_education,
         )
+        for i in range(0, len(applicants), chunk)
     ]

@@ -7,22 +7,29 @@
 from __future__ import annotations
 
 from events import (
+    ApplicantCorrected,
     ApplicantQualified,
     ApplicantRejected,
     ApplicantsImported,
+    CertificateIssued,
+    CertificateRenewed,
     Enrolled,
     EnterpriseApproved,
     EnterpriseRegistered,
     EnterpriseRejected,
     EnterpriseResubmitted,
     ExamApplied,
+    MaterialsUploaded,
 )
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
 
+from ..domain.eligibility import precheck
+
 ENTERPRISES = "enterprise_status"
 APPLICANTS = "applicants"
+HOLDERS = "certificate_holders"
 
 
 def enterprise_status(database: str) -> Projection:
@@ -66,13 +73,28 @@ def applicants(database: str) -> Projection:
             {"_id": applicant_id}, {"$set": fields, "$setOnInsert": defaults}, upsert=True, session=session
         )
 
+    def eligibility_of(record: dict[str, object], position: str) -> dict[str, object]:
+        years = record.get("years_in_post")
+        result = precheck(
+            position=position,
+            education=str(record.get("education") or ""),
+            major=str(record.get("major") or ""),
+            years_in_post=years if isinstance(years, int) else None,
+        )
+        return {
+            "verdict": result.verdict,
+            "reason": result.reason,
+            "rule": result.rule,
+            "major_class": result.major_class,
+        }
+
     @on(ApplicantsImported)
     async def imported(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, ApplicantsImported)
+        table = projection.collection(session)
         for a in e.applicants:
-            data = {
-                **a.model_dump(mode="json", exclude={"applicant_id"}),
+            batch_fields: dict[str, object] = {
                 "batch_id": e.batch_id,
                 "enterprise_id": e.enterprise_id,
                 "institution_id": e.institution_id,
@@ -82,9 +104,53 @@ def applicants(database: str) -> Projection:
                 "continuing_education": e.continuing_education,
                 "imported_at": received.envelope.time,
             }
-            await projection.collection(session).update_one(
+            existing = await table.find_one({"_id": a.applicant_id}, {"corrected_at": 1}, session=session)
+            if not (existing and existing.get("corrected_at")):  # a correction (replayed first) wins
+                record = a.model_dump(mode="json", exclude={"applicant_id"})
+                batch_fields.update(record, eligibility=eligibility_of(record, e.position))
+            await table.update_one(
                 {"_id": a.applicant_id},
-                {"$set": data, "$setOnInsert": status_defaults},
+                {"$set": batch_fields, "$setOnInsert": {**status_defaults, "materials": {}}},
+                upsert=True,
+                session=session,
+            )
+
+    @on(ApplicantCorrected)
+    async def corrected(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, ApplicantCorrected)
+        table = projection.collection(session)
+        doc = await table.find_one({"_id": e.applicant_id}, {"position": 1}, session=session)
+        record = e.record.model_dump(mode="json", exclude={"applicant_id"})
+        fields: dict[str, object] = {
+            **record,
+            "corrected_at": received.envelope.time,
+            "status": "pending",
+            "rejection_reason": "",
+        }
+        if doc and doc.get("position"):
+            fields["eligibility"] = eligibility_of(record, str(doc["position"]))
+        await table.update_one(
+            {"_id": e.applicant_id},
+            {"$set": fields, "$setOnInsert": {"order_id": None, "materials": {}}},
+            upsert=True,
+            session=session,
+        )
+
+    @on(MaterialsUploaded)
+    async def materials(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, MaterialsUploaded)
+        for item in e.applicants:
+            fields: dict[str, object] = {
+                f"materials.{d.document}": d.model_dump(mode="json", exclude={"document"})
+                for d in item.documents
+            }
+            if item.photo_ok is not None:
+                fields.update(photo_ok=item.photo_ok, photo_problems=item.photo_problems)
+            await projection.collection(session).update_one(
+                {"_id": item.applicant_id},
+                {"$set": fields, "$setOnInsert": status_defaults},
                 upsert=True,
                 session=session,
             )
@@ -112,5 +178,55 @@ def applicants(database: str) -> Projection:
     async def exam_applied(received: ReceivedEvent, session: Session) -> None:
         assert isinstance(received.event, ExamApplied)
         await set_status(session, received.event.applicant_id, status="exam_applied")
+
+    return projection
+
+
+def certificate_holders(database: str) -> Projection:
+    """Who holds a certificate of which position (from certification): continuing education is for them."""
+    projection = Projection(name="certificate-holders", collections=[HOLDERS], database=database)
+
+    @projection.handlers.on(CertificateIssued)
+    async def issued(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateIssued)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id},
+            {
+                "$set": {
+                    "id_number": e.id_number,
+                    "position": e.position,
+                    "certificate_number": e.certificate_number,
+                },
+                "$setOnInsert": {"state": "valid"},
+            },
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(CertificateRenewed)
+    async def renewed(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateRenewed)
+        table = projection.collection(session)
+        await table.update_one(
+            {"_id": e.previous_certificate_id},
+            {"$set": {"state": "superseded"}},
+            upsert=True,
+            session=session,
+        )
+        await table.update_one(
+            {"_id": e.certificate_id},
+            {
+                "$set": {
+                    "id_number": e.id_number,
+                    "position": e.position,
+                    "certificate_number": e.certificate_number,
+                },
+                "$setOnInsert": {"state": "valid"},
+            },
+            upsert=True,
+            session=session,
+        )
 
     return projection

@@ -1,0 +1,231 @@
+"""Importing a batch of applicants: the summary sheet (or the same rows as JSON) is validated completely —
+every problem of every row at once — and only a sheet without a single problem is imported, as one atomic
+append (large batches are split into several ApplicantsImported events of the same batch) together with the
+write-side applicant index."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from events.enrollment import ImportedApplicant
+from servicekit.commands import execute
+from servicekit.errors import DomainError
+from servicekit.eventstore import EventStore
+from servicekit.mongo import Session, in_transaction
+
+from ..domain import sheet as sheet_rules
+from ..domain.batch import BatchForm, import_batch
+from ..domain.identity import normalize_cell, normalize_id_number
+from ..domain.reference import POSITIONS, TRAINING_MODES
+from ..projections.read_models import HOLDERS
+from .handlers import APPLICANT_INDEX, batch_stream
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    institution_id: str
+    position: str
+    training_mode: str
+    specialisation: str | None = None
+    continuing_education: bool = False
+
+
+def check_spec(spec: BatchSpec) -> None:
+    problems = []
+    if spec.position not in POSITIONS:
+        problems.append(
+            {"field": "position", "code": "invalid_position", "message": f"岗位应为：{'、'.join(POSITIONS)}"}
+        )
+    else:
+        allowed = POSITIONS[spec.position]
+        if allowed and spec.specialisation not in allowed:
+            problems.append(
+                {
+                    "field": "specialisation",
+                    "code": "invalid_specialisation",
+                    "message": f"{spec.position}须选择专业方向：{'、'.join(allowed)}",
+                }
+            )
+        if not allowed and spec.specialisation:
+            problems.append(
+                {
+                    "field": "specialisation",
+                    "code": "invalid_specialisation",
+                    "message": f"{spec.position}没有专业方向，请不要填写",
+                }
+            )
+    if spec.training_mode not in TRAINING_MODES:
+        problems.append(
+            {
+                "field": "training_mode",
+                "code": "invalid_training_mode",
+                "message": "培训方式应为 online（线上）或 offline（线下）",
+            }
+        )
+    if not spec.institution_id:
+        problems.append({"field": "institution_id", "code": "required", "message": "请选择培训机构"})
+    if problems:
+        raise DomainError(
+            "报名批次信息不正确：" + "；".join(p["message"] for p in problems),
+            code="invalid_batch",
+            details=problems,
+        )
+
+
+def _id_rows(header: Sequence[object], rows: Sequence[Sequence[object]], header_row: int) -> dict[str, int]:
+    """ID number → spreadsheet row, for problems found after the sheet's own validation."""
+    try:
+        column = [normalize_cell(c) for c in header].index(sheet_rules.ID_NUMBER)
+    except ValueError:
+        return {}
+    found: dict[str, int] = {}
+    for offset, row in enumerate(rows, start=1):
+        if column < len(row):
+            number = normalize_id_number(normalize_cell(row[column]))
+            found.setdefault(number, header_row + offset)
+    return found
+
+
+def problems_payload(problems: Sequence[sheet_rules.RowProblem]) -> list[dict[str, Any]]:
+    return [asdict(p) for p in problems]
+
+
+async def validate_and_import(
+    store: EventStore,
+    *,
+    enterprise_id: str,
+    spec: BatchSpec,
+    header: Sequence[object],
+    rows: Sequence[Sequence[object]],
+    today: date,
+    progress: Callable[[int], None] | None = None,
+    header_row: int = 1,
+) -> dict[str, Any]:
+    """Validate every row; import only when nothing is wrong. Raises DomainError(code="invalid_sheet") with
+    every problem (row, column, value, code, message) otherwise."""
+    check_spec(spec)
+    rules = sheet_rules.SheetRules(today=today)
+    result = await asyncio.to_thread(
+        sheet_rules.validate_sheet, header, rows, rules, progress=progress, header_row=header_row
+    )
+    problems = list(result.problems)
+    if result.records:
+        problems += await _context_problems(store, spec, result.records, _id_rows(header, rows, header_row))
+    if problems:
+        problems.sort(key=lambda p: (p.row, p.column))
+        raise DomainError(
+            f"报名汇总表有 {len(problems)} 处问题，未导入任何数据；请按行号修改后重新导入",
+            code="invalid_sheet",
+            details=problems_payload(problems),
+        )
+    if not result.records:
+        raise DomainError("报名汇总表中没有学员数据", code="empty_sheet")
+    batch_id, applicant_ids = await _append(store, enterprise_id, spec, result.records)
+    return {
+        "batch_id": batch_id,
+        "count": len(applicant_ids),
+        "applicant_ids": applicant_ids,
+        "rows_read": result.rows_read,
+    }
+
+
+async def _context_problems(
+    store: EventStore,
+    spec: BatchSpec,
+    records: Sequence[sheet_rules.ApplicantRecord],
+    rows_of: dict[str, int],
+) -> list[sheet_rules.RowProblem]:
+    """What the sheet alone cannot know: already enrolled for this position; for continuing education,
+    holding a certificate of this position."""
+    numbers = [r.id_number for r in records]
+    problems = []
+    cursor = store.db[APPLICANT_INDEX].find(
+        {
+            "id_number": {"$in": numbers},
+            "position": spec.position,
+            "continuing_education": spec.continuing_education,
+        },
+        {"id_number": 1, "batch_id": 1},
+    )
+    async for doc in cursor:
+        number = doc["id_number"]
+        problems.append(
+            sheet_rules.RowProblem(
+                row=rows_of.get(number, 0),
+                column=sheet_rules.ID_NUMBER,
+                value=number,
+                code="duplicate_open_batch",
+                message=f"第 {rows_of.get(number, '?')} 行：该学员已在批次 {doc['batch_id'][:8]} 中报名"
+            f"{spec.position}，不能重复报名",
+            )
+        )
+    if spec.continuing_education:
+        holders = {
+            d["id_number"]
+            async for d in store.db[HOLDERS].find(
+                {"id_number": {"$in": numbers}, "position": spec.position, "state": "valid"}, {"id_number": 1}
+            )
+        }
+        for number in numbers:
+            if number not in holders:
+                problems.append(
+                    sheet_rules.RowProblem(
+                        row=rows_of.get(number, 0),
+                        column=sheet_rules.ID_NUMBER,
+                        value=number,
+                        code="no_certificate",
+                        message=f"第 {rows_of.get(number, '?')} 行：该学员没有有效的{spec.position}证书，"
+                    "不能报名继续教育",
+                    )
+                )
+    return problems
+
+
+async def _append(
+    store: EventStore, enterprise_id: str, spec: BatchSpec, records: Sequence[sheet_rules.ApplicantRecord]
+) -> tuple[str, list[str]]:
+    batch_id = uuid.uuid4().hex
+    applicants = [ImportedApplicant(applicant_id=uuid.uuid4().hex, **asdict(r)) for r in records]
+    form = BatchForm(
+        batch_id=batch_id,
+        enterprise_id=enterprise_id,
+        institution_id=spec.institution_id,
+        position=spec.position,
+        training_mode=spec.training_mode,
+        applicants=applicants,
+        specialisation=spec.specialisation,
+        continuing_education=spec.continuing_education,
+    )
+
+    async def work(session: Session) -> None:
+        await execute(
+            store,
+            batch_stream(batch_id),
+            lambda h: import_batch(h, form),
+            stream_type="batch",
+            session=session,
+        )
+        await store.db[APPLICANT_INDEX].insert_many(
+            [
+                {
+                    "_id": a.applicant_id,
+                    "batch_id": batch_id,
+                    "enterprise_id": enterprise_id,
+                    "institution_id": spec.institution_id,
+                    "id_number": a.id_number,
+                    "position": spec.position,
+                    "continuing_education": spec.continuing_education,
+                }
+                for a in applicants
+            ],
+            session=session,
+        )
+
+    await in_transaction(store.client, work)
+    store.notify()
+    return batch_id, [a.applicant_id for a in applicants]

@@ -1,0 +1,133 @@
+"""Institution review (one by one or in bulk, all or nothing) and the enterprise's correction of a rejected
+applicant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from events.enrollment import ImportedApplicant
+from servicekit.errors import DomainError
+from servicekit.eventstore import EventStore
+from servicekit.mongo import Session, in_transaction
+
+from ..domain import applicant as applicant_domain
+from ..domain import sheet as sheet_rules
+from .handlers import APPLICANT_INDEX, change_applicant, load_applicant
+
+
+async def review(
+    store: EventStore,
+    applicant_ids: Sequence[str],
+    *,
+    institution_id: str,
+    reviewer_id: str,
+    approve: bool,
+    reason: str = "",
+) -> None:
+    """Approve (已审核) or reject (未通过, with a reason) several applicants in one transaction: every one
+    of them is checked first, and nothing is recorded unless all can be."""
+    if not applicant_ids:
+        raise DomainError("请选择学员", code="empty_selection")
+    if len(set(applicant_ids)) != len(applicant_ids):
+        raise DomainError("学员重复选择", code="duplicate_selection")
+    problems: list[dict[str, str]] = []
+    for applicant_id in applicant_ids:
+        try:
+            state, _ = await load_applicant(store, applicant_id)
+            if state.batch.institution_id != institution_id:
+                raise DomainError("该学员不是向本机构报名的", code="not_owner")
+            if approve:
+                applicant_domain.qualify(state, reviewer_id=reviewer_id)
+            else:
+                applicant_domain.reject(state, reviewer_id=reviewer_id, reason=reason)
+        except DomainError as exc:
+            problems.append({"applicant_id": applicant_id, "code": exc.code, "message": exc.message})
+    if problems:
+        raise DomainError(
+            f"{len(problems)} 名学员不能{'审核通过' if approve else '审核不通过'}，本次未做任何修改",
+            code="review_refused",
+            status=409 if len(problems) else 422,
+            details=problems,
+        )
+
+    async def work(session: Session) -> None:
+        for applicant_id in applicant_ids:
+            await change_applicant(
+                store,
+                applicant_id,
+                (lambda s: applicant_domain.qualify(s, reviewer_id=reviewer_id))
+                if approve
+                else (lambda s: applicant_domain.reject(s, reviewer_id=reviewer_id, reason=reason)),
+                institution_id=institution_id,
+                session=session,
+            )
+
+    await in_transaction(store.client, work)
+    store.notify()
+
+
+async def correct(
+    store: EventStore, applicant_id: str, *, enterprise_id: str, row: dict[str, Any], today: date
+) -> dict[str, Any]:
+    """Validate the corrected row with the sheet's rules, then record it; it is reviewed again."""
+    state, _ = await load_applicant(store, applicant_id)
+    if state.batch.enterprise_id != enterprise_id:
+        raise DomainError("未找到该学员报名记录", code="applicant_not_found", status=404)
+    header = list(sheet_rules.COLUMNS)
+    cells = [row.get(key) for key in ROW_KEYS]
+    result = sheet_rules.validate_sheet(header, [cells], sheet_rules.SheetRules(today=today))
+    if result.problems:
+        raise DomainError(
+            "学员信息不正确：" + "；".join(p.message for p in result.problems[:3]),
+            code="invalid_applicant",
+            details=[
+                {
+                    "field": KEY_OF_COLUMN.get(p.column, p.column),
+                    "code": p.code,
+                    "message": p.message,
+                    "value": p.value,
+                }
+                for p in result.problems
+            ],
+        )
+    record = ImportedApplicant(applicant_id=applicant_id, **asdict(result.records[0]))
+    if record.id_number != state.record.id_number and await store.db[APPLICANT_INDEX].find_one(
+        {"id_number": record.id_number, "position": state.batch.position, "_id": {"$ne": applicant_id}}
+    ):
+        raise DomainError(
+            f"该身份证号已报名{state.batch.position}，不能重复报名", code="duplicate_open_batch"
+        )
+
+    async def work(session: Session) -> None:
+        await change_applicant(
+            store, applicant_id, lambda s: applicant_domain.correct(s, record), session=session
+        )
+        await store.db[APPLICANT_INDEX].update_one(
+            {"_id": applicant_id}, {"$set": {"id_number": record.id_number}}, session=session
+        )
+
+    await in_transaction(store.client, work)
+    store.notify()
+    return record.model_dump(mode="json")
+
+
+ROW_KEYS = (
+    "name",
+    "gender",
+    "id_number",
+    "mobile",
+    "education",
+    "employer",
+    "major",
+    "graduated_on",
+    "years_in_post",
+)
+KEY_OF_COLUMN = dict(zip(sheet_rules.COLUMNS, ROW_KEYS, strict=True))
+
+
+def rows_from_json(rows: Sequence[dict[str, Any]]) -> tuple[list[object], list[list[object]]]:
+    """JSON applicants as a sheet (header + rows), so both paths share every rule."""
+    return list(sheet_rules.COLUMNS), [[row.get(key) for key in ROW_KEYS] for row in rows]
