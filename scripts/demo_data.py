@@ -7,8 +7,14 @@ endpoint, never raw database writes): one municipal reviewer per city (`reviewer
 institutions of `gateway.demo` (`demo-yuren`, `demo-hz-1` … `demo-hz-8`), one administrator (`demo-admin`)
 and one enterprise (`demo-enterprise`, signed up like any enterprise, so it gets an enterprise id of its own).
 
-Idempotent: an account that exists is skipped (its password is not changed nor shown). Every new account gets
-its own random password, printed once in the table at the end; there is no shared or fixed password.
+Then it publishes a demo offer (positions, fees per training mode, features, exam locations, payment methods)
+for each demo institution, through enrollment's own use case (`enrollment.application.institutions`), into the
+enrollment database (`enrollment`, on the same MongoDB); the running enrollment service's outbox relay sends
+the `OfferPublished` events to Kafka, so its `institutions` read model lists them. `--no-offers` skips this.
+
+Idempotent: an account that exists is skipped (its password is not changed nor shown), and an offer that is
+already in force is not published again. Every new account gets its own random password, printed once in the
+table at the end; there is no shared or fixed password.
 Person (trainee) accounts are not created: a trainee activates their own with a one-time code once an
 enterprise has enrolled them.
 """
@@ -25,6 +31,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TextIO
 
+from enrollment.application.institutions import publish_offer
+from enrollment.domain.institution import OfferForm
+from enrollment.domain.reference import POSITIONS
+from events.enrollment import OfferLine
 from gateway.adapters.accounts_mongo import MongoAccountRepository
 from gateway.adapters.passwords import generate_password
 from gateway.application.accounts import AccountAdministration, NewAccount
@@ -35,7 +45,9 @@ from gateway.demo import (
     DEMO_ENTERPRISE_NAME,
     DEMO_ENTERPRISE_USERNAME,
     DEMO_INSTITUTIONS,
+    DEMO_MARK,
     DEMO_REVIEWERS,
+    DemoInstitution,
 )
 from gateway.domain.accounts import Account
 from gateway.domain.errors import UsernameTaken
@@ -43,7 +55,9 @@ from gateway.settings import GatewaySettings
 from pymongo.errors import PyMongoError
 from servicekit.auth import ROLE_LABELS, Role
 from servicekit.errors import DomainError
+from servicekit.eventstore import EventStore
 from servicekit.mongo import create_client
+from servicekit.settings import ServiceSettings
 
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
 PASSWORD_LENGTH = 16
@@ -140,6 +154,75 @@ async def seed(settings: GatewaySettings, out: TextIO) -> list[Outcome]:
         await client.close()
 
 
+# Demo fees in fen, per position: (online, offline); the institutions differ a little from each other.
+_DEMO_FEES: dict[str, tuple[int | None, int]] = {
+    "施工员": (120_000, 180_000),
+    "质量员": (115_000, 170_000),
+    "安全员": (100_000, 150_000),
+    "标准员": (90_000, 130_000),
+    "材料员": (80_000, 120_000),
+    "机械员": (None, 140_000),
+    "劳务员": (80_000, 110_000),
+    "资料员": (70_000, 100_000),
+}
+
+
+def demo_offer(index: int, institution: DemoInstitution) -> OfferForm:
+    """A plausible offer for a demo institution, different per institution and always the same for one."""
+    lines = []
+    for number, (position, specialisations) in enumerate(POSITIONS.items()):
+        if (index + number) % 4 == 3:  # each institution leaves out some positions
+            continue
+        online, offline = _DEMO_FEES[position]
+        step = 5_000 * ((index * 3 + number) % 5)
+        for spec_number, specialisation in enumerate(specialisations or (None,)):
+            extra = 10_000 * spec_number
+            lines.append(
+                OfferLine(
+                    position=position,
+                    specialisation=specialisation,
+                    fee_online_fen=None if online is None or index % 3 == 2 else online + step + extra,
+                    fee_offline_fen=offline + step + extra,
+                )
+            )
+    number = index + 1
+    return OfferForm(
+        name=institution.name,
+        city=institution.city,
+        offers=lines,
+        features=f"{DEMO_MARK}线上课程随时学，线下周末班；考前集中辅导（示例文字，仅供演示）",
+        exam_locations=[f"{institution.city}市示范考点{number}号{DEMO_MARK}"],
+        payment_methods=["online", "offline"] if index % 2 == 0 else ["offline"],
+    )
+
+
+def enrollment_settings(settings: GatewaySettings) -> ServiceSettings:
+    """The enrollment service's settings, from the same environment (its own database, `enrollment`)."""
+    return ServiceSettings(service_name="enrollment", mongo_url=settings.mongo_url, mongo_database=None)
+
+
+async def publish_demo_offers(settings: ServiceSettings, out: TextIO) -> int:
+    """Publish each demo institution's offer (as demo data); returns how many were new or changed."""
+    client = create_client(settings.mongo_url)
+    try:
+        store = EventStore(client, client[settings.database_name], source=f"/{settings.service_name}")
+        await store.ensure_indexes()
+        changed = 0
+        for index, institution in enumerate(DEMO_INSTITUTIONS):
+            result = await publish_offer(
+                store, institution_id=institution.id, form=demo_offer(index, institution), demo=True
+            )
+            lines = len(result.offer["offers"])
+            if result.changed:
+                changed += 1
+                print(f"已发布招生信息  {institution.id}（{institution.name}，{lines} 个岗位）", file=out)
+            else:
+                print(f"招生信息未变，不重复发布  {institution.id}（{institution.name}）", file=out)
+        return changed
+    finally:
+        await client.close()
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -213,6 +296,11 @@ def main(
         description="创建演示账号（各市审核员、演示培训机构、管理员、企业），已存在的跳过；新账号的随机密码只显示一次",
     )
     parser.add_argument(
+        "--no-offers",
+        action="store_true",
+        help="不发布演示培训机构的招生信息（只创建账号）",
+    )
+    parser.add_argument(
         "--gateway-url",
         default=os.environ.get("GATEWAY_URL") or DEFAULT_GATEWAY_URL,
         help=f"登录示例中网关的地址（默认取 GATEWAY_URL，或 {DEFAULT_GATEWAY_URL}）",
@@ -233,6 +321,26 @@ def main(
         )
         return 1
     report(outcomes, args.gateway_url, out)
+    if args.no_offers:
+        return 0
+    enrollment = enrollment_settings(settings)
+    print(f"\n演示培训机构的招生信息写入学员报名服务数据库“{enrollment.database_name}”：", file=out)
+    try:
+        changed = asyncio.run(publish_demo_offers(enrollment, out))
+    except DomainError as exc:
+        print(f"发布演示招生信息失败：{exc.message}", file=sys.stderr)
+        return 1
+    except PyMongoError as exc:
+        print(
+            f"发布演示招生信息失败：无法访问 MongoDB（{type(exc).__name__}），请检查 MONGO_URL 设置",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"招生信息：发布 {changed} 家，{len(DEMO_INSTITUTIONS) - changed} 家无变化；学员报名服务运行时"
+        "会把它们发送到 Kafka，之后可在 GET /api/enrollment/institutions?city=杭州 查到。",
+        file=out,
+    )
     return 0
 
 

@@ -165,3 +165,34 @@ async def wait_job(
         return job if job["state"] != "running" else None
 
     return await eventually(finished, timeout=timeout, what=f"job {status_url}")
+
+
+async def publish_offer(
+    client: httpx.AsyncClient, institution_token: str, name: str = "测试培训学校"
+) -> None:
+    """The institution publishes an offer of every position in both modes (batches need an offer)."""
+    specialised = ("土建施工", "装饰装修", "设备安装", "市政工程")
+    offers: list[dict[str, Any]] = []
+    for position in ("施工员", "质量员", "安全员", "标准员", "材料员", "机械员", "劳务员", "资料员"):
+        for specialisation in specialised if position in ("施工员", "质量员") else (None,):
+            offers.append(
+                {
+                    "position": position,
+                    "specialisation": specialisation,
+                    "fee_online_fen": 60000,
+                    "fee_offline_fen": 90000,
+                }
+            )
+    response = await client.put(
+        "/api/enrollment/institutions/me/offer",
+        headers=bearer(institution_token),
+        json={
+            "name": name,
+            "city": "杭州",
+            "offers": offers,
+            "features": "理论与实操结合",
+            "exam_locations": ["杭州市西湖区考点"],
+            "payment_methods": ["offline"],
+        },
+    )
+    assert response.status_code == 200, response.text

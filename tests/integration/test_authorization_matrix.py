@@ -18,6 +18,7 @@ from .helpers import (
     eventually,
     login,
     make_id_number,
+    publish_offer,
     register_enterprise,
     registration_files,
     registration_form,
@@ -99,6 +100,7 @@ async def test_authorization_matrix(platform: ServiceProcesses, admin_credential
             "other_city_reviewer": await _account(api, admin, "reviewer", city="宁波"),
             "institution": await _account(api, admin, "institution", org_id=institution_id, city="杭州"),
         }
+        await publish_offer(api, str(tokens["institution"]))
         enterprise, other = await _enterprise(api), await _enterprise(api)
         tokens["enterprise"], tokens["other_enterprise"] = enterprise["access_token"], other["access_token"]
         target = enterprise["org_id"]
@@ -118,8 +120,22 @@ async def test_authorization_matrix(platform: ServiceProcesses, admin_credential
             "position": "资料员",
             "training_mode": "offline",
             "applicants": [
-                {"name": "赵六", "gender": "女", "id_number": id_number, "mobile": "13900002222"},
-                {"name": "钱七", "gender": "男", "id_number": not_yet_active, "mobile": "13900003333"},
+                {
+                    "name": "赵六",
+                    "gender": "女",
+                    "id_number": id_number,
+                    "mobile": "13900002222",
+                    "education": "大专",
+                    "employer": "矩阵测试企业",
+                },
+                {
+                    "name": "钱七",
+                    "gender": "男",
+                    "id_number": not_yet_active,
+                    "mobile": "13900003333",
+                    "education": "本科",
+                    "employer": "矩阵测试企业",
+                },
             ],
         }
 

@@ -15,7 +15,16 @@ import pytest
 from openpyxl import load_workbook
 from servicekit.launcher import ServiceProcesses
 
-from .helpers import approved_enterprise, bearer, eventually, login, make_id_number, new_account, wait_job
+from .helpers import (
+    approved_enterprise,
+    bearer,
+    eventually,
+    login,
+    make_id_number,
+    new_account,
+    publish_offer,
+    wait_job,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +51,7 @@ async def test_enrollment_flow(platform: ServiceProcesses, admin_credentials: tu
         admin = (await login(api, *admin_credentials))["access_token"]
         institution_id = f"inst-{uuid.uuid4().hex[:6]}"
         institution = await new_account(api, admin, "institution", org_id=institution_id, city="杭州")
+        await publish_offer(api, institution)
         enterprise = await approved_enterprise(api, admin)
         token = enterprise["access_token"]
 

@@ -12,7 +12,7 @@ import pytest
 from servicekit.launcher import ServiceProcesses
 from servicekit.rebuild import rebuild_service
 
-from .helpers import bearer, eventually, login, make_id_number, register_enterprise
+from .helpers import bearer, eventually, login, make_id_number, publish_offer, register_enterprise
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +39,7 @@ async def test_walking_skeleton(
         reviewer = bearer(accounts["hz-reviewer"]["access_token"])
         other_city = bearer(accounts["nb-reviewer"]["access_token"])
         institution = bearer(accounts["yuren"]["access_token"])
+        await publish_offer(api, accounts["yuren"]["access_token"], name="浙江育人专修学院")
 
         signup = await api.post(
             "/api/gateway/auth/signup/enterprise",

@@ -8,9 +8,11 @@ from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
+from .api.institutions import router as institutions_router
 from .api.routes import router
 from .application.handlers import ensure_indexes
 from .application.policies import enroll_on_payment
+from .projections import institutions as institution_projection
 from .projections import read_models
 from .settings import EnrollmentSettings
 
@@ -24,6 +26,7 @@ def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
             read_models.enterprise_status(database),
             read_models.applicants(database),
             read_models.certificate_holders(database),
+            institution_projection.institutions(database),
         ],
         own_topics=[ApplicantsImported.topic()],
     )
@@ -37,4 +40,6 @@ def build_app(settings: EnrollmentSettings | None = None) -> FastAPI:
     async def indexes(rt: ServiceRuntime) -> None:
         await ensure_indexes(rt.store)
 
-    return create_app(runtime, [router], title="学员报名服务 enrollment", on_startup=[indexes])
+    return create_app(
+        runtime, [router, institutions_router], title="学员报名服务 enrollment", on_startup=[indexes]
+    )

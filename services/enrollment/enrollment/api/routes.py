@@ -19,6 +19,7 @@ from servicekit.mongo import without_id
 from ..adapters import forms as form_pdfs
 from ..adapters.spreadsheet import SpreadsheetError, read_sheet, summary_template
 from ..application import handlers, imports, materials, review
+from ..application.institutions import ensure_offered
 from ..domain import applicant as applicant_domain
 from ..projections.read_models import APPLICANTS, ENTERPRISES
 from ..settings import EnrollmentSettings
@@ -158,6 +159,7 @@ async def import_sheet(
         continuing_education=continuing_education,
     )
     imports.check_spec(spec)  # answer at once when the form itself is wrong
+    await ensure_offered(rt.store, institution_id, position, spec.specialisation, training_mode)
     enterprise_id = identity.org_id or ""
 
     async def work(progress: Progress) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ..domain.identity import normalize_cell, normalize_id_number
 from ..domain.reference import POSITIONS, TRAINING_MODES
 from ..projections.read_models import HOLDERS
 from .handlers import APPLICANT_INDEX, batch_stream
+from .institutions import ensure_offered
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ async def validate_and_import(
     """Validate every row; import only when nothing is wrong. Raises DomainError(code="invalid_sheet") with
     every problem (row, column, value, code, message) otherwise."""
     check_spec(spec)
+    await ensure_offered(store, spec.institution_id, spec.position, spec.specialisation, spec.training_mode)
     rules = sheet_rules.SheetRules(today=today)
     result = await asyncio.to_thread(
         sheet_rules.validate_sheet, header, rows, rules, progress=progress, header_row=header_row
