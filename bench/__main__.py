@@ -6,12 +6,13 @@ import asyncio
 import os
 import sys
 
-from bench import pipeline
+from bench import enrollment_import, pipeline
 
 
 def main() -> int:
     events = int(os.environ.get("BENCH_EVENTS", "3000"))
     asyncio.run(pipeline.main(events))
+    enrollment_import.run()
     return 0
 
 

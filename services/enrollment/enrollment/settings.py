@@ -14,7 +14,9 @@ class EnrollmentSettings(ServiceSettings):
     max_sheet_bytes: int = Field(default=20 * 1024 * 1024, validation_alias="ENROLLMENT_MAX_SHEET_BYTES")
     max_zip_bytes: int = Field(default=500 * 1024 * 1024, validation_alias="ENROLLMENT_MAX_ZIP_BYTES")
     zip_max_entries: int = Field(default=6 * 5000, validation_alias="ENROLLMENT_ZIP_MAX_ENTRIES")
-    zip_max_entry_bytes: int = Field(default=20 * 1024 * 1024, validation_alias="ENROLLMENT_ZIP_MAX_ENTRY_BYTES")
+    zip_max_entry_bytes: int = Field(
+        default=20 * 1024 * 1024, validation_alias="ENROLLMENT_ZIP_MAX_ENTRY_BYTES"
+    )
     zip_max_ratio: float = Field(default=100.0, validation_alias="ENROLLMENT_ZIP_MAX_RATIO")
     photo_max_bytes: int = Field(default=80 * 1024, validation_alias="ENROLLMENT_PHOTO_MAX_BYTES")
     photo_width: int = Field(default=295, validation_alias="ENROLLMENT_PHOTO_WIDTH")
@@ -23,9 +25,17 @@ class EnrollmentSettings(ServiceSettings):
     document_url_seconds: int = Field(default=300, validation_alias="ENROLLMENT_DOCUMENT_URL_SECONDS")
 
     def archive_limits(self) -> ArchiveLimits:
-        return ArchiveLimits(max_entries=self.zip_max_entries, max_total_bytes=self.max_zip_bytes * 4,
-                             max_entry_bytes=self.zip_max_entry_bytes, max_ratio=self.zip_max_ratio)
+        return ArchiveLimits(
+            max_entries=self.zip_max_entries,
+            max_total_bytes=self.max_zip_bytes * 4,
+            max_entry_bytes=self.zip_max_entry_bytes,
+            max_ratio=self.zip_max_ratio,
+        )
 
     def photo_rules(self) -> HeadPhotoRules:
-        return HeadPhotoRules(max_bytes=self.photo_max_bytes, width=self.photo_width, height=self.photo_height,
-                              min_sharpness=self.photo_min_sharpness)
+        return HeadPhotoRules(
+            max_bytes=self.photo_max_bytes,
+            width=self.photo_width,
+            height=self.photo_height,
+            min_sharpness=self.photo_min_sharpness,
+        )

@@ -163,7 +163,7 @@ async def _context_problems(
                 value=number,
                 code="duplicate_open_batch",
                 message=f"第 {rows_of.get(number, '?')} 行：该学员已在批次 {doc['batch_id'][:8]} 中报名"
-            f"{spec.position}，不能重复报名",
+                f"{spec.position}，不能重复报名",
             )
         )
     if spec.continuing_education:
@@ -182,7 +182,7 @@ async def _context_problems(
                         value=number,
                         code="no_certificate",
                         message=f"第 {rows_of.get(number, '?')} 行：该学员没有有效的{spec.position}证书，"
-                    "不能报名继续教育",
+                        "不能报名继续教育",
                     )
                 )
     return problems
