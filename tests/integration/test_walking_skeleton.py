@@ -59,7 +59,7 @@ async def test_walking_skeleton(
         assert registered.json()["enterprise_id"] == enterprise_id
 
         # before approval, enrollment refuses with the reason
-        batch = {
+        batch: dict[str, Any] = {
             "institution_id": institution_id,
             "position": "施工员",
             "specialisation": "土建施工",
@@ -139,14 +139,34 @@ async def test_walking_skeleton(
         confirmed = await api.post(f"/api/payment/orders/{order['order_id']}/confirm", headers=institution)
         assert confirmed.status_code == 204, confirmed.text
 
-        # 6. enrollment marks the applicant enrolled (Enrolled), the institution applies for the exam
+        # 6. enrollment marks the applicant enrolled (Enrolled); training plan, completion, exam application
         async def is_enrolled() -> bool:
             r = await api.get(f"/api/enrollment/applicants/{applicant_id}", headers=enterprise)
             return r.json()["status"] == "enrolled"
 
         await eventually(is_enrolled, what="the applicant to be enrolled")
-        applied = await api.post(f"/api/enrollment/applicants/{applicant_id}/apply-exam", headers=institution)
-        assert applied.status_code == 204, applied.text
+        plan = await api.post(
+            "/api/enrollment/training-plans",
+            headers=institution,
+            json={
+                "name": "2026 年第 1 期施工员（土建施工）线上班",
+                "training_mode": "online",
+                "position": "施工员",
+                "starts_on": "2026-12-01",
+                "ends_on": "2026-12-20",
+                "platform": "浙江省建设人才网络学院",
+                "schedule": "每周一至周五晚 19:00–21:00",
+            },
+        )
+        assert plan.status_code == 201, plan.text
+        plan_id = plan.json()["plan_id"]
+        for step in ("trainees", "completion", "apply-exam"):
+            done = await api.post(
+                f"/api/enrollment/training-plans/{plan_id}/{step}",
+                headers=institution,
+                json={"applicant_ids": [applicant_id]},
+            )
+            assert done.status_code in (200, 201, 204), f"{step}: {done.text}"
 
         # 7. the exam records a passing result (ExamPassed)
         async def scored() -> dict[str, Any] | None:
@@ -173,10 +193,53 @@ async def test_walking_skeleton(
         assert public.json()["holder_name"] == "张*" and "*" in public.json()["id_number"]
         assert public.json()["state_label"] == "有效"
 
-    # 9. every read model, rebuilt from the log, comes out identical
+        # 9. continuing education: the same path, for certificate holders only, marked down to the order
+        holder_row: dict[str, Any] = {**batch["applicants"][0]}
+        stranger = {**holder_row, "name": "李四", "id_number": make_id_number(date(1988, 2, 3), male=True)}
+        ce_batch = {**batch, "continuing_education": True, "applicants": [stranger]}
+        refused_ce = await api.post("/api/enrollment/batches", headers=enterprise, json=ce_batch)
+        assert refused_ce.status_code == 422 and refused_ce.json()["errors"][0]["code"] == "no_certificate"
+
+        async def ce_imported() -> dict[str, Any] | None:
+            r = await api.post(
+                "/api/enrollment/batches",
+                headers=enterprise,
+                json={**batch, "continuing_education": True, "applicants": [holder_row]},
+            )
+            return r.json() if r.status_code == 201 else None
+
+        ce_applicant = (await eventually(ce_imported, what="enrollment to know the holder"))["applicant_ids"][
+            0
+        ]
+        assert (
+            await api.post(f"/api/enrollment/applicants/{ce_applicant}/qualify", headers=institution)
+        ).status_code == 204
+        ce_order = await eventually(
+            lambda: _order(api, enterprise, institution_id, ce_applicant),
+            what="an order for the CE applicant",
+        )
+
+        async def ce_order_listed() -> bool:
+            items = (await api.get("/api/payment/orders", headers=institution)).json()["items"]
+            return any(o["order_id"] == ce_order["order_id"] and o["continuing_education"] for o in items)
+
+        await eventually(ce_order_listed, what="the order marked as continuing education")
+
+    # 10. every read model, rebuilt from the log, comes out identical
     for key, value in platform.env.items():
         monkeypatch.setenv(key, value)
     for service in ("registration", "enrollment", "payment", "exam", "certification"):
         result = await rebuild_service(service, check=True)
         assert result.identical, f"{service}: {result.differences}"
         assert sum(r.events_applied for r in result.reports) > 0
+
+
+async def _order(
+    api: httpx.AsyncClient, headers: dict[str, str], institution_id: str, applicant_id: str
+) -> dict[str, Any] | None:
+    r = await api.post(
+        "/api/payment/orders",
+        headers=headers,
+        json={"institution_id": institution_id, "applicant_ids": [applicant_id]},
+    )
+    return dict(r.json()) if r.status_code == 201 else None

@@ -89,3 +89,35 @@ def test_confirm_and_cancel_rules() -> None:
     assert isinstance(cancelled[0], OrderCancelled)
     with pytest.raises(Conflict):
         domain.confirm([*history, *cancelled], institution_id="i1", confirmed_by="staff")
+
+
+def test_continuing_education_is_marked_and_not_mixed() -> None:
+    ce = domain.QualifiedApplicant(
+        applicant_id="c1",
+        enterprise_id="e1",
+        institution_id="i1",
+        position="施工员",
+        training_mode="online",
+        continuing_education=True,
+    )
+    with pytest.raises(DomainError) as mixed:
+        domain.create(
+            [],
+            order_id="o",
+            order_number="n",
+            enterprise_id="e1",
+            institution_id="i1",
+            applicants=[applicant(1), ce],
+            fees=FEES,
+        )
+    assert mixed.value.code == "mixed_order"
+    events = domain.create(
+        [],
+        order_id="o",
+        order_number="n",
+        enterprise_id="e1",
+        institution_id="i1",
+        applicants=[ce],
+        fees=FEES,
+    )
+    assert isinstance(events[0], OrderCreated) and events[0].continuing_education is True

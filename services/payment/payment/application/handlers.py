@@ -61,6 +61,7 @@ async def create_order(
             position=docs[a]["position"],
             training_mode=docs[a]["training_mode"],
             specialisation=docs[a].get("specialisation"),
+            continuing_education=bool(docs[a].get("continuing_education")),
         )
         for a in applicant_ids
     ]

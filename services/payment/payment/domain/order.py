@@ -62,6 +62,7 @@ class QualifiedApplicant:
     position: str
     training_mode: str
     specialisation: str | None = None
+    continuing_education: bool = False
 
 
 def fee_for(fees: Mapping[str, int], position: str, training_mode: str) -> int:
@@ -97,6 +98,9 @@ def create(
             code="mixed_order",
             details={"applicant_ids": foreign},
         )
+    kinds = {a.continuing_education for a in applicants}
+    if len(kinds) > 1:
+        raise DomainError("继续教育学员与新取证学员不能合并在一个订单中，请分别生成订单", code="mixed_order")
     lines = [
         OrderLine(
             applicant_id=a.applicant_id,
@@ -115,6 +119,7 @@ def create(
             institution_id=institution_id,
             lines=lines,
             amount_fen=sum(x.fee_fen for x in lines),
+            continuing_education=kinds.pop(),
         )
     ]
 

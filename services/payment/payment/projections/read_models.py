@@ -61,6 +61,7 @@ def orders(database: str) -> Projection:
                 "institution_id": e.institution_id,
                 "lines": [x.model_dump(mode="json") for x in e.lines],
                 "count_by_mode": counts,
+                "continuing_education": e.continuing_education,
                 "amount_fen": e.amount_fen,
                 "status": "unpaid",
                 "created_at": received.envelope.time,
