@@ -28,7 +28,7 @@ from servicekit.mongo import Session, create_client, in_transaction
 from servicekit.projections import Projection, snapshot
 from servicekit.rebuild import rebuild_service
 
-from .helpers import bearer, eventually, login, make_id_number, register_enterprise
+from .helpers import bearer, eventually, login, make_id_number, publish_offer, register_enterprise
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ CHECKS_OK = [
 ]
 
 
-async def _account(api: httpx.AsyncClient, admin: str, role: str, **extra: str) -> dict[str, str]:
+async def _account(api: httpx.AsyncClient, admin: str, role: str, **extra: str) -> str:
     username = f"tr-{role[:4]}-{uuid.uuid4().hex[:8]}"
     created = await api.post(
         "/api/gateway/accounts",
@@ -46,7 +46,7 @@ async def _account(api: httpx.AsyncClient, admin: str, role: str, **extra: str) 
         json={"username": username, "role": role, "display_name": username, **extra},
     )
     assert created.status_code == 201, created.text
-    return bearer((await login(api, username, created.json()["generated_password"]))["access_token"])
+    return str((await login(api, username, created.json()["generated_password"]))["access_token"])
 
 
 def _applicant(name: str, gender: str, birth: date) -> dict[str, Any]:
@@ -66,11 +66,13 @@ async def test_training_plan_to_exam_application(
     async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=30) as api:
         admin = (await login(api, *admin_credentials))["access_token"]
         institution_id = f"inst-tr-{uuid.uuid4().hex[:6]}"
-        institution = await _account(api, admin, "institution", org_id=institution_id, city="杭州")
-        other_institution = await _account(
-            api, admin, "institution", org_id=f"inst-tr-{uuid.uuid4().hex[:6]}", city="杭州"
+        institution_token = await _account(api, admin, "institution", org_id=institution_id, city="杭州")
+        institution = bearer(institution_token)
+        other_institution = bearer(
+            await _account(api, admin, "institution", org_id=f"inst-tr-{uuid.uuid4().hex[:6]}", city="杭州")
         )
-        reviewer = await _account(api, admin, "reviewer", city="杭州")
+        reviewer = bearer(await _account(api, admin, "reviewer", city="杭州"))
+        await publish_offer(api, institution_token, name="培训计划测试学校")
 
         # an approved enterprise enrolls three; the institution qualifies two, who are ordered and paid
         signup = await api.post(
@@ -300,6 +302,18 @@ async def test_training_plan_to_exam_application(
 
         final = await eventually(enterprise_sees_exam, what="the exam application under the applicant")
         assert final["completed"] is True and final["state"] == "exam_applied"
+
+        # before rebuilding: the other enrollment read models have caught up too
+        async def applicants_caught_up() -> bool:
+            r = await api.get(
+                "/api/enrollment/applicants",
+                headers=institution,
+                params={"batch_id": created_batch["batch_id"]},
+            )
+            statuses = {i["applicant_id"]: i["status"] for i in r.json()["items"]}
+            return statuses == {a: "exam_applied", b: "enrolled", c: "pending"}
+
+        await eventually(applicants_caught_up, what="the applicants read model")
 
     # every enrollment read model, rebuilt from the log, comes out identical
     for key, value in platform.env.items():

@@ -10,10 +10,13 @@ from servicekit.runtime import ServiceRuntime
 
 from .api.institutions import router as institutions_router
 from .api.routes import router
+from .api.training import router as training_router
 from .application.handlers import ensure_indexes
 from .application.policies import enroll_on_payment
+from .application.training import ensure_training_indexes
 from .projections import institutions as institution_projection
 from .projections import read_models
+from .projections import training as training_projection
 from .settings import EnrollmentSettings
 
 
@@ -27,6 +30,7 @@ def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
             read_models.applicants(database),
             read_models.certificate_holders(database),
             institution_projection.institutions(database),
+            training_projection.training_plans(database),
         ],
         own_topics=[ApplicantsImported.topic()],
     )
@@ -39,7 +43,11 @@ def build_app(settings: EnrollmentSettings | None = None) -> FastAPI:
 
     async def indexes(rt: ServiceRuntime) -> None:
         await ensure_indexes(rt.store)
+        await ensure_training_indexes(rt.store)
 
     return create_app(
-        runtime, [router, institutions_router], title="学员报名服务 enrollment", on_startup=[indexes]
+        runtime,
+        [router, institutions_router, training_router],
+        title="学员报名服务 enrollment",
+        on_startup=[indexes],
     )

@@ -68,7 +68,7 @@ def applicants(database: str) -> Projection:
     status_defaults: dict[str, object] = {"status": "pending", "rejection_reason": "", "order_id": None}
 
     async def set_status(session: Session, applicant_id: str, **fields: object) -> None:
-        defaults = {k: v for k, v in status_defaults.items() if k not in fields}
+        defaults = {k: v for k, v in status_defaults.items() if k not in fields} | {"materials": {}}
         await projection.collection(session).update_one(
             {"_id": applicant_id}, {"$set": fields, "$setOnInsert": defaults}, upsert=True, session=session
         )

@@ -1,0 +1,256 @@
+"""Training-plan use cases: create a plan, add trainees, record completion, apply for the exam.
+
+Every command on trainees runs in ONE MongoDB transaction: the events go to each applicant's stream (through
+`change_applicant`) and, for new trainees, the plan's roster (`training_plan_trainees`, write side, one
+document per applicant: an applicant is in at most one plan) is written in the same transaction. Either the
+whole request is recorded or nothing is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from events import DomainEvent
+from pymongo.errors import DuplicateKeyError
+from servicekit.commands import execute
+from servicekit.errors import Conflict, DomainError, NotFound
+from servicekit.eventstore import EventStore
+from servicekit.mongo import Session, in_transaction
+
+from ..domain import applicant as applicant_domain
+from ..domain import training as domain
+from .handlers import applicant_stream, change_applicant, load_applicant
+
+PLAN_TRAINEES = "training_plan_trainees"  # write side: applicant id -> the plan it was added to
+
+
+def plan_stream(plan_id: str) -> str:
+    return f"plan-{plan_id}"
+
+
+async def ensure_training_indexes(store: EventStore) -> None:
+    await store.db[PLAN_TRAINEES].create_index("plan_id")
+
+
+async def create_plan(store: EventStore, *, institution_id: str, form: domain.PlanForm) -> domain.Plan:
+    plan_id = uuid.uuid4().hex
+    stored = await execute(
+        store,
+        plan_stream(plan_id),
+        lambda history: domain.create_plan(
+            history, plan_id=plan_id, institution_id=institution_id, form=form
+        ),
+        stream_type="training_plan",
+    )
+    return domain.Plan.from_history([s.decode() for s in stored])
+
+
+async def load_plan(
+    store: EventStore, plan_id: str, *, institution_id: str | None, session: Session | None = None
+) -> domain.Plan:
+    """The plan from its stream; another institution's plan is reported as not found."""
+    history, _ = await store.load_events(plan_stream(plan_id), session=session)
+    plan = domain.Plan.from_history(history)
+    if institution_id is not None and plan.institution_id != institution_id:
+        raise NotFound("未找到该培训计划", code="training_plan_not_found")
+    return plan
+
+
+def unique_ids(applicant_ids: Sequence[str]) -> list[str]:
+    ids = list(dict.fromkeys(a.strip() for a in applicant_ids if a and a.strip()))
+    if not ids:
+        raise DomainError("请至少选择一名学员", code="no_applicants")
+    if len(ids) > domain.MAX_APPLICANTS_PER_REQUEST:
+        raise DomainError(
+            f"一次最多处理 {domain.MAX_APPLICANTS_PER_REQUEST} 名学员，请分批提交", code="too_many_applicants"
+        )
+    return ids
+
+
+@dataclass
+class _Trainee:
+    applicant_id: str
+    state: applicant_domain.Applicant
+    training: domain.TraineeTraining
+
+
+@dataclass
+class TrainingOutcome:
+    """What a request changed: `done` got an event, `unchanged` already had it, `refused` did not qualify."""
+
+    done: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[domain.Refusal] = field(default_factory=list)
+
+
+async def _load_trainees(
+    store: EventStore, ids: Sequence[str], session: Session
+) -> tuple[list[_Trainee], list[domain.Refusal]]:
+    found: list[_Trainee] = []
+    missing: list[domain.Refusal] = []
+    for applicant_id in ids:
+        try:
+            state, _ = await load_applicant(store, applicant_id, session=session)
+        except NotFound:
+            missing.append(domain.not_found(applicant_id))
+            continue
+        history, _ = await store.load_events(applicant_stream(applicant_id), session=session)
+        found.append(_Trainee(applicant_id, state, domain.TraineeTraining.from_history(history)))
+    return found, missing
+
+
+async def _append(
+    store: EventStore,
+    trainee: _Trainee,
+    decide: Callable[[applicant_domain.Applicant, domain.TraineeTraining], list[DomainEvent]],
+    *,
+    institution_id: str,
+    session: Session,
+) -> None:
+    """Append through `change_applicant`. Inside the transaction the history `trainee.training` was derived
+    from is the one `change_applicant` decides on, so the decision sees consistent state."""
+    training = trainee.training
+    await change_applicant(
+        store,
+        trainee.applicant_id,
+        lambda state: decide(state, training),
+        institution_id=institution_id,
+        session=session,
+    )
+
+
+def _refused(message: str, code: str, refusals: Sequence[domain.Refusal]) -> DomainError:
+    names = "、".join(r.name or r.applicant_id for r in refusals[:5])
+    more = f"等 {len(refusals)} 名学员" if len(refusals) > 5 else ""
+    return DomainError(
+        f"{message}：{names}{more}（原因见明细）",
+        code=code,
+        details=[r.as_detail() for r in refusals],
+    )
+
+
+async def add_trainees(
+    store: EventStore, *, plan_id: str, institution_id: str, applicant_ids: Sequence[str]
+) -> TrainingOutcome:
+    """All or nothing: if any applicant does not qualify, the request is refused listing each one and why."""
+    ids = unique_ids(applicant_ids)
+
+    async def work(session: Session) -> TrainingOutcome:
+        plan = await load_plan(store, plan_id, institution_id=institution_id, session=session)
+        trainees, refusals = await _load_trainees(store, ids, session)
+        refusals += [r for t in trainees if (r := domain.refuse_trainee(plan, t.state, t.training))]
+        if refusals:
+            order = {a: i for i, a in enumerate(ids)}
+            refusals.sort(key=lambda r: order[r.applicant_id])
+            raise _refused("以下学员不能加入本培训计划，本次未添加任何学员", "trainees_refused", refusals)
+        outcome = TrainingOutcome()
+        now = datetime.now(UTC)
+        for trainee in trainees:
+            if trainee.training.in_plan(plan):
+                outcome.unchanged.append(trainee.applicant_id)
+                continue
+            await _append(
+                store,
+                trainee,
+                lambda state, training: domain.plan_trainee(plan, state, training),
+                institution_id=institution_id,
+                session=session,
+            )
+            try:
+                await store.db[PLAN_TRAINEES].insert_one(
+                    {
+                        "_id": trainee.applicant_id,
+                        "plan_id": plan.plan_id,
+                        "institution_id": plan.institution_id,
+                        "enterprise_id": trainee.state.batch.enterprise_id,
+                        "added_at": now,
+                    },
+                    session=session,
+                )
+            except DuplicateKeyError as exc:
+                raise Conflict(
+                    "该学员刚被加入其他培训计划，请刷新后重试", code="already_in_other_plan"
+                ) from exc
+            outcome.done.append(trainee.applicant_id)
+        return outcome
+
+    outcome = await in_transaction(store.client, work)
+    store.notify()
+    return outcome
+
+
+async def record_completion(
+    store: EventStore,
+    *,
+    plan_id: str,
+    institution_id: str,
+    applicant_ids: Sequence[str],
+) -> TrainingOutcome:
+    """All or nothing, like adding trainees: every applicant must be a trainee of this plan."""
+    ids = unique_ids(applicant_ids)
+
+    async def work(session: Session) -> TrainingOutcome:
+        plan = await load_plan(store, plan_id, institution_id=institution_id, session=session)
+        trainees, refusals = await _load_trainees(store, ids, session)
+        refusals += [r for t in trainees if (r := domain.refuse_completion(plan, t.state, t.training))]
+        if refusals:
+            order = {a: i for i, a in enumerate(ids)}
+            refusals.sort(key=lambda r: order[r.applicant_id])
+            raise _refused("以下学员不能登记培训完成，本次未登记任何学员", "completion_refused", refusals)
+        outcome = TrainingOutcome()
+        for trainee in trainees:
+            if trainee.training.completed:
+                outcome.unchanged.append(trainee.applicant_id)
+                continue
+            await _append(
+                store,
+                trainee,
+                lambda state, training: domain.complete_training(plan, state, training),
+                institution_id=institution_id,
+                session=session,
+            )
+            outcome.done.append(trainee.applicant_id)
+        return outcome
+
+    outcome = await in_transaction(store.client, work)
+    store.notify()
+    return outcome
+
+
+async def apply_for_exam(
+    store: EventStore, *, plan_id: str, institution_id: str, applicant_ids: Sequence[str]
+) -> TrainingOutcome:
+    """`ExamApplied` for the trainees who completed the training (in one transaction); the others are
+    returned as refused with the reason (`training_not_completed`, `not_in_plan`, …)."""
+    ids = unique_ids(applicant_ids)
+
+    async def work(session: Session) -> TrainingOutcome:
+        plan = await load_plan(store, plan_id, institution_id=institution_id, session=session)
+        trainees, refusals = await _load_trainees(store, ids, session)
+        outcome = TrainingOutcome(refused=refusals)
+        for trainee in trainees:
+            if refusal := domain.refuse_exam_application(plan, trainee.state, trainee.training):
+                outcome.refused.append(refusal)
+                continue
+            if trainee.training.exam_applied or trainee.state.status is applicant_domain.Status.EXAM_APPLIED:
+                outcome.unchanged.append(trainee.applicant_id)
+                continue
+            await _append(
+                store,
+                trainee,
+                lambda state, training: domain.apply_for_exam(plan, state, training),
+                institution_id=institution_id,
+                session=session,
+            )
+            outcome.done.append(trainee.applicant_id)
+        order = {a: i for i, a in enumerate(ids)}
+        outcome.refused.sort(key=lambda r: order[r.applicant_id])
+        return outcome
+
+    outcome = await in_transaction(store.client, work)
+    if outcome.done:
+        store.notify()
+    return outcome
