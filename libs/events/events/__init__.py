@@ -20,7 +20,18 @@ from events.enrollment import (
 )
 from events.envelope import Envelope, MalformedEnvelope
 from events.exam import ExamFailed, ExamPassed
-from events.payment import OrderCancelled, OrderCreated, OrderLine, OrderPaid
+from events.payment import (
+    InvoiceDetails,
+    InvoiceIssued,
+    OnlinePaymentStarted,
+    OrderCancelled,
+    OrderCreated,
+    OrderLine,
+    OrderPaid,
+    OrderRefunded,
+    VoucherRejected,
+    VoucherUploaded,
+)
 from events.registration import (
     EnterpriseApproved,
     EnterpriseRegistered,
@@ -50,19 +61,25 @@ __all__ = [
     "ExamApplied",
     "ExamFailed",
     "ExamPassed",
+    "InvoiceDetails",
+    "InvoiceIssued",
     "MalformedEnvelope",
     "MaterialsUploaded",
     "OfferPublished",
+    "OnlinePaymentStarted",
     "OrderCancelled",
     "OrderCreated",
     "OrderLine",
     "OrderPaid",
+    "OrderRefunded",
     "ReviewCheck",
     "TrainingCompleted",
     "TrainingPlanCreated",
     "TrainingPlanned",
     "UnknownEventType",
     "UploadedDocument",
+    "VoucherRejected",
+    "VoucherUploaded",
     "event",
     "registry",
 ]
