@@ -18,6 +18,7 @@ from .helpers import (
     eventually,
     login,
     make_id_number,
+    new_account,
     publish_offer,
     register_enterprise,
     registration_files,
@@ -63,17 +64,6 @@ class Case:
         return (401, "not_authenticated") if actor == "anonymous" else self.default
 
 
-async def _account(api: httpx.AsyncClient, admin: str, role: str, **extra: str) -> str:
-    username = f"{role[:4]}-{uuid.uuid4().hex[:8]}"
-    created = await api.post(
-        "/api/gateway/accounts",
-        headers=bearer(admin),
-        json={"username": username, "role": role, "display_name": username, **extra},
-    )
-    assert created.status_code == 201, created.text
-    return str((await login(api, username, created.json()["generated_password"]))["access_token"])
-
-
 async def _enterprise(api: httpx.AsyncClient) -> dict[str, Any]:
     signup = await api.post(
         "/api/gateway/auth/signup/enterprise",
@@ -96,9 +86,9 @@ async def test_authorization_matrix(platform: ServiceProcesses, admin_credential
         tokens: dict[str, str | None] = {
             "anonymous": None,
             "admin": admin,
-            "reviewer": await _account(api, admin, "reviewer", city="杭州"),
-            "other_city_reviewer": await _account(api, admin, "reviewer", city="宁波"),
-            "institution": await _account(api, admin, "institution", org_id=institution_id, city="杭州"),
+            "reviewer": await new_account(api, admin, "reviewer", city="杭州"),
+            "other_city_reviewer": await new_account(api, admin, "reviewer", city="宁波"),
+            "institution": await new_account(api, admin, "institution", org_id=institution_id, city="杭州"),
         }
         await publish_offer(api, str(tokens["institution"]))
         enterprise, other = await _enterprise(api), await _enterprise(api)

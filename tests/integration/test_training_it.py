@@ -28,7 +28,15 @@ from servicekit.mongo import Session, create_client, in_transaction
 from servicekit.projections import Projection, snapshot
 from servicekit.rebuild import rebuild_service
 
-from .helpers import bearer, eventually, login, make_id_number, publish_offer, register_enterprise
+from .helpers import (
+    bearer,
+    eventually,
+    login,
+    make_id_number,
+    new_account,
+    publish_offer,
+    register_enterprise,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -36,17 +44,6 @@ CHECKS_OK = [
     {"check": c, "passed": True}
     for c in ("local_enterprise", "construction_enterprise", "documents_compliant")
 ]
-
-
-async def _account(api: httpx.AsyncClient, admin: str, role: str, **extra: str) -> str:
-    username = f"tr-{role[:4]}-{uuid.uuid4().hex[:8]}"
-    created = await api.post(
-        "/api/gateway/accounts",
-        headers=bearer(admin),
-        json={"username": username, "role": role, "display_name": username, **extra},
-    )
-    assert created.status_code == 201, created.text
-    return str((await login(api, username, created.json()["generated_password"]))["access_token"])
 
 
 def _applicant(name: str, gender: str, birth: date) -> dict[str, Any]:
@@ -66,12 +63,14 @@ async def test_training_plan_to_exam_application(
     async with httpx.AsyncClient(base_url=platform.url("gateway"), timeout=30) as api:
         admin = (await login(api, *admin_credentials))["access_token"]
         institution_id = f"inst-tr-{uuid.uuid4().hex[:6]}"
-        institution_token = await _account(api, admin, "institution", org_id=institution_id, city="杭州")
+        institution_token = await new_account(api, admin, "institution", org_id=institution_id, city="杭州")
         institution = bearer(institution_token)
         other_institution = bearer(
-            await _account(api, admin, "institution", org_id=f"inst-tr-{uuid.uuid4().hex[:6]}", city="杭州")
+            await new_account(
+                api, admin, "institution", org_id=f"inst-tr-{uuid.uuid4().hex[:6]}", city="杭州"
+            )
         )
-        reviewer = bearer(await _account(api, admin, "reviewer", city="杭州"))
+        reviewer = bearer(await new_account(api, admin, "reviewer", city="杭州"))
         await publish_offer(api, institution_token, name="培训计划测试学校")
 
         # an approved enterprise enrolls three; the institution qualifies two, who are ordered and paid
