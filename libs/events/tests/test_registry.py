@@ -25,13 +25,13 @@ def test_model_for() -> None:
 
 def test_unknown_type() -> None:
     with pytest.raises(UnknownEventType) as info:
-        registry.model_for("payment.OrderRefunded.v1")
+        registry.model_for("payment.NoSuchEvent.v1")
     assert isinstance(info.value, KeyError)
-    assert str(info.value) == "unknown event type 'payment.OrderRefunded.v1'"
+    assert str(info.value) == "unknown event type 'payment.NoSuchEvent.v1'"
     with pytest.raises(UnknownEventType):
-        registry.decode("payment.OrderRefunded.v1", {})
+        registry.decode("payment.NoSuchEvent.v1", {})
     with pytest.raises(UnknownEventType):
-        registry.latest_version("payment", "OrderRefunded")
+        registry.latest_version("payment", "NoSuchEvent")
 
 
 def test_topics() -> None:
