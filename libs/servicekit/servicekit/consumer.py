@@ -265,16 +265,24 @@ class ConsumerRunner:
         log.error("consumer.dead_lettered", group=self.group_id, topic=topic, error=error)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Consume until `stop` is set; commits after each handled batch."""
+        """Consume until `stop` is set; commits after each handled batch. A failure of the broker or the
+        database restarts the consumer after a pause: uncommitted records come again and are de-duplicated."""
         stop = stop or asyncio.Event()
-        consumer: AIOKafkaConsumer = create_consumer(self.settings, *self.topics, group_id=self.group_id)
+        pause = 1.0
         while not stop.is_set():
             try:
-                await consumer.start()
-                break
+                await self._consume(stop)
+                pause = 1.0
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
-                log.warning("consumer.start_failed", group=self.group_id, error=repr(exc))
-                await asyncio.sleep(1.0)
+                log.warning("consumer.restarting", group=self.group_id, error=repr(exc), pause=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        consumer: AIOKafkaConsumer = create_consumer(self.settings, *self.topics, group_id=self.group_id)
+        await consumer.start()
         try:
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=500, max_records=500)
