@@ -196,3 +196,46 @@ async def publish_offer(
         },
     )
     assert response.status_code == 200, response.text
+
+
+async def pay_offline(
+    client: httpx.AsyncClient,
+    enterprise_token: str,
+    institution_token: str,
+    order_id: str,
+    *,
+    confirm: bool = True,
+) -> httpx.Response:
+    """The enterprise uploads a voucher paid and invoiced in its own name; the institution confirms it."""
+    me = (await client.get("/api/registration/enterprises/me", headers=bearer(enterprise_token))).json()
+    order = (await client.get(f"/api/payment/orders/{order_id}", headers=bearer(enterprise_token))).json()
+
+    async def uploaded() -> httpx.Response | None:
+        r = await client.post(
+            f"/api/payment/orders/{order_id}/voucher",
+            headers=bearer(enterprise_token),
+            data=voucher_form(me["name"], me["credit_code"], order["amount_fen"]),
+            files={"file": ("voucher.jpg", sample_jpeg(), "image/jpeg")},
+        )
+        assert r.status_code in (201, 409), r.text  # 409 enterprise_unknown until payment learns of it
+        return r if r.status_code == 201 else None
+
+    voucher = await eventually(uploaded, what="the voucher to be accepted")
+    if not confirm:
+        return voucher
+    return await client.post(f"/api/payment/orders/{order_id}/confirm", headers=bearer(institution_token))
+
+
+def voucher_form(name: str, credit_code: str, amount_fen: int, **overrides: str) -> dict[str, str]:
+    form = {
+        "payer_name": name,
+        "amount": f"{amount_fen / 100:.2f}",
+        "paid_on": "2026-03-01",
+        "bank_serial": "ICBC20260301001",
+        "note": "培训费",
+        "invoice_type": "ordinary",
+        "company_name": name,
+        "tax_number": credit_code,
+    }
+    form.update(overrides)
+    return form

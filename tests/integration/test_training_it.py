@@ -34,6 +34,7 @@ from .helpers import (
     login,
     make_id_number,
     new_account,
+    pay_offline,
     publish_offer,
     register_enterprise,
 )
@@ -128,7 +129,9 @@ async def test_training_plan_to_exam_application(
             return r.json() if r.status_code == 201 else None
 
         order = await eventually(ordered, what="an order for the qualified applicants")
-        confirmed = await api.post(f"/api/payment/orders/{order['order_id']}/confirm", headers=institution)
+        confirmed = await pay_offline(
+            api, signup.json()["access_token"], institution_token, order["order_id"]
+        )
         assert confirmed.status_code == 204, confirmed.text
 
         async def all_enrolled() -> bool:

@@ -12,7 +12,15 @@ import pytest
 from servicekit.launcher import ServiceProcesses
 from servicekit.rebuild import rebuild_service
 
-from .helpers import bearer, eventually, login, make_id_number, publish_offer, register_enterprise
+from .helpers import (
+    bearer,
+    eventually,
+    login,
+    make_id_number,
+    pay_offline,
+    publish_offer,
+    register_enterprise,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +144,9 @@ async def test_walking_skeleton(
             json={"institution_id": institution_id, "applicant_ids": [applicant_id]},
         )
         assert twice.status_code == 409 and twice.json()["code"] == "applicant_in_open_order"
-        confirmed = await api.post(f"/api/payment/orders/{order['order_id']}/confirm", headers=institution)
+        confirmed = await pay_offline(
+            api, signup.json()["access_token"], accounts["yuren"]["access_token"], order["order_id"]
+        )
         assert confirmed.status_code == 204, confirmed.text
 
         # 6. enrollment marks the applicant enrolled (Enrolled); training plan, completion, exam application

@@ -1,4 +1,5 @@
-"""The payment service: orders, confirmation of payment, cancellation."""
+"""The payment service: orders priced from offers, vouchers and confirmation, cancellation, refunds,
+invoices, reports."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
+from .api import online
 from .api.routes import router
-from .projections import read_models
+from .projections import offers, read_models
 from .settings import PaymentSettings
 
 
@@ -19,10 +21,16 @@ def build_runtime(settings: PaymentSettings | None = None) -> ServiceRuntime:
         projections=[
             read_models.qualified_applicants(settings.database_name),
             read_models.orders(settings.database_name),
+            offers.offers(settings.database_name),
+            offers.enterprises(settings.database_name),
+            offers.trainings(settings.database_name),
         ],
         own_topics=[OrderCreated.topic()],
     )
 
 
 def build_app(settings: PaymentSettings | None = None) -> FastAPI:
-    return create_app(build_runtime(settings), [router], title="订单缴费服务 payment")
+    runtime = build_runtime(settings)
+    app = create_app(runtime, [router, online.router], title="订单缴费服务 payment")
+    online.attach_provider(app, runtime)  # checks PAYMENT_SANDBOX_SECRET at start
+    return app

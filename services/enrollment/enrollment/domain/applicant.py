@@ -64,7 +64,8 @@ class Applicant:
                     state.record = event.record
                     state.status, state.rejection_reason = Status.PENDING, ""
                 case ApplicantQualified():
-                    state.status, state.rejection_reason = Status.QUALIFIED, ""
+                    # also after Enrolled: the order was refunded, the applicant is qualified again
+                    state.status, state.rejection_reason, state.order_id = Status.QUALIFIED, "", None
                 case ApplicantRejected():
                     state.status, state.rejection_reason = Status.REJECTED, event.reason
                 case Enrolled():
@@ -169,6 +170,32 @@ def enroll(state: Applicant, *, order_id: str) -> list[DomainEvent]:
             position=b.position,
             specialisation=b.specialisation,
             training_mode=b.training_mode,
+        )
+    ]
+
+
+def revert_enrollment(state: Applicant, *, order_id: str) -> list[DomainEvent]:
+    """Compensation of a refunded order: 已报名 → 已审核 (ApplicantQualified again, same data).
+
+    Nothing if the applicant is no longer enrolled by that order (already reverted, or never enrolled by it).
+    """
+    if state.status is not Status.ENROLLED or state.order_id != order_id:
+        return []
+    r, b = state.record, state.batch
+    return [
+        ApplicantQualified(
+            applicant_id=r.applicant_id,
+            batch_id=b.batch_id,
+            enterprise_id=b.enterprise_id,
+            institution_id=b.institution_id,
+            id_number=r.id_number,
+            name=r.name,
+            gender=r.gender,
+            position=b.position,
+            specialisation=b.specialisation,
+            training_mode=b.training_mode,
+            continuing_education=b.continuing_education,
+            reviewer_id="",
         )
     ]
 

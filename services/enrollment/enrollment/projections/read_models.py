@@ -158,7 +158,10 @@ def applicants(database: str) -> Projection:
     @on(ApplicantQualified)
     async def qualified(received: ReceivedEvent, session: Session) -> None:
         assert isinstance(received.event, ApplicantQualified)
-        await set_status(session, received.event.applicant_id, status="qualified", rejection_reason="")
+        # a later ApplicantQualified (after a refund) clears the order
+        await set_status(
+            session, received.event.applicant_id, status="qualified", rejection_reason="", order_id=None
+        )
 
     @on(ApplicantRejected)
     async def rejected(received: ReceivedEvent, session: Session) -> None:

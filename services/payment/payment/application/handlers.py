@@ -4,17 +4,20 @@ same transaction as the order's events, makes two concurrent orders for one appl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
+from events import DomainEvent
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 from servicekit.commands import execute
-from servicekit.errors import Conflict, DomainError
+from servicekit.errors import Conflict, DomainError, NotFound
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Session, in_transaction, is_duplicate_key
+from servicekit.objectstore import ObjectStore
 
 from ..domain import order as domain
+from ..projections.offers import in_training, load_enterprise, load_offer
 from ..projections.read_models import QUALIFIED
 
 CLAIMS = "applicant_claims"  # write side: applicant id -> the open or paid order holding it
@@ -41,7 +44,6 @@ async def create_order(
     enterprise_id: str,
     institution_id: str,
     applicant_ids: Sequence[str],
-    fees: Mapping[str, int],
 ) -> tuple[str, str]:
     if len(set(applicant_ids)) != len(applicant_ids):
         raise DomainError("学员重复选择", code="duplicate_applicants")
@@ -65,6 +67,17 @@ async def create_order(
         )
         for a in applicant_ids
     ]
+    offer = await load_offer(store.db, institution_id)
+    # decided once before any number or claim is taken, so that a refusal costs nothing
+    domain.create(
+        [],
+        order_id="-",
+        order_number="-",
+        enterprise_id=enterprise_id,
+        institution_id=institution_id,
+        applicants=applicants,
+        offer=offer,
+    )
     order_id = uuid.uuid4().hex
     order_number = await next_order_number(store)
 
@@ -89,7 +102,7 @@ async def create_order(
                 enterprise_id=enterprise_id,
                 institution_id=institution_id,
                 applicants=applicants,
-                fees=fees,
+                offer=offer,
             ),
             stream_type="order",
             session=session,
@@ -98,6 +111,121 @@ async def create_order(
     await in_transaction(store.client, work)
     store.notify()
     return order_id, order_number
+
+
+MAX_VOUCHER_BYTES = 10 * 1024 * 1024
+SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+def sniff_voucher(data: bytes) -> str:
+    """The voucher's content type, from its bytes (JPEG, PNG or PDF, at most 10 MB)."""
+    if not data:
+        raise DomainError("请上传缴费凭证文件", code="voucher_file_required")
+    if len(data) > MAX_VOUCHER_BYTES:
+        raise DomainError("缴费凭证文件不能超过 10 MB", code="voucher_too_large")
+    for magic, content_type in SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    raise DomainError("缴费凭证须为 JPEG、PNG 图片或 PDF 文件", code="voucher_type_not_allowed")
+
+
+async def upload_voucher(
+    store: EventStore,
+    objects: ObjectStore,
+    order_id: str,
+    *,
+    enterprise_id: str,
+    form: domain.VoucherForm,
+    data: bytes,
+) -> str:
+    content_type = sniff_voucher(data)
+    order = await load(store, order_id)
+    offer = await load_offer(store.db, order.institution_id) if order.status is not None else None
+    payment_methods = offer.payment_methods if offer is not None else ("offline",)
+    enterprise = await load_enterprise(store.db, enterprise_id)
+    voucher_id = uuid.uuid4().hex
+    object_key = f"vouchers/{order_id}/{voucher_id}"
+
+    def decide(history: list[DomainEvent]) -> list[DomainEvent]:
+        return domain.upload_voucher(
+            history,
+            enterprise_id=enterprise_id,
+            enterprise=enterprise,
+            payment_methods=payment_methods,
+            form=form,
+            voucher_id=voucher_id,
+            object_key=object_key,
+            content_type=content_type,
+        )
+
+    decide(list((await store.load_events(stream_id(order_id)))[0]))  # refuse before storing the file
+    await objects.put(object_key, data, content_type)
+    try:
+        await execute(store, stream_id(order_id), decide, stream_type="order")
+    except Exception:
+        await objects.remove(object_key)
+        raise
+    return voucher_id
+
+
+async def voucher_link(objects: ObjectStore, order: domain.Order) -> dict[str, str]:
+    voucher = order.voucher
+    if voucher is None:
+        raise NotFound("该订单尚未上传缴费凭证", code="no_voucher")
+    url = await objects.presigned_get(voucher.object_key, expires=timedelta(minutes=5))
+    return {"url": url, "content_type": voucher.content_type, "voucher_id": voucher.voucher_id}
+
+
+async def reject_voucher(
+    store: EventStore, order_id: str, *, institution_id: str, reason: str, rejected_by: str
+) -> None:
+    await execute(
+        store,
+        stream_id(order_id),
+        lambda h: domain.reject_voucher(
+            h, institution_id=institution_id, reason=reason, rejected_by=rejected_by
+        ),
+        stream_type="order",
+    )
+
+
+async def refund_order(
+    store: EventStore, order_id: str, *, institution_id: str, reason: str, refunded_by: str
+) -> None:
+    order = await load(store, order_id)
+    started = await in_training(store.db, order.applicant_ids)
+
+    async def work(session: Session) -> None:
+        await execute(
+            store,
+            stream_id(order_id),
+            lambda h: domain.refund(
+                h, institution_id=institution_id, reason=reason, refunded_by=refunded_by, in_training=started
+            ),
+            stream_type="order",
+            session=session,
+        )
+        await store.db[CLAIMS].delete_many({"order_id": order_id}, session=session)
+
+    await in_transaction(store.client, work)
+    store.notify()
+
+
+async def issue_invoice(
+    store: EventStore, order_id: str, *, institution_id: str, invoice_number: str, issued_on: date
+) -> None:
+    await execute(
+        store,
+        stream_id(order_id),
+        lambda h: domain.issue_invoice(
+            h, institution_id=institution_id, invoice_number=invoice_number, issued_on=issued_on
+        ),
+        stream_type="order",
+    )
 
 
 async def confirm_payment(

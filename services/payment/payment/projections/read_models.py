@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from events import ApplicantQualified, ApplicantRejected, OrderCancelled, OrderCreated, OrderPaid
+from typing import Any
+
+from events import (
+    ApplicantQualified,
+    ApplicantRejected,
+    InvoiceIssued,
+    OrderCancelled,
+    OrderCreated,
+    OrderPaid,
+    OrderRefunded,
+    VoucherRejected,
+    VoucherUploaded,
+)
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
+
+from ..domain.order import count_by_mode
 
 QUALIFIED = "qualified_applicants"
 ORDERS = "orders"
@@ -45,13 +59,13 @@ def qualified_applicants(database: str) -> Projection:
 def orders(database: str) -> Projection:
     projection = Projection(name="orders", collections=[ORDERS], database=database)
 
+    async def update(session: Session, order_id: str, changes: dict[str, Any]) -> None:
+        await projection.collection(session).update_one({"_id": order_id}, changes, session=session)
+
     @projection.handlers.on(OrderCreated)
     async def created(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, OrderCreated)
-        counts: dict[str, int] = {}
-        for line in e.lines:
-            counts[line.training_mode] = counts.get(line.training_mode, 0) + 1
         await projection.collection(session).replace_one(
             {"_id": e.order_id},
             {
@@ -60,32 +74,108 @@ def orders(database: str) -> Projection:
                 "enterprise_id": e.enterprise_id,
                 "institution_id": e.institution_id,
                 "lines": [x.model_dump(mode="json") for x in e.lines],
-                "count_by_mode": counts,
+                "count_by_mode": count_by_mode(e.lines),
                 "continuing_education": e.continuing_education,
                 "amount_fen": e.amount_fen,
                 "status": "unpaid",
                 "created_at": received.envelope.time,
+                "voucher": None,
+                "voucher_state": "none",
+                "voucher_history": [],
+                "invoice": None,
+                "refund": None,
             },
             upsert=True,
             session=session,
         )
 
-    @projection.handlers.on(OrderPaid)
-    async def paid(received: ReceivedEvent, session: Session) -> None:
-        assert isinstance(received.event, OrderPaid)
+    @projection.handlers.on(VoucherUploaded)
+    async def voucher_uploaded(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, VoucherUploaded)
+        voucher = {
+            "voucher_id": e.voucher_id,
+            "payer_name": e.payer_name,
+            "amount_fen": e.amount_fen,
+            "paid_on": e.paid_on.isoformat(),
+            "bank_serial": e.bank_serial,
+            "note": e.note,
+            "content_type": e.content_type,
+            "invoice_request": e.invoice.model_dump(mode="json") if e.invoice else None,
+            "uploaded_at": received.envelope.time,
+            "state": "pending",
+        }
+        await update(
+            session,
+            e.order_id,
+            {
+                "$set": {"voucher": voucher, "voucher_state": "pending"},
+                "$push": {
+                    "voucher_history": {k: voucher[k] for k in ("voucher_id", "amount_fen", "uploaded_at")}
+                },
+            },
+        )
+
+    @projection.handlers.on(VoucherRejected)
+    async def voucher_rejected(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, VoucherRejected)
         await projection.collection(session).update_one(
-            {"_id": received.event.order_id},
-            {"$set": {"status": "paid", "paid_at": received.envelope.time}},
+            {"_id": e.order_id, "voucher.voucher_id": e.voucher_id},
+            {
+                "$set": {
+                    "voucher.state": "rejected",
+                    "voucher.rejection_reason": e.reason,
+                    "voucher_state": "rejected",
+                    "voucher_history.$[v].rejection_reason": e.reason,
+                }
+            },
+            array_filters=[{"v.voucher_id": e.voucher_id}],
             session=session,
         )
+
+    @projection.handlers.on(OrderPaid)
+    async def paid(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, OrderPaid)
+        await update(
+            session,
+            e.order_id,
+            {"$set": {"status": "paid", "paid_at": received.envelope.time, "method": e.method}},
+        )
+        if e.method == "offline":
+            await projection.collection(session).update_one(
+                {"_id": e.order_id, "voucher": {"$ne": None}},
+                {"$set": {"voucher.state": "confirmed", "voucher_state": "confirmed"}},
+                session=session,
+            )
 
     @projection.handlers.on(OrderCancelled)
     async def cancelled(received: ReceivedEvent, session: Session) -> None:
         assert isinstance(received.event, OrderCancelled)
-        await projection.collection(session).update_one(
-            {"_id": received.event.order_id},
+        await update(
+            session,
+            received.event.order_id,
             {"$set": {"status": "cancelled", "cancelled_at": received.envelope.time}},
-            session=session,
         )
+
+    @projection.handlers.on(OrderRefunded)
+    async def refunded(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, OrderRefunded)
+        refund = {"reason": e.reason, "amount_fen": e.amount_fen, "refunded_at": received.envelope.time}
+        await update(session, e.order_id, {"$set": {"status": "refunded", "refund": refund}})
+
+    @projection.handlers.on(InvoiceIssued)
+    async def invoiced(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, InvoiceIssued)
+        invoice = {
+            "invoice_number": e.invoice_number,
+            "issued_on": e.issued_on.isoformat(),
+            "invoice_type": e.invoice_type,
+            "amount_fen": e.amount_fen,
+        }
+        await update(session, e.order_id, {"$set": {"invoice": invoice}})
 
     return projection
