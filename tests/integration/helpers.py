@@ -168,7 +168,10 @@ async def wait_job(
 
 
 async def publish_offer(
-    client: httpx.AsyncClient, institution_token: str, name: str = "测试培训学校"
+    client: httpx.AsyncClient,
+    institution_token: str,
+    name: str = "测试培训学校",
+    payment_methods: tuple[str, ...] = ("offline", "online"),
 ) -> None:
     """The institution publishes an offer of every position in both modes (batches need an offer)."""
     specialised = ("土建施工", "装饰装修", "设备安装", "市政工程")
@@ -192,7 +195,7 @@ async def publish_offer(
             "offers": offers,
             "features": "理论与实操结合",
             "exam_locations": ["杭州市西湖区考点"],
-            "payment_methods": ["offline"],
+            "payment_methods": list(payment_methods),
         },
     )
     assert response.status_code == 200, response.text

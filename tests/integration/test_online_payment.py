@@ -83,7 +83,21 @@ async def test_pay_online_with_the_sandbox_provider(
         foreign = await api.post(f"/api/payment/orders/{order_id}/pay-online", headers=other)
         assert foreign.status_code == 404 and foreign.json()["code"] == "order_not_found"
 
-        started = await api.post(f"/api/payment/orders/{order_id}/pay-online", headers=enterprise, json={})
+        # an institution that takes transfers only: online payment is refused with the reason
+        await publish_offer(api, institution_token, payment_methods=("offline",))
+
+        async def refused_online() -> bool:
+            r = await api.post(f"/api/payment/orders/{order_id}/pay-online", headers=enterprise, json={})
+            return r.status_code == 409 and r.json()["code"] == "online_not_accepted"
+
+        await eventually(refused_online, what="payment to learn the offer takes no online payment")
+        await publish_offer(api, institution_token)
+
+        async def start() -> httpx.Response | None:
+            r = await api.post(f"/api/payment/orders/{order_id}/pay-online", headers=enterprise, json={})
+            return r if r.status_code == 200 else None
+
+        started = await eventually(start, what="online payment accepted again")
         assert started.status_code == 200, started.text
         payment_id, redirect_url = started.json()["payment_id"], started.json()["redirect_url"]
 

@@ -335,6 +335,12 @@ async def test_payment_flow(
             ),
             (
                 "POST",
+                f"/api/payment/orders/{o}/pay-online",
+                {"json": {}},
+                {"enterprise": (200, None), "other_enterprise": hidden},
+            ),
+            (
+                "POST",
                 f"/api/payment/orders/{o}/cancel",
                 {"json": {}},
                 {"other_enterprise": hidden, "enterprise": (204, None)},

@@ -11,13 +11,14 @@ from typing import Protocol
 
 from events import DomainEvent
 from servicekit.commands import execute
-from servicekit.errors import NotFound
+from servicekit.errors import Conflict, NotFound
 from servicekit.eventstore import EventStore
 from servicekit.logging import get_logger
 from servicekit.mongo import Session, in_transaction
 
 from ..domain import online as domain
 from ..domain.online import CallbackNotice, Outcome, ProviderPayment
+from ..projections.offers import load_offer
 
 log = get_logger(__name__)
 
@@ -58,6 +59,9 @@ async def start_online_payment(
     """
     history, _ = await store.load_events(stream_id(order_id))
     order = domain.check_payable(history, enterprise_id=enterprise_id)
+    offer = await load_offer(store.db, order.institution_id)
+    if offer is None or "online" not in offer.payment_methods:
+        raise Conflict("该培训机构不接受在线支付，请线下转账并上传缴费凭证", code="online_not_accepted")
     notify_url = base_url.rstrip("/") + CALLBACK_PATH.format(provider=provider.name)
     payment = await provider.create_payment(order.order_number, order.amount_fen, notify_url, return_url)
 
