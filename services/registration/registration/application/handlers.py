@@ -167,10 +167,11 @@ async def resubmit(
             code="invalid_documents",
             details=problems,
         )
-    current = await load(store, enterprise_id)
+    history, _ = await store.load_events(stream_id(enterprise_id))
+    current = domain.Enterprise.from_history(history)
     # Validate with the documents as they would be, before storing anything.
     domain.resubmit(
-        await _history(store, enterprise_id),
+        history,
         changes=changes,
         new_documents=_placeholders(files),
         institution_choices=_choices(settings),
@@ -189,11 +190,6 @@ async def resubmit(
         await _discard(objects, documents)
         raise
     return current.submission + len(stored)
-
-
-async def _history(store: EventStore, enterprise_id: str) -> list[object]:
-    history, _ = await store.load_events(stream_id(enterprise_id))
-    return list(history)
 
 
 async def review(
