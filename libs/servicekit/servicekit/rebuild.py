@@ -61,18 +61,26 @@ async def rebuild_service(service: str, *, check: bool = False) -> ServiceRebuil
 
 
 def _diff(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> list[str]:
+    """What differs, down to the fields of the changed documents."""
     out = []
     for name in before:
-        a, b = before[name], after.get(name, [])
-        if a != b:
-            ids_a, ids_b = {d["_id"] for d in a}, {d["_id"] for d in b}
-            changed = [
-                d["_id"] for d in a if d["_id"] in ids_b and d != next(x for x in b if x["_id"] == d["_id"])
-            ]
-            out.append(
-                f"{name}: missing {sorted(ids_a - ids_b)[:5]}, extra {sorted(ids_b - ids_a)[:5]}, "
-                f"changed {changed[:5]}"
-            )
+        old = {d["_id"]: d for d in before[name]}
+        new = {d["_id"]: d for d in after.get(name, [])}
+        if old == new:
+            continue
+        changed = []
+        for key in sorted(set(old) & set(new), key=str):
+            if old[key] != new[key]:
+                fields = sorted(
+                    k for k in set(old[key]) | set(new[key]) if old[key].get(k) != new[key].get(k)
+                )
+                changed.append(
+                    f"{key}: " + ", ".join(f"{f} {old[key].get(f)!r} → {new[key].get(f)!r}" for f in fields)
+                )
+        out.append(
+            f"{name}: missing {sorted(set(old) - set(new), key=str)[:5]}, "
+            f"extra {sorted(set(new) - set(old), key=str)[:5]}, changed {changed[:5]}"
+        )
     return out
 
 

@@ -104,8 +104,11 @@ def applicants(database: str) -> Projection:
                 "continuing_education": e.continuing_education,
                 "imported_at": received.envelope.time,
             }
-            existing = await table.find_one({"_id": a.applicant_id}, {"corrected_at": 1}, session=session)
-            if not (existing and existing.get("corrected_at")):  # a correction (replayed first) wins
+            existing = await table.find_one({"_id": a.applicant_id}, session=session)
+            if existing and existing.get("corrected_at"):
+                # a correction replayed first wins; only now is the position known to judge it
+                batch_fields["eligibility"] = eligibility_of(existing, e.position)
+            else:
                 record = a.model_dump(mode="json", exclude={"applicant_id"})
                 batch_fields.update(record, eligibility=eligibility_of(record, e.position))
             await table.update_one(
