@@ -82,25 +82,27 @@ def _require(state: Applicant, *allowed: Status, action: str) -> None:
         )
 
 
+def _qualified(state: Applicant, *, reviewer_id: str) -> ApplicantQualified:
+    r, b = state.record, state.batch
+    return ApplicantQualified(
+        applicant_id=r.applicant_id,
+        batch_id=b.batch_id,
+        enterprise_id=b.enterprise_id,
+        institution_id=b.institution_id,
+        id_number=r.id_number,
+        name=r.name,
+        gender=r.gender,
+        position=b.position,
+        specialisation=b.specialisation,
+        training_mode=b.training_mode,
+        continuing_education=b.continuing_education,
+        reviewer_id=reviewer_id,
+    )
+
+
 def qualify(state: Applicant, *, reviewer_id: str) -> list[DomainEvent]:
     _require(state, Status.PENDING, Status.REJECTED, action="审核通过")
-    r, b = state.record, state.batch
-    return [
-        ApplicantQualified(
-            applicant_id=r.applicant_id,
-            batch_id=b.batch_id,
-            enterprise_id=b.enterprise_id,
-            institution_id=b.institution_id,
-            id_number=r.id_number,
-            name=r.name,
-            gender=r.gender,
-            position=b.position,
-            specialisation=b.specialisation,
-            training_mode=b.training_mode,
-            continuing_education=b.continuing_education,
-            reviewer_id=reviewer_id,
-        )
-    ]
+    return [_qualified(state, reviewer_id=reviewer_id)]
 
 
 def reject(state: Applicant, *, reviewer_id: str, reason: str) -> list[DomainEvent]:
@@ -181,23 +183,7 @@ def revert_enrollment(state: Applicant, *, order_id: str) -> list[DomainEvent]:
     """
     if state.status is not Status.ENROLLED or state.order_id != order_id:
         return []
-    r, b = state.record, state.batch
-    return [
-        ApplicantQualified(
-            applicant_id=r.applicant_id,
-            batch_id=b.batch_id,
-            enterprise_id=b.enterprise_id,
-            institution_id=b.institution_id,
-            id_number=r.id_number,
-            name=r.name,
-            gender=r.gender,
-            position=b.position,
-            specialisation=b.specialisation,
-            training_mode=b.training_mode,
-            continuing_education=b.continuing_education,
-            reviewer_id="",
-        )
-    ]
+    return [_qualified(state, reviewer_id="")]
 
 
 def apply_for_exam(state: Applicant) -> list[DomainEvent]:
