@@ -12,7 +12,7 @@ from .api.institutions import router as institutions_router
 from .api.routes import router
 from .api.training import router as training_router
 from .application.handlers import ensure_indexes
-from .application.policies import enroll_on_payment, revert_on_refund
+from .application.policies import follow_orders
 from .application.training import ensure_training_indexes
 from .projections import institutions as institution_projection
 from .projections import read_models
@@ -34,8 +34,7 @@ def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
         ],
         own_topics=[ApplicantsImported.topic()],
     )
-    runtime.policies.append(enroll_on_payment(runtime))
-    runtime.policies.append(revert_on_refund(runtime))
+    runtime.policies.append(follow_orders(runtime))
     return runtime
 
 

@@ -11,38 +11,23 @@ from ..domain import applicant as applicant_domain
 from .handlers import change_applicant
 
 
-def enroll_on_payment(runtime: ServiceRuntime) -> Policy:
-    """OrderPaid → every applicant of the order becomes 已报名 (Enrolled), in one transaction."""
-    policy = Policy(name="enroll-on-payment")
+def follow_orders(runtime: ServiceRuntime) -> Policy:
+    """Payment's outcomes, one consumer group: OrderPaid → the order's applicants become 已报名 (Enrolled);
+    OrderRefunded → they go back to 已审核 (the compensation). Each in one transaction."""
+    policy = Policy(name="follow-orders")
 
-    @policy.handlers.on(OrderPaid)
-    async def paid(received: ReceivedEvent, session: Session) -> None:
+    @policy.handlers.on(OrderPaid, OrderRefunded)
+    async def order_outcome(received: ReceivedEvent, session: Session) -> None:
         event = received.event
-        assert isinstance(event, OrderPaid)
+        assert isinstance(event, OrderPaid | OrderRefunded)
+        decide = (
+            applicant_domain.enroll if isinstance(event, OrderPaid) else applicant_domain.revert_enrollment
+        )
         for applicant_id in event.applicant_ids:
             await change_applicant(
                 runtime.store,
                 applicant_id,
-                lambda state: applicant_domain.enroll(state, order_id=event.order_id),
-                session=session,
-            )
-
-    return policy
-
-
-def revert_on_refund(runtime: ServiceRuntime) -> Policy:
-    """OrderRefunded → the order's applicants go back from 已报名 to 已审核 (the compensation of enroll)."""
-    policy = Policy(name="revert-on-refund")
-
-    @policy.handlers.on(OrderRefunded)
-    async def refunded(received: ReceivedEvent, session: Session) -> None:
-        event = received.event
-        assert isinstance(event, OrderRefunded)
-        for applicant_id in event.applicant_ids:
-            await change_applicant(
-                runtime.store,
-                applicant_id,
-                lambda state: applicant_domain.revert_enrollment(state, order_id=event.order_id),
+                lambda state: decide(state, order_id=event.order_id),
                 session=session,
             )
 
