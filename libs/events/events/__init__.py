@@ -4,7 +4,14 @@ Importing this package registers every event model in `registry`.
 """
 
 from events.base import DomainEvent
-from events.certification import CertificateIssued, CertificateRenewed
+from events.certification import (
+    CertificateIssued,
+    CertificateLapsed,
+    CertificateRenewed,
+    CertificateRevoked,
+    ContinuingEducationRecorded,
+    LegacyCertificateImported,
+)
 from events.enrollment import (
     ApplicantCorrected,
     ApplicantQualified,
@@ -19,7 +26,27 @@ from events.enrollment import (
     TrainingPlanned,
 )
 from events.envelope import Envelope, MalformedEnvelope
-from events.exam import ExamFailed, ExamPassed
+from events.exam import (
+    AnswersSaved,
+    BankQuestion,
+    CandidateVerified,
+    CheckInFailed,
+    ExamFailed,
+    ExamPassed,
+    ExamScheduled,
+    ExamSessionCancelled,
+    ExamSessionCreated,
+    ExamStarted,
+    ExamUnscheduled,
+    FaceChecked,
+    FaceCheckRequested,
+    PaperQuestion,
+    PersonBlacklisted,
+    PersonBlacklistLifted,
+    QuestionBankImported,
+    QuestionBankRetired,
+    ViolationRecorded,
+)
 from events.payment import (
     InvoiceDetails,
     InvoiceIssued,
@@ -43,12 +70,19 @@ from events.registration import (
 from events.registry import DuplicateEventType, EventRegistry, UnknownEventType, event, registry
 
 __all__ = [
+    "AnswersSaved",
     "ApplicantCorrected",
     "ApplicantQualified",
     "ApplicantRejected",
     "ApplicantsImported",
+    "BankQuestion",
+    "CandidateVerified",
     "CertificateIssued",
+    "CertificateLapsed",
     "CertificateRenewed",
+    "CertificateRevoked",
+    "CheckInFailed",
+    "ContinuingEducationRecorded",
     "DomainEvent",
     "DuplicateEventType",
     "Enrolled",
@@ -61,8 +95,16 @@ __all__ = [
     "ExamApplied",
     "ExamFailed",
     "ExamPassed",
+    "ExamScheduled",
+    "ExamSessionCancelled",
+    "ExamSessionCreated",
+    "ExamStarted",
+    "ExamUnscheduled",
+    "FaceCheckRequested",
+    "FaceChecked",
     "InvoiceDetails",
     "InvoiceIssued",
+    "LegacyCertificateImported",
     "MalformedEnvelope",
     "MaterialsUploaded",
     "OfferPublished",
@@ -72,12 +114,18 @@ __all__ = [
     "OrderLine",
     "OrderPaid",
     "OrderRefunded",
+    "PaperQuestion",
+    "PersonBlacklistLifted",
+    "PersonBlacklisted",
+    "QuestionBankImported",
+    "QuestionBankRetired",
     "ReviewCheck",
     "TrainingCompleted",
     "TrainingPlanCreated",
     "TrainingPlanned",
     "UnknownEventType",
     "UploadedDocument",
+    "ViolationRecorded",
     "VoucherRejected",
     "VoucherUploaded",
     "event",

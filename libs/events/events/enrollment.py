@@ -115,6 +115,9 @@ class ExamApplied(DomainEvent):
     position: str
     specialisation: str | None = None
     head_photo_key: str | None = None
+    head_photo_bucket: str | None = None
+    training_mode: str | None = None
+    retake: bool = False  # applied again after a failed attempt (补考)
 
 
 class OfferLine(BaseModel):

@@ -1,16 +1,266 @@
-"""Exam context: results of exam attempts."""
+"""Exam context: question banks, sessions, check-in, attempts, results, violations and the blacklist.
+
+The face worker is part of this context but keeps no state: it answers `FaceCheckRequested` with
+`FaceChecked`, which lives in the `face` context (topic `face.events`) so that the worker never consumes its
+own answers.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import DomainEvent
 from events.registry import event
 
 CONTEXT = "exam"
+FACE_CONTEXT = "face"
+
+QuestionKind = Literal["single", "multiple", "judge"]
+
+
+class BankQuestion(BaseModel):
+    """One question of a bank. `answer` holds the indexes of the correct options (one for single/judge)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    question_id: str
+    kind: QuestionKind
+    stem: str
+    options: list[str]
+    answer: list[int]
+    points: int | None = None  # the bank's own points; the paper rule's points win when it sets them
+
+
+@event(CONTEXT, "QuestionBankImported")
+class QuestionBankImported(DomainEvent):
+    """A question bank (or one part of a large one) was imported for a position.
+
+    A bank with many questions is split into several events with the same `bank_id` (`part` of `parts`),
+    appended atomically, so that no Kafka message grows large.
+    """
+
+    bank_id: str
+    owner_id: str  # the institution id, or "admin" for a bank every institution may use
+    position: str
+    specialisation: str | None = None
+    title: str
+    demo: bool = False
+    questions: list[BankQuestion]
+    part: int = 1
+    parts: int = 1
+    imported_by: str = ""
+
+
+@event(CONTEXT, "QuestionBankRetired")
+class QuestionBankRetired(DomainEvent):
+    """A bank is no longer used for new papers (papers already drawn keep their questions)."""
+
+    bank_id: str
+    owner_id: str
+    retired_by: str = ""
+
+
+@event(CONTEXT, "ExamSessionCreated")
+class ExamSessionCreated(DomainEvent):
+    """An institution scheduled an exam session in a test room."""
+
+    session_id: str
+    institution_id: str
+    position: str
+    specialisation: str | None = None
+    starts_at: datetime
+    room: str
+    address: str = ""
+    seats: int
+    duration_minutes: int = 120
+    created_by: str = ""
+
+
+@event(CONTEXT, "ExamSessionCancelled")
+class ExamSessionCancelled(DomainEvent):
+    session_id: str
+    institution_id: str
+    reason: str
+    cancelled_by: str = ""
+
+
+@event(CONTEXT, "ExamScheduled")
+class ExamScheduled(DomainEvent):
+    """A candidate was given a seat in a session; the person and the enterprise are notified by this event."""
+
+    candidate_id: str
+    session_id: str
+    applicant_id: str
+    enterprise_id: str
+    institution_id: str
+    id_number: str
+    name: str
+    position: str
+    specialisation: str | None = None
+    starts_at: datetime
+    room: str
+    address: str = ""
+    seat: int
+
+
+@event(CONTEXT, "ExamUnscheduled")
+class ExamUnscheduled(DomainEvent):
+    """A candidate's seat was taken back (session cancelled, or the candidate removed before check-in)."""
+
+    candidate_id: str
+    session_id: str
+    applicant_id: str
+    id_number: str
+    reason: str
+
+
+@event(CONTEXT, "FaceCheckRequested")
+class FaceCheckRequested(DomainEvent):
+    """A live camera frame was stored at check-in and must be compared with the enrollment head photo.
+
+    Both images are named by bucket and key; the face worker reads them and keeps nothing.
+    """
+
+    check_id: str
+    candidate_id: str
+    session_id: str
+    attempt_no: int  # 1..max tries
+    frame_bucket: str
+    frame_key: str
+    reference_bucket: str
+    reference_key: str
+
+
+@event(FACE_CONTEXT, "FaceChecked")
+class FaceChecked(DomainEvent):
+    """The face worker's answer to one `FaceCheckRequested` (at least once; the exam service keeps the first).
+
+    `distance` is the Euclidean distance of the two 128-d embeddings (None when a face was missing).
+    `quality_flags` name what was wrong with the frame: no_face, multiple_faces, face_too_small,
+    not_frontal, too_dark, too_bright, blurred, reference_unusable, image_unreadable.
+    `replay_suspected`: the frame is almost identical to the reference photo (a photo held up to the camera
+    or a replayed file), which is refused whatever the distance.
+    """
+
+    check_id: str
+    candidate_id: str
+    session_id: str
+    match: bool
+    distance: float | None = None
+    threshold: float
+    replay_suspected: bool = False
+    quality_flags: list[str] = Field(default_factory=list)
+    worker: str = ""
+    elapsed_ms: float | None = None
+
+
+@event(CONTEXT, "CheckInFailed")
+class CheckInFailed(DomainEvent):
+    """A face check did not verify the candidate; `attempts_left` more tries, then only a proctor override."""
+
+    candidate_id: str
+    session_id: str
+    check_id: str
+    attempt_no: int
+    attempts_left: int
+    reasons: list[str]
+    distance: float | None = None
+
+
+@event(CONTEXT, "CandidateVerified")
+class CandidateVerified(DomainEvent):
+    """The candidate may start the exam: by a matching face check, or by a proctor's written override."""
+
+    candidate_id: str
+    session_id: str
+    id_number: str
+    check_id: str | None = None
+    distance: float | None = None
+    override: bool = False
+    proctor_id: str | None = None
+    reason: str | None = None
+
+
+class PaperQuestion(BaseModel):
+    """A question as drawn for one candidate: options in the candidate's order, the answer mapped to it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    question_id: str
+    kind: QuestionKind
+    stem: str
+    options: list[str]
+    answer: list[int]
+    points: int
+
+
+@event(CONTEXT, "ExamStarted")
+class ExamStarted(DomainEvent):
+    """A verified candidate started; the paper is drawn and the server's clock runs from `started_at`."""
+
+    attempt_id: str
+    candidate_id: str
+    session_id: str
+    id_number: str
+    bank_id: str
+    questions: list[PaperQuestion]
+    started_at: datetime
+    deadline: datetime
+    earliest_submission: datetime
+
+
+@event(CONTEXT, "AnswersSaved")
+class AnswersSaved(DomainEvent):
+    """An autosave: all answers so far (question id → chosen option indexes), replacing earlier saves."""
+
+    attempt_id: str
+    candidate_id: str
+    answers: dict[str, list[int]]
+    saved_at: datetime
+
+
+@event(CONTEXT, "ViolationRecorded")
+class ViolationRecorded(DomainEvent):
+    """A proctor recorded a violation, with evidence stored in the exam bucket."""
+
+    violation_id: str
+    candidate_id: str
+    session_id: str
+    institution_id: str
+    id_number: str
+    name: str
+    description: str
+    evidence_keys: list[str] = Field(default_factory=list)
+    recorded_by: str
+
+
+@event(CONTEXT, "PersonBlacklisted")
+class PersonBlacklisted(DomainEvent):
+    """The administrator barred a person from exams until `until` (inclusive); certificates are revoked."""
+
+    blacklist_id: str
+    id_number: str
+    name: str = ""
+    reason: str
+    violation_id: str | None = None
+    until: date
+    blacklisted_by: str
+
+
+@event(CONTEXT, "PersonBlacklistLifted")
+class PersonBlacklistLifted(DomainEvent):
+    blacklist_id: str
+    id_number: str
+    reason: str
+    lifted_by: str
 
 
 @event(CONTEXT, "ExamPassed")
 class ExamPassed(DomainEvent):
-    """A candidate passed the exam."""
+    """A candidate passed the exam (scored at submission)."""
 
     attempt_id: str
     applicant_id: str
@@ -25,11 +275,17 @@ class ExamPassed(DomainEvent):
     pass_mark: int
     full_marks: int = 100
     head_photo_key: str | None = None
+    head_photo_bucket: str | None = None
+    candidate_id: str | None = None
+    session_id: str | None = None
+    answers: dict[str, list[int]] = Field(default_factory=dict)
+    submitted_at: datetime | None = None
+    automatic: bool = False  # submitted by the server when the time ran out
 
 
 @event(CONTEXT, "ExamFailed")
 class ExamFailed(DomainEvent):
-    """A candidate failed the exam."""
+    """A candidate failed the exam; the institution may apply again for them (补考)."""
 
     attempt_id: str
     applicant_id: str
@@ -39,3 +295,9 @@ class ExamFailed(DomainEvent):
     position: str
     score: int
     pass_mark: int
+    full_marks: int = 100
+    candidate_id: str | None = None
+    session_id: str | None = None
+    answers: dict[str, list[int]] = Field(default_factory=dict)
+    submitted_at: datetime | None = None
+    automatic: bool = False
