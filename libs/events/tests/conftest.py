@@ -36,6 +36,8 @@ def example_value(annotation: Any, field: str) -> Any:
             return True
         if annotation is int:
             return 12345 if field.endswith("_fen") else 7
+        if annotation is float:
+            return 2.5
         if annotation is datetime:
             return datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
         if annotation is date:
