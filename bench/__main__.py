@@ -6,13 +6,14 @@ import asyncio
 import os
 import sys
 
-from bench import enrollment_import, pipeline
+from bench import enrollment_import, face_check, pipeline
 
 
 def main() -> int:
     events = int(os.environ.get("BENCH_EVENTS", "3000"))
     asyncio.run(pipeline.main(events))
     enrollment_import.run()
+    face_check.run(int(os.environ.get("BENCH_FACE_CHECKS", "20")))
     return 0
 
 

@@ -12,6 +12,10 @@ for each demo institution, through enrollment's own use case (`enrollment.applic
 enrollment database (`enrollment`, on the same MongoDB); the running enrollment service's outbox relay sends
 the `OfferPublished` events to Kafka, so its `institutions` read model lists them. `--no-offers` skips this.
 
+It also imports the demo question banks of the exam service (one per position, titles starting with
+【演示题库】, owner "admin") through the exam service's own use case (`exam.application.banks`, the code path
+of POST /api/exam/banks/demo) into the exam database (`exam`); `--no-banks` skips this.
+
 Idempotent: an account that exists is skipped (its password is not changed nor shown), and an offer that is
 already in force is not published again. Every new account gets its own random password, printed once in the
 table at the end; there is no shared or fixed password.
@@ -35,6 +39,7 @@ from enrollment.application.institutions import publish_offer
 from enrollment.domain.institution import OfferForm
 from enrollment.domain.reference import POSITIONS
 from events.enrollment import OfferLine
+from exam.application.banks import load_demo_banks
 from gateway.adapters.accounts_mongo import MongoAccountRepository
 from gateway.adapters.passwords import generate_password
 from gateway.application.accounts import AccountAdministration, NewAccount
@@ -223,6 +228,30 @@ async def publish_demo_offers(settings: ServiceSettings, out: TextIO) -> int:
         await client.close()
 
 
+def exam_settings(settings: GatewaySettings) -> ServiceSettings:
+    """The exam service's settings, from the same environment (its own database, `exam`)."""
+    return ServiceSettings(service_name="exam", mongo_url=settings.mongo_url, mongo_database=None)
+
+
+async def import_demo_banks(settings: ServiceSettings, out: TextIO) -> int:
+    """Import the demo question banks (one per position, owner "admin"); returns how many were new.
+
+    Through the exam service's own use case (the code path of POST /api/exam/banks/demo): deterministic
+    bank ids, so a bank that is there already is not imported again.
+    """
+    client = create_client(settings.mongo_url)
+    try:
+        store = EventStore(client, client[settings.database_name], source=f"/{settings.service_name}")
+        await store.ensure_indexes()
+        items = await load_demo_banks(store, imported_by="demo_data")
+        for item in items:
+            state = "已导入演示题库" if item["created"] else "演示题库已存在，不重复导入"
+            print(f"{state}  {item['title']}（{item['question_count']} 题）", file=out)
+        return sum(1 for item in items if item["created"])
+    finally:
+        await client.close()
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -301,6 +330,11 @@ def main(
         help="不发布演示培训机构的招生信息（只创建账号）",
     )
     parser.add_argument(
+        "--no-banks",
+        action="store_true",
+        help="不导入演示题库（每个岗位一个，标题以【演示题库】开头）",
+    )
+    parser.add_argument(
         "--gateway-url",
         default=os.environ.get("GATEWAY_URL") or DEFAULT_GATEWAY_URL,
         help=f"登录示例中网关的地址（默认取 GATEWAY_URL，或 {DEFAULT_GATEWAY_URL}）",
@@ -321,6 +355,19 @@ def main(
         )
         return 1
     report(outcomes, args.gateway_url, out)
+    if not args.no_banks:
+        exam = exam_settings(settings)
+        print(f"\n演示题库写入考试服务数据库“{exam.database_name}”：", file=out)
+        try:
+            created_banks = asyncio.run(import_demo_banks(exam, out))
+        except (DomainError, PyMongoError) as exc:
+            print(f"导入演示题库失败：{getattr(exc, 'message', type(exc).__name__)}", file=sys.stderr)
+            return 1
+        print(
+            f"演示题库：新导入 {created_banks} 个；考试服务运行时会把它们发送到 Kafka，"
+            "之后可在 GET /api/exam/banks 查到（也可由管理员调用 POST /api/exam/banks/demo 导入）。",
+            file=out,
+        )
     if args.no_offers:
         return 0
     enrollment = enrollment_settings(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -23,11 +24,16 @@ def platform(
     env = {
         **stack_env,
         "JWT_SECRET": secrets.token_urlsafe(48),
+        "CERTIFICATION_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "CONSUMER_BACKOFF_SECONDS": "0.05",
         "RELAY_POLL_SECONDS": "0.2",
+        # Face workers: a check sleeps while this file exists (only the worker-crash test creates it).
+        "FACE_WORKER_TEST_DELAY_FILE": str(log_dir / "face-worker-test-delay"),
+        # The exam's clock: seconds written here are added to it (exam_support moves time, never waits).
+        "EXAM_TEST_CLOCK_OFFSET_FILE": str(log_dir / "exam-clock-offset"),
     }
     ports = {spec.name: free_port() for spec in PLATFORM}
-    services = ServiceProcesses(env, ports, log_dir=log_dir)
+    services = ServiceProcesses(env, ports, log_dir=log_dir, face_workers=2)  # + platform.face_workers
     try:
         services.start(timeout=180)
     except Exception:

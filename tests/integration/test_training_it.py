@@ -37,6 +37,7 @@ from .helpers import (
     pay_offline,
     publish_offer,
     register_enterprise,
+    upload_head_photos,
 )
 
 pytestmark = pytest.mark.integration
@@ -97,16 +98,17 @@ async def test_training_plan_to_exam_application(
             return r.status_code == 204
 
         await eventually(approve, what="the registration to be reviewable")
+        applicants = [
+            _applicant("周一", "男", date(1990, 5, 17)),
+            _applicant("吴二", "女", date(1992, 8, 3)),
+            _applicant("郑三", "男", date(1988, 1, 21)),
+        ]
         batch = {
             "institution_id": institution_id,
             "position": "施工员",
             "specialisation": "土建施工",
             "training_mode": "offline",
-            "applicants": [
-                _applicant("周一", "男", date(1990, 5, 17)),
-                _applicant("吴二", "女", date(1992, 8, 3)),
-                _applicant("郑三", "男", date(1988, 1, 21)),
-            ],
+            "applicants": applicants,
         }
 
         async def imported() -> dict[str, Any] | None:
@@ -246,6 +248,14 @@ async def test_training_plan_to_exam_application(
         )
         assert outside.status_code == 422 and outside.json()["code"] == "completion_refused"
         assert outside.json()["errors"][0]["code"] == "not_in_plan"
+
+        # the exam application needs a head photo (the exam's face check compares with it)
+        await upload_head_photos(
+            api,
+            signup.json()["access_token"],
+            created_batch["batch_id"],
+            [p["id_number"] for p in applicants],
+        )
 
         # the exam application: the one who completed is applied, the other refused with the reason
         applied = await api.post(

@@ -1,5 +1,6 @@
 """The thin flow through all five services, over HTTP through the gateway and over Kafka between them:
-register → approve → enroll → qualify → order → pay → enrolled → exam passed → certificate → rebuild."""
+register → approve → enroll → qualify → order → pay → enrolled → exam (session, face check-in, paper)
+passed → certificate → rebuild."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ import pytest
 from servicekit.launcher import ServiceProcesses
 from servicekit.rebuild import rebuild_service
 
+from .exam_support import (
+    activate_person,
+    candidate_of,
+    ensure_demo_banks,
+    head_photo,
+    new_session,
+    schedule,
+    take_exam,
+)
 from .helpers import (
     bearer,
     eventually,
@@ -20,6 +30,7 @@ from .helpers import (
     pay_offline,
     publish_offer,
     register_enterprise,
+    upload_head_photos,
 )
 
 pytestmark = pytest.mark.integration
@@ -123,6 +134,7 @@ async def test_walking_skeleton(
 
         batch_created = await eventually(enrolled_batch, what="enrollment to accept the approved enterprise")
         applicant_id = batch_created["applicant_ids"][0]
+        id_number = batch["applicants"][0]["id_number"]
 
         # 4. the institution qualifies the applicant (ApplicantQualified)
         qualified = await api.post(f"/api/enrollment/applicants/{applicant_id}/qualify", headers=institution)
@@ -170,6 +182,13 @@ async def test_walking_skeleton(
         )
         assert plan.status_code == 201, plan.text
         plan_id = plan.json()["plan_id"]
+        await upload_head_photos(  # the exam's face check needs the head photo
+            api,
+            signup.json()["access_token"],
+            batch_created["batch_id"],
+            [batch["applicants"][0]["id_number"]],
+            photo=head_photo(),  # made from obama.jpg: the check-in below shows obama2.jpg to the camera
+        )
         for step in ("trainees", "completion", "apply-exam"):
             done = await api.post(
                 f"/api/enrollment/training-plans/{plan_id}/{step}",
@@ -178,15 +197,18 @@ async def test_walking_skeleton(
             )
             assert done.status_code in (200, 201, 204), f"{step}: {done.text}"
 
-        # 7. the exam records a passing result (ExamPassed)
-        async def scored() -> dict[str, Any] | None:
-            r = await api.post(
-                "/api/exam/results", headers=institution, json={"applicant_id": applicant_id, "score": 86}
-            )
-            return r.json() if r.status_code == 201 else None
-
-        result = await eventually(scored, what="the exam to know the candidate")
-        assert result["passed"] is True
+        # 7. the exam: a session, the seat, face check-in, the paper answered and scored (ExamPassed)
+        yuren = accounts["yuren"]["access_token"]
+        candidate_id = await candidate_of(api, yuren, applicant_id)
+        await ensure_demo_banks(api, admin["access_token"])
+        session_id = await new_session(api, yuren)
+        seated = await schedule(api, yuren, session_id, [candidate_id])
+        assert seated.status_code == 200, seated.text
+        person = await activate_person(api, yuren, id_number, "Zhangsan-2026")
+        result = await take_exam(
+            api, platform, institution_token=yuren, person_token=person, candidate_id=candidate_id
+        )
+        assert result["passed"] is True and result["score"] == 100
 
         # 8. certification issues the certificate (CertificateIssued); it can be fetched and verified
         async def certificate() -> dict[str, Any] | None:

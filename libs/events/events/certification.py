@@ -32,6 +32,7 @@ class CertificateIssued(DomainEvent):
     head_photo_bucket: str | None = None
     head_photo_key: str | None = None
     renews: str | None = None  # certificate id of the certificate this one replaces
+    enterprise_id: str | None = None  # the enterprise that enrolled the holder (from ExamPassed)
 
 
 @event(CONTEXT, "LegacyCertificateImported")
@@ -48,6 +49,7 @@ class LegacyCertificateImported(DomainEvent):
     issued_on: date
     issuer: str = ""
     imported_by: str = ""
+    imported_on: date | None = None  # cycles starting before it are not judged for lapse
 
 
 @event(CONTEXT, "ContinuingEducationRecorded")

@@ -210,3 +210,45 @@ class TrainingCompleted(DomainEvent):
     applicant_id: str
     institution_id: str
     enterprise_id: str
+
+
+@event(CONTEXT, "PersonDocumentUploaded")
+class PersonDocumentUploaded(DomainEvent):
+    """A person uploaded a document of their own profile (我的资料): the head photo or the ID card's sides.
+
+    `document` is `head_photo`, `id_card_front` or `id_card_back`; each upload replaces the previous one.
+    The object lives in enrollment's bucket (`bucket`, `key`).
+    """
+
+    id_number: str
+    document: str
+    bucket: str
+    key: str
+    content_type: str
+    size: int
+
+
+@event(CONTEXT, "HeadPhotoLocked")
+class HeadPhotoLocked(DomainEvent):
+    """The person's head photo became the exam's reference photo (first application for the exam): from now
+    on it can no longer be changed (the exam record and the certificate carry it)."""
+
+    id_number: str
+    applicant_id: str
+    bucket: str
+    key: str
+    reason: str = "exam_applied"
+
+
+@event(CONTEXT, "ExamResultNoted")
+class ExamResultNoted(DomainEvent):
+    """Enrollment noted the exam's result of an applicant (from exam's ExamPassed / ExamFailed): a failed
+    applicant may be applied for the exam again (补考), a passed one is closed (考试合格)."""
+
+    applicant_id: str
+    enterprise_id: str
+    institution_id: str
+    attempt_id: str
+    passed: bool
+    score: int
+    pass_mark: int

@@ -132,6 +132,7 @@ class FaceCheckRequested(DomainEvent):
     frame_key: str
     reference_bucket: str
     reference_key: str
+    requested_at: datetime | None = None  # the exam server's clock when the frame was taken
 
 
 @event(FACE_CONTEXT, "FaceChecked")

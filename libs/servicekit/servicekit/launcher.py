@@ -2,21 +2,26 @@
 
     python -m servicekit.launcher run [--data-dir .data]     # what `make run` does; Ctrl-C stops everything
 
-Each service is one uvicorn process (its relay and consumers run inside it). Secrets (the JWT signing key)
-are generated once per data directory and never printed; `.data/env` holds the variables a shell or the
-CLIs need to reach the running system (`set -a; . .data/env; set +a`).
+Each service is one uvicorn process (its relay and consumers run inside it). Beside them run `FACE_WORKERS`
+(default 2) face workers (`python -m exam.faceworker`, no HTTP port: ready once they wrote their ready file;
+one that dies is started again). Secrets (the JWT signing key) are generated once per data directory and
+never printed; `.data/env` holds the variables a shell or the CLIs need to reach the running system
+(`set -a; . .data/env; set +a`).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -48,9 +53,14 @@ PLATFORM: tuple[ServiceSpec, ...] = (
 def load_or_create_secrets(data_dir: Path) -> dict[str, str]:
     path = data_dir / "secrets.json"
     if path.exists():
-        return dict(json.loads(path.read_text()))
+        values = dict(json.loads(path.read_text()))
+        if "CERTIFICATION_SIGNING_KEY" in values:
+            return values
+    else:
+        values = {"JWT_SECRET": secrets.token_urlsafe(48)}
     data_dir.mkdir(parents=True, exist_ok=True)
-    values = {"JWT_SECRET": secrets.token_urlsafe(48)}
+    # Ed25519 seed (32 random bytes, base64) that signs the certificates' QR payloads; kept like JWT_SECRET.
+    values["CERTIFICATION_SIGNING_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
@@ -63,8 +73,12 @@ def service_env(base: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
     return env
 
 
+FACE_WORKER_MODULE = "exam.faceworker"
+
+
 class ServiceProcesses:
-    """Starts the services as child processes and waits until each answers /readyz."""
+    """Starts the services (and `face_workers` face workers) as child processes and waits until each answers
+    /readyz (a face worker: until it wrote its ready file)."""
 
     def __init__(
         self,
@@ -72,12 +86,17 @@ class ServiceProcesses:
         ports: dict[str, int],
         log_dir: Path | None = None,
         specs: tuple[ServiceSpec, ...] = PLATFORM,
+        face_workers: int = 0,
     ) -> None:
         self.env = service_env(env, ports)
         self.ports = ports
         self.log_dir = log_dir
         self.specs = specs
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.face_worker_count = face_workers
+        # One Popen per face worker (index i logs to face-worker-<i+1>.log); tests may kill one.
+        self.face_workers: list[subprocess.Popen[bytes]] = []
+        self._ready_dir: Path | None = None  # made when the first face worker starts
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -85,8 +104,75 @@ class ServiceProcesses:
     def start(self, timeout: float = 120.0) -> ServiceProcesses:
         for spec in self.specs:
             self.start_one(spec)
+        for _ in range(self.face_worker_count):
+            self.start_face_worker()
         self.wait_ready(timeout)
         return self
+
+    def face_worker_log(self, index: int) -> Path | None:
+        return self.log_dir / f"face-worker-{index + 1}.log" if self.log_dir is not None else None
+
+    def _face_worker_ready_file(self, index: int) -> Path:
+        if self._ready_dir is None:
+            self._ready_dir = Path(tempfile.mkdtemp(prefix="face-workers-"))
+        return self._ready_dir / f"face-worker-{index + 1}.ready"
+
+    def start_face_worker(self) -> subprocess.Popen[bytes]:
+        """Start one more face worker (appended to `face_workers`); `wait_ready` waits for it too."""
+        proc = self._spawn_face_worker(len(self.face_workers))
+        self.face_workers.append(proc)
+        return proc
+
+    def restart_face_worker(self, index: int, timeout: float = 60.0) -> subprocess.Popen[bytes]:
+        """Replace face worker `index` (stopped first if it still runs) and wait until the new one is up."""
+        old = self.face_workers[index]
+        if old.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                old.send_signal(signal.SIGTERM)
+            _terminate(old, grace=15)
+        self.face_workers[index] = self._spawn_face_worker(index)
+        self._wait_face_workers({index}, time.monotonic() + timeout)
+        return self.face_workers[index]
+
+    def _spawn_face_worker(self, index: int) -> subprocess.Popen[bytes]:
+        ready = self._face_worker_ready_file(index)
+        ready.unlink(missing_ok=True)
+        env = {
+            **os.environ,
+            **self.env,
+            "SERVICE_NAME": "faceworker",
+            "FACE_WORKER_READY_FILE": str(ready),
+        }
+        out: Any = subprocess.DEVNULL
+        log = self.face_worker_log(index)
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            out = open(log, "ab")  # noqa: SIM115 - owned by the child
+        return subprocess.Popen(
+            [sys.executable, "-m", FACE_WORKER_MODULE],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+
+    def _wait_face_workers(self, indexes: set[int], deadline: float) -> None:
+        waiting = set(indexes)
+        while waiting and time.monotonic() < deadline:
+            for index in sorted(waiting):
+                proc = self.face_workers[index]
+                if proc.poll() is not None:
+                    log = self.face_worker_log(index)
+                    raise RuntimeError(
+                        f"face worker {index + 1} exited with {proc.returncode} during start"
+                        + (f"; see {log}" if log else "")
+                    )
+                if self._face_worker_ready_file(index).exists():
+                    waiting.discard(index)
+            time.sleep(0.3)
+        if waiting:
+            raise RuntimeError(f"face workers not ready: {sorted(i + 1 for i in waiting)}")
 
     def start_one(self, spec: ServiceSpec) -> None:
         env = {**os.environ, **self.env, "SERVICE_NAME": spec.name}
@@ -136,14 +222,20 @@ class ServiceProcesses:
             time.sleep(0.3)
         if waiting:
             raise RuntimeError(f"services not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}")
+        self._wait_face_workers(set(range(len(self.face_workers))), deadline)
 
     def stop(self) -> None:
-        for proc in self.processes.values():
+        everything = [*self.face_workers, *self.processes.values()]
+        for proc in everything:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
-        for proc in self.processes.values():
+        for proc in everything:
             _terminate(proc, grace=15)
         self.processes.clear()
+        self.face_workers.clear()
+        if self._ready_dir is not None:
+            shutil.rmtree(self._ready_dir, ignore_errors=True)
+            self._ready_dir = None
 
 
 def _write_env_file(data_dir: Path, env: dict[str, str]) -> None:
@@ -184,12 +276,19 @@ def run(data_dir: Path) -> int:
         ports = {spec.name: int(os.environ.get(f"{spec.name.upper()}_PORT", spec.port)) for spec in PLATFORM}
         _write_env_file(data_dir, service_env(env, ports))
         started = time.monotonic()
-        services = ServiceProcesses(env, ports, log_dir=data_dir / "logs").start()
+        face_workers = int(os.environ.get("FACE_WORKERS", "2"))
+        services = ServiceProcesses(env, ports, log_dir=data_dir / "logs", face_workers=face_workers).start()
         print(
             f"services ready in {time.monotonic() - started:.1f}s (logs in {data_dir / 'logs'})\n", flush=True
         )
         for spec in PLATFORM:
             print(f"  {spec.name:<14} {spec.title:<14} http://127.0.0.1:{ports[spec.name]}/docs", flush=True)
+        if face_workers:
+            print(
+                f"  {'face workers':<14} {'人脸比对':<14} {face_workers} processes (FACE_WORKERS), "
+                "logs face-worker-<n>.log",
+                flush=True,
+            )
         print(
             f"\n  gateway (use this): http://127.0.0.1:{ports['gateway']}  — merged API docs at /docs",
             flush=True,
@@ -200,6 +299,12 @@ def run(data_dir: Path) -> int:
                 if proc.poll() is not None:
                     print(f"service {name} exited with {proc.returncode}; stopping", file=sys.stderr)
                     return 1
+            for index, proc in enumerate(services.face_workers):
+                if proc.poll() is not None:  # stateless: its unanswered checks come again to the new one
+                    print(
+                        f"face worker {index + 1} exited with {proc.returncode}; restarting", file=sys.stderr
+                    )
+                    services.restart_face_worker(index)
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nstopping …", flush=True)

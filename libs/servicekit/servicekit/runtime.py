@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
@@ -126,6 +126,11 @@ class ServiceRuntime:
             self.runners.append(runner)
             self._tasks.append(run_in_background(runner.run(self._stop), group))
         log.info("service.started", topics=self.all_topics, consumers=[r.group_id for r in self.runners])
+
+    def run_background(self, name: str, work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """Start a service's own background loop (a timer, a sweeper): it gets the stop event, and `stop()`
+        waits for it like for the consumers."""
+        self._tasks.append(run_in_background(work(self._stop), name))
 
     async def stop(self) -> None:
         self._stop.set()

@@ -1,5 +1,6 @@
 """The enrollment service: institutions' offers, batches of applicants, materials, institution review,
-enrollment on payment, training plans and the application for the exam."""
+enrollment on payment, training plans, the application for the exam (and again after a failed exam), and
+the person's own profile."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
 from .api.institutions import router as institutions_router
+from .api.profile import router as profile_router
 from .api.routes import router
 from .api.training import router as training_router
 from .application.handlers import ensure_indexes
-from .application.policies import follow_orders
+from .application.policies import follow_exam_results, follow_orders
 from .application.training import ensure_training_indexes
 from .projections import institutions as institution_projection
 from .projections import read_models
@@ -29,12 +31,14 @@ def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
             read_models.enterprise_status(database),
             read_models.applicants(database),
             read_models.certificate_holders(database),
+            read_models.person_profiles(database),
             institution_projection.institutions(database),
             training_projection.training_plans(database),
         ],
         own_topics=[ApplicantsImported.topic()],
     )
     runtime.policies.append(follow_orders(runtime))
+    runtime.policies.append(follow_exam_results(runtime))
     return runtime
 
 
@@ -47,7 +51,7 @@ def build_app(settings: EnrollmentSettings | None = None) -> FastAPI:
 
     return create_app(
         runtime,
-        [router, institutions_router, training_router],
+        [router, institutions_router, training_router, profile_router],
         title="学员报名服务 enrollment",
         on_startup=[indexes],
     )

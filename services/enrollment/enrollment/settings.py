@@ -22,6 +22,9 @@ class EnrollmentSettings(ServiceSettings):
     photo_width: int = Field(default=295, validation_alias="ENROLLMENT_PHOTO_WIDTH")
     photo_height: int = Field(default=413, validation_alias="ENROLLMENT_PHOTO_HEIGHT")
     photo_min_sharpness: float = Field(default=60.0, validation_alias="ENROLLMENT_PHOTO_MIN_SHARPNESS")
+    person_upload_max_bytes: int = Field(
+        default=5 * 1024 * 1024, validation_alias="ENROLLMENT_PERSON_UPLOAD_MAX_BYTES"
+    )
     document_url_seconds: int = Field(default=300, validation_alias="ENROLLMENT_DOCUMENT_URL_SECONDS")
 
     def archive_limits(self) -> ArchiveLimits:

@@ -63,8 +63,10 @@ def test_lifecycle() -> None:
     assert isinstance(enrolled[0], Enrolled)
     state = domain.Applicant.from_history(b, "a", [*qualified, *enrolled])
     assert domain.enroll(state, order_id="o") == [], "a redelivered payment changes nothing"
-    applied = domain.apply_for_exam(state)
+    applied = domain.apply_for_exam(state, domain.ExamHeadPhoto(bucket="enrollment", key="k/头像.jpg"))
     assert isinstance(applied[0], ExamApplied)
+    assert (applied[0].head_photo_bucket, applied[0].head_photo_key) == ("enrollment", "k/头像.jpg")
+    assert applied[0].training_mode == "online" and applied[0].retake is False
 
 
 def test_rejection_needs_a_reason_and_can_be_corrected() -> None:

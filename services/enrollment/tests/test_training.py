@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from enrollment.domain import applicant as applicant_domain
+from enrollment.domain import profile
 from enrollment.domain import training as domain
 from enrollment.domain.batch import BatchForm, import_batch
 from events import (
@@ -23,6 +24,9 @@ from events import (
 )
 from events.enrollment import ImportedApplicant
 from servicekit.errors import Conflict, DomainError, NotFound
+
+HEAD_PHOTO = applicant_domain.ExamHeadPhoto(bucket="enrollment", key="batches/b/a/头像.jpg")
+PHOTO = profile.ExamPhotoChoice(HEAD_PHOTO)
 
 GOOD_OFFLINE: dict[str, Any] = {
     "name": "2026年3月施工员线下班",
@@ -279,7 +283,7 @@ def test_only_enrolled_applicants_join(history: Any, label: str) -> None:
 
 def test_an_applicant_sent_to_the_exam_outside_a_plan_is_not_enrolled_any_more() -> None:
     t = enrolled()
-    t = t.then(applicant_domain.apply_for_exam(t.state))
+    t = t.then(applicant_domain.apply_for_exam(t.state, HEAD_PHOTO))
     assert codes(domain.refuse_trainee(the_plan(), t.state, t.training)) == ["not_enrolled"]
 
 
@@ -354,13 +358,13 @@ def test_exam_application_needs_the_completed_training() -> None:
     refusal = domain.refuse_exam_application(plan, t.state, t.training)
     assert codes(refusal) == ["training_not_completed"]
     with pytest.raises(Conflict) as refused:
-        domain.apply_for_exam(plan, t.state, t.training)
+        domain.apply_for_exam(plan, t.state, t.training, PHOTO)
     assert refused.value.code == "training_not_completed"
     assert refusal is not None and refused.value.details == [refusal.as_detail()]
 
     t = t.then(domain.complete_training(plan, t.state, t.training))
     assert domain.refuse_exam_application(plan, t.state, t.training) is None
-    events = domain.apply_for_exam(plan, t.state, t.training)
+    events = domain.apply_for_exam(plan, t.state, t.training, PHOTO)
     applied = events[0]
     assert isinstance(applied, ExamApplied)
     assert (applied.applicant_id, applied.institution_id, applied.name, applied.position) == (
@@ -372,7 +376,7 @@ def test_exam_application_needs_the_completed_training() -> None:
     t = t.then(events)
     assert t.state.status is applicant_domain.Status.EXAM_APPLIED and t.training.exam_applied
     assert domain.refuse_exam_application(plan, t.state, t.training) is None
-    assert domain.apply_for_exam(plan, t.state, t.training) == [], "applied once"
+    assert domain.apply_for_exam(plan, t.state, t.training, PHOTO) == [], "applied once"
 
 
 def test_training_state_is_derived_from_the_applicants_history() -> None:

@@ -1,25 +1,75 @@
-"""The exam service: candidates and results (sessions, face check-in and the timed exam come later)."""
+"""The exam service: question banks, sessions and seats, face check-in, the timed exam with automatic
+submission, results, violations and the blacklist."""
 
 from __future__ import annotations
+
+import asyncio
 
 from events import ExamPassed
 from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
-from .api.routes import router
-from .projections import read_models
+from .api.banks import router as banks_router
+from .api.candidates import router as candidates_router
+from .api.discipline import router as discipline_router
+from .api.sessions import router as sessions_router
+from .application import attempts
+from .application.checkin import face_answers
+from .application.context import Clock, ExamRules, offset_clock, system_clock
+from .application.sessions import ensure_indexes
+from .projections import attempts as attempt_projection
+from .projections import banks as bank_projection
+from .projections import candidates as candidate_projection
+from .projections import discipline as discipline_projection
+from .projections import sessions as session_projection
 from .settings import ExamSettings
 
 
 def build_runtime(settings: ExamSettings | None = None) -> ServiceRuntime:
     settings = settings or ExamSettings()
-    return ServiceRuntime(
+    database = settings.database_name
+    runtime = ServiceRuntime(
         settings,
-        projections=[read_models.candidates(settings.database_name)],
+        projections=[
+            candidate_projection.candidates(database),
+            session_projection.sessions(database),
+            attempt_projection.attempts(database),
+            discipline_projection.discipline(database),
+            bank_projection.question_banks(database),
+        ],
         own_topics=[ExamPassed.topic()],
     )
+    runtime.policies.append(face_answers(runtime, ExamRules.from_settings(settings)))
+    return runtime
 
 
-def build_app(settings: ExamSettings | None = None) -> FastAPI:
-    return create_app(build_runtime(settings), [router], title="考试服务 exam")
+def build_app(settings: ExamSettings | None = None, *, clock: Clock = system_clock) -> FastAPI:
+    """The app; `clock` is the server's clock of the exam (tests pass one they can move forward)."""
+    settings = settings or ExamSettings()
+    rules = ExamRules.from_settings(settings)  # refuses inconsistent marks at start-up
+    if clock is system_clock and settings.exam_test_clock_offset_file:
+        clock = offset_clock(settings.exam_test_clock_offset_file)
+    runtime = build_runtime(settings)
+
+    async def start(rt: ServiceRuntime) -> None:
+        await ensure_indexes(rt.store)
+        await rt.db[attempt_projection.ATTEMPTS].create_index([("status", 1), ("deadline", 1)])
+        if settings.exam_sweep_seconds > 0:
+
+            async def sweeper(stop: asyncio.Event) -> None:
+                await attempts.sweeper(
+                    rt.store, rules=rules, clock=clock, every=settings.exam_sweep_seconds, stop=stop
+                )
+
+            rt.run_background("exam-sweeper", sweeper)
+
+    app = create_app(
+        runtime,
+        [sessions_router, candidates_router, discipline_router, banks_router],
+        title="考试服务 exam",
+        on_startup=[start],
+    )
+    app.state.clock = clock
+    app.state.rules = rules
+    return app

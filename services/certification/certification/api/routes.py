@@ -1,73 +1,496 @@
-"""HTTP API of the certification context."""
+"""HTTP API of the certification context: certificates (证书管理), continuing-education hours, old-style
+certificates, renewal, revocation and the lapse check. The public verification is in `api/verify.py`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
-from servicekit.auth import Identity, Role, require_roles, scope_filter
-from servicekit.errors import DomainError, NotFound
-from servicekit.mongo import without_id
+from servicekit.auth import Identity, Role, require_roles
+from servicekit.errors import DomainError, Forbidden, NotFound
+from servicekit.mongo import Document, without_id
 
-from ..domain.certificate import STATES
-from ..domain.numbers import is_valid_number, mask_id_number, mask_name
+from ..adapters import spreadsheet
+from ..application import handlers
+from ..application.handlers import today_in_china
+from ..application.rendering import render_pdf
+from ..domain import hours as hours_rules
+from ..domain import sheets
+from ..domain.certificate import STATES, Certificate
 from ..projections.read_models import CERTIFICATES
+from ..settings import CertificationSettings
 
 router = APIRouter(prefix="/api/certification", tags=["证书"])
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-Viewer = Annotated[Identity, Depends(require_roles(Role.PERSON, Role.INSTITUTION, Role.ADMIN))]
+Viewer = Annotated[
+    Identity, Depends(require_roles(Role.PERSON, Role.INSTITUTION, Role.ENTERPRISE, Role.ADMIN))
+]
+Institution = Annotated[Identity, Depends(require_roles(Role.INSTITUTION))]
+Importer = Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))]
+Admin = Annotated[Identity, Depends(require_roles(Role.ADMIN))]
+Person = Annotated[Identity, Depends(require_roles(Role.PERSON))]
 
 
-def _scope(identity: Identity) -> dict[str, Any]:
-    return scope_filter(identity, enterprise=None, person="id_number")
+def get_settings(request: Request) -> CertificationSettings:
+    settings = request.app.state.runtime.settings
+    assert isinstance(settings, CertificationSettings)
+    return settings
 
 
-def _view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {**without_id(doc, "certificate_id"), "state_label": STATES[doc["state"]]}
+Settings = Annotated[CertificationSettings, Depends(get_settings)]
 
 
-@router.get("/certificates", summary="证书管理：持证人看本人的，培训机构看本机构颁发的")
+# -- who may see what ---------------------------------------------------------------------------------------
+
+
+def list_scope(identity: Identity) -> dict[str, Any]:
+    """Person: own certificates; institution: those it trained, imported or recorded hours for; enterprise:
+    its staff's (the enterprise that enrolled them); administrator: all."""
+    org = identity.org_id or "\x00"
+    if identity.role is Role.ADMIN:
+        return {}
+    if identity.role is Role.PERSON:
+        return {"id_number": org}
+    if identity.role is Role.ENTERPRISE:
+        return {"enterprise_id": org}
+    if identity.role is Role.INSTITUTION:
+        return {"$or": [{"institution_id": org}, {"imported_by": org}, {"ce_institution_ids": org}]}
+    raise Forbidden("该账号无权查看证书", code="role_forbidden")
+
+
+def may_view(identity: Identity, index: Document) -> bool:
+    org = identity.org_id
+    if identity.role is Role.ADMIN:
+        return True
+    if org is None:
+        return False
+    if identity.role is Role.PERSON:
+        return bool(index["id_number"] == org)
+    if identity.role is Role.ENTERPRISE:
+        return bool(index.get("enterprise_id") == org)
+    if identity.role is Role.INSTITUTION:
+        return org in (index.get("institution_id"), index.get("imported_by")) or org in index.get(
+            "ce_institution_ids", []
+        )
+    return False
+
+
+def may_download(identity: Identity, cert: Certificate) -> bool:
+    """The PDF: the holder, the institution that trained them, the administrator; nobody else."""
+    if identity.role is Role.ADMIN:
+        return True
+    if identity.role is Role.PERSON:
+        return identity.org_id == cert.id_number
+    if identity.role is Role.INSTITUTION:
+        return identity.org_id is not None and identity.org_id == cert.institution_id
+    return False
+
+
+async def viewable(rt: RuntimeDep, certificate_id: str, identity: Identity) -> tuple[Certificate, Document]:
+    cert, index = await handlers.load(rt.store, certificate_id)
+    if not may_view(identity, index):
+        raise NotFound("未找到该证书", code="certificate_not_found")  # do not reveal that it exists
+    return cert, index
+
+
+def detail(cert: Certificate, index: Document, institution_name: str) -> dict[str, Any]:
+    return {
+        "certificate_id": cert.certificate_id,
+        "certificate_number": cert.number,
+        "holder_name": cert.holder_name,
+        "gender": cert.gender,
+        "id_number": cert.id_number,
+        "position": cert.position,
+        "specialisation": cert.specialisation,
+        "institution_id": cert.institution_id,
+        "institution_name": institution_name,
+        "issuer": cert.issuer,
+        "issued_on": cert.issued_on.isoformat(),
+        "legacy": cert.legacy,
+        "enterprise_id": cert.enterprise_id,
+        "state": cert.state,
+        "state_label": cert.state_label,
+        "renews": cert.renews,
+        "renewed_by": cert.renewed_by,
+        "renewed_by_number": cert.renewed_by_number,
+        "revoked_reason": cert.revoked_reason,
+        "hours_total": sum(r.hours for r in cert.records),
+        "has_photo": bool(cert.head_photo_key),
+    }
+
+
+def _view(doc: Document) -> Document:
+    return {**without_id(doc, "certificate_id"), "state_label": STATES.get(doc.get("state", ""), "")}
+
+
+# -- certificates -------------------------------------------------------------------------------------------
+
+
+@router.get("/certificates", summary="证书管理：持证人看本人的，培训机构看本机构的，企业看本企业人员的")
 async def list_certificates(
     identity: Viewer,
     rt: RuntimeDep,
     applicant_id: str | None = None,
+    state: Literal["valid", "lapsed", "superseded", "revoked"] | None = None,
+    number: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    query = _scope(identity)
+    query = list_scope(identity)
     if applicant_id:
         query["applicant_id"] = applicant_id
-    items = [_view(d) async for d in rt.db[CERTIFICATES].find(query).sort("issued_on", -1).limit(limit)]
-    return {"items": items}
+    if state:
+        query["state"] = state
+    if number:
+        query["certificate_number"] = number.strip().upper()
+    cursor = rt.db[CERTIFICATES].find(query).sort([("issued_on", -1), ("_id", 1)]).limit(limit)
+    return {"items": [_view(d) async for d in cursor]}
 
 
-@router.get("/certificates/{certificate_id}", summary="证书详情")
+@router.get("/certificates/{certificate_id}", summary="证书详情（含状态、学时合计、更新与注销信息）")
 async def get_certificate(certificate_id: str, identity: Viewer, rt: RuntimeDep) -> dict[str, Any]:
-    doc = await rt.db[CERTIFICATES].find_one({"_id": certificate_id, **_scope(identity)})
-    if doc is None:
-        raise NotFound("未找到该证书", code="certificate_not_found")
-    return _view(doc)
+    cert, index = await viewable(rt, certificate_id, identity)
+    name = await _institution_label(rt, cert)
+    return detail(cert, index, name)
 
 
-@router.get("/verify/{certificate_number}", summary="公开查验：证书状态（姓名、身份证号脱敏）")
-async def verify(certificate_number: str, rt: RuntimeDep) -> dict[str, Any]:
-    number = certificate_number.strip().upper()
-    if not is_valid_number(number):
+async def _institution_label(rt: RuntimeDep, cert: Certificate) -> str:
+    if cert.institution_id and cert.institution_id != "legacy":
+        name = await handlers.institution_name(rt.store, cert.institution_id)
+        if name != cert.institution_id or not cert.institution_name:
+            return name
+        return cert.institution_name
+    return cert.institution_name or cert.issuer
+
+
+@router.get(
+    "/certificates/{certificate_id}/pdf",
+    summary="下载电子证书（PDF）：持证人本人、培训机构、管理员",
+    response_class=Response,
+)
+async def certificate_pdf(
+    certificate_id: str, identity: Viewer, rt: RuntimeDep, settings: Settings, request: Request
+) -> Response:
+    cert, _ = await handlers.load(rt.store, certificate_id)
+    if not may_download(identity, cert):
+        raise Forbidden("只有持证人本人、培训机构和管理员可以下载该证书", code="not_owner")
+    if cert.legacy:
         raise DomainError(
-            "证书编号格式或校验位不正确，请核对后重新输入", code="invalid_certificate_number", status=400
+            "旧版岗位证书没有电子证书文件；学时达标后可更新为电子证书", code="legacy_no_pdf", status=409
         )
-    doc = await rt.db[CERTIFICATES].find_one({"certificate_number": number})
-    if doc is None:
-        raise NotFound("未查询到该编号的证书", code="certificate_not_found")
+    signer = request.app.state.certificate_signer
+    pdf = await render_pdf(settings, signer, cert, await _institution_label(rt, cert))
+    filename = quote(f"{cert.number}-{cert.holder_name}.pdf")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# -- continuing education -----------------------------------------------------------------------------------
+
+
+def _progress_view(cert: Certificate, today: date, rules: hours_rules.HoursRules) -> dict[str, Any]:
+    cycles = hours_rules.progress(cert.issued_on, cert.records, today, rules)
+    renewal = (
+        hours_rules.renewal_decision(cert.issued_on, cert.records, today, rules) if cert.legacy else None
+    )
     return {
-        "certificate_number": number,
-        "state": doc["state"],
-        "state_label": STATES[doc["state"]],
-        "holder_name": mask_name(doc["holder_name"]),
-        "id_number": mask_id_number(doc["id_number"]),
-        "position": doc["position"],
-        "specialisation": doc.get("specialisation"),
-        "institution_id": doc["institution_id"],
-        "issued_on": doc["issued_on"],
+        "certificate_id": cert.certificate_id,
+        "certificate_number": cert.number,
+        "state": cert.state,
+        "state_label": cert.state_label,
+        "issued_on": cert.issued_on.isoformat(),
+        "today": today.isoformat(),
+        "rules": {
+            "hours_per_cycle": rules.hours_per_cycle,
+            "professional_hours_per_cycle": rules.professional_hours_per_cycle,
+            "lapse_hours_two_cycles": rules.lapse_hours_two_cycles,
+            "renewal_rule": rules.renewal_rule,
+        },
+        "first_cycle_starts_on": hours_rules.cycle(cert.issued_on, 1, rules).starts_on.isoformat(),
+        "cycles": [
+            {
+                "index": p.cycle.index,
+                "starts_on": p.cycle.starts_on.isoformat(),
+                "ends_on": p.cycle.ends_on.isoformat(),
+                "total": p.total,
+                "professional": p.professional,
+                "general": p.general,
+                "complete": p.complete,
+                "met": p.met,
+                "missing_total": p.missing_total,
+                "missing_professional": p.missing_professional,
+            }
+            for p in cycles
+        ],
+        "records": [
+            {
+                **asdict(r),
+                "studied_on": r.studied_on.isoformat(),
+                "kind_label": hours_rules.KIND_LABELS[r.kind],
+            }
+            for r in sorted(cert.records, key=lambda r: r.studied_on)
+        ],
+        "renewal": None
+        if renewal is None
+        else {"eligible": renewal.eligible, "by": renewal.by, "reason": renewal.reason},
     }
+
+
+@router.get("/certificates/{certificate_id}/hours", summary="继续教育学时：每个周期的进度与记录")
+async def certificate_hours(
+    certificate_id: str, identity: Viewer, rt: RuntimeDep, settings: Settings
+) -> dict[str, Any]:
+    cert, _ = await viewable(rt, certificate_id, identity)
+    return _progress_view(cert, today_in_china(), settings.hours_rules())
+
+
+class HoursIn(BaseModel):
+    studied_on: date
+    hours: float = Field(gt=0, le=24)
+    kind: Literal["professional", "general"]
+    course: str = Field(min_length=1, max_length=100)
+
+
+@router.post(
+    "/certificates/{certificate_id}/hours", status_code=201, summary="登记一条继续教育学时（培训机构）"
+)
+async def record_hours(
+    certificate_id: str, body: HoursIn, identity: Institution, rt: RuntimeDep, settings: Settings
+) -> dict[str, Any]:
+    record_id = await handlers.record_hours(
+        rt.store,
+        certificate_id,
+        institution_id=identity.org_id or "",
+        studied_on=body.studied_on,
+        hours=body.hours,
+        kind=body.kind,
+        course=body.course,
+        recorded_by=identity.account_id,
+        today=today_in_china(),
+        rules=settings.hours_rules(),
+    )
+    return {"record_id": record_id, "certificate_id": certificate_id}
+
+
+async def _read_upload(
+    file: UploadFile, settings: CertificationSettings
+) -> tuple[list[object], list[tuple[object, ...]]]:
+    data = await file.read(settings.max_sheet_bytes + 1)
+    if len(data) > settings.max_sheet_bytes:
+        raise DomainError(
+            f"文件过大，不能超过 {settings.max_sheet_bytes // 1048576} MB", code="file_too_large", status=413
+        )
+    return await asyncio.to_thread(spreadsheet.read_rows, data, settings.max_sheet_rows)
+
+
+def _sheet_refused(problems: list[sheets.RowProblem], what: str) -> DomainError:
+    problems.sort(key=lambda p: (p.row, p.column))
+    return DomainError(
+        f"{what}有 {len(problems)} 处问题，未导入任何数据；请按行号修改后重新导入",
+        code="invalid_sheet",
+        status=422,
+        details=[asdict(p) for p in problems],
+    )
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+@router.get("/hours/template.xlsx", summary="下载继续教育学时登记表模板")
+async def hours_template(identity: Institution) -> Response:
+    return _xlsx(await asyncio.to_thread(spreadsheet.hours_template), "继续教育学时登记表.xlsx")
+
+
+@router.post("/hours/import", status_code=201, summary="导入继续教育学时（.xlsx，全部正确才导入）")
+async def import_hours(
+    identity: Institution,
+    rt: RuntimeDep,
+    settings: Settings,
+    file: Annotated[UploadFile, File(description="继续教育学时登记表（.xlsx）")],
+) -> dict[str, Any]:
+    header, rows = await _read_upload(file, settings)
+    numbers = {sheets.cell_text(c).upper() for c in _column(header, rows, sheets.NUMBER)} - {""}
+    facts: dict[str, sheets.CertificateFacts] = {}
+    async for index in rt.db[handlers.INDEX].find({"number": {"$in": sorted(numbers)}}):
+        cert, _ = await handlers.load(rt.store, index["_id"])
+        facts[cert.number] = sheets.CertificateFacts(
+            cert.certificate_id, cert.id_number, cert.issued_on, cert.state, cert.state_label
+        )
+    today = today_in_china()
+    records, problems = sheets.hours_rows(header, rows, facts, today=today, rules=settings.hours_rules())
+    if problems:
+        raise _sheet_refused(problems, "学时登记表")
+    if not records:
+        raise DomainError("学时登记表中没有数据", code="empty_sheet", status=422)
+    record_ids = await handlers.record_hours_rows(
+        rt.store,
+        records,
+        institution_id=identity.org_id or "",
+        recorded_by=identity.account_id,
+        today=today,
+        rules=settings.hours_rules(),
+    )
+    return {"count": len(record_ids), "record_ids": record_ids}
+
+
+def _column(header: list[object], rows: list[tuple[object, ...]], name: str) -> list[object]:
+    names = [sheets.cell_text(c) for c in header]
+    if name not in names:
+        return []
+    i = names.index(name)
+    return [row[i] for row in rows if i < len(row)]
+
+
+# -- old-style certificates ---------------------------------------------------------------------------------
+
+
+class LegacyIn(BaseModel):
+    certificate_number: str = Field(min_length=1, max_length=40)
+    holder_name: str = Field(min_length=1, max_length=30)
+    gender: str
+    id_number: str
+    position: str
+    specialisation: str | None = None
+    issued_on: date
+    issuer: str = Field(default="", max_length=100)
+
+
+def _importer(identity: Identity) -> str:
+    return identity.org_id or "" if identity.role is Role.INSTITUTION else f"admin:{identity.account_id}"
+
+
+@router.post("/legacy", status_code=201, summary="录入一张旧版岗位证书（管理员、培训机构）")
+async def import_legacy_one(body: LegacyIn, identity: Importer, rt: RuntimeDep) -> dict[str, Any]:
+    today = today_in_china()
+    number = sheets.cell_text(body.certificate_number).upper()
+    id_number = sheets.cell_text(body.id_number).upper()
+    found = sheets.legacy_problems(
+        number=number,
+        holder_name=body.holder_name.strip(),
+        gender=body.gender.strip(),
+        id_number=id_number,
+        position=body.position.strip(),
+        specialisation=(body.specialisation or "").strip() or None,
+        issued_on_value=body.issued_on,
+        today=today,
+    )
+    if await handlers.existing_numbers(rt.store, [number]):
+        found.append((sheets.NUMBER, "certificate_exists", "该证书编号已导入"))
+    if found:
+        raise DomainError(
+            "旧版证书信息不正确：" + "；".join(m for _, _, m in found),
+            code="invalid_legacy_certificate",
+            status=422,
+            details=[{"field": f, "code": c, "message": m} for f, c, m in found],
+        )
+    row = sheets.LegacyRow(
+        row=1,
+        certificate_number=number,
+        holder_name=body.holder_name.strip(),
+        gender=body.gender.strip(),
+        id_number=id_number,
+        position=body.position.strip(),
+        specialisation=(body.specialisation or "").strip() or None,
+        issued_on=body.issued_on,
+        issuer=body.issuer.strip(),
+    )
+    importer = _importer(identity)
+    (imported,) = await handlers.import_legacy(
+        rt.store, [row], imported_by=importer, importer_org=importer, today=today
+    )
+    return imported
+
+
+@router.get("/legacy/template.xlsx", summary="下载旧版岗位证书导入表模板")
+async def legacy_template(identity: Importer) -> Response:
+    return _xlsx(await asyncio.to_thread(spreadsheet.legacy_template), "旧版岗位证书导入表.xlsx")
+
+
+@router.post("/legacy/import", status_code=201, summary="导入旧版岗位证书（.xlsx，全部正确才导入）")
+async def import_legacy_sheet(
+    identity: Importer,
+    rt: RuntimeDep,
+    settings: Settings,
+    file: Annotated[UploadFile, File(description="旧版岗位证书导入表（.xlsx）")],
+) -> dict[str, Any]:
+    header, rows = await _read_upload(file, settings)
+    numbers = [sheets.cell_text(c).upper() for c in _column(header, rows, sheets.NUMBER)]
+    existing = await handlers.existing_numbers(rt.store, [n for n in numbers if n])
+    today = today_in_china()
+    records, problems = sheets.legacy_rows(header, rows, existing_numbers=existing, today=today)
+    if problems:
+        raise _sheet_refused(problems, "旧版岗位证书导入表")
+    if not records:
+        raise DomainError("导入表中没有数据", code="empty_sheet", status=422)
+    importer = _importer(identity)
+    imported = await handlers.import_legacy(
+        rt.store, records, imported_by=importer, importer_org=importer, today=today
+    )
+    return {"count": len(imported), "certificates": imported}
+
+
+# -- renewal, revocation, lapse -----------------------------------------------------------------------------
+
+
+@router.post(
+    "/certificates/{certificate_id}/renew",
+    status_code=201,
+    summary="更新旧版岗位证书为电子证书（持证人本人；继续教育学时须达标）",
+)
+async def renew(certificate_id: str, identity: Person, rt: RuntimeDep, settings: Settings) -> dict[str, Any]:
+    return await handlers.renew(
+        rt.store,
+        certificate_id,
+        holder_id_number=identity.org_id or "",
+        today=today_in_china(),
+        rules=settings.hours_rules(),
+    )
+
+
+class RevokeIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=500)
+
+
+@router.post("/certificates/{certificate_id}/revoke", summary="注销证书（管理员，须填写原因）")
+async def revoke(certificate_id: str, body: RevokeIn, identity: Admin, rt: RuntimeDep) -> dict[str, Any]:
+    await handlers.revoke(
+        rt.store, certificate_id, reason=body.reason, source="admin", revoked_by=identity.account_id
+    )
+    cert, _ = await handlers.load(rt.store, certificate_id)
+    return {"certificate_id": certificate_id, "state": cert.state, "state_label": cert.state_label}
+
+
+@router.post("/lapse-check", summary="继续教育学时检查：学时不足的证书失效（管理员；可指定日期、可预览）")
+async def lapse_check(
+    identity: Admin,
+    rt: RuntimeDep,
+    settings: Settings,
+    today: date | None = None,
+    dry_run: bool = False,
+    certificate_id: str | None = None,
+) -> dict[str, Any]:
+    return await handlers.lapse_check(
+        rt.store,
+        today=today or today_in_china(),
+        rules=settings.hours_rules(),
+        dry_run=dry_run,
+        certificate_id=certificate_id,
+    )

@@ -1,26 +1,17 @@
-"""Certification reacts to the exam: ExamPassed → CertificateIssued."""
+"""Reactions to the exam: ExamPassed → CertificateIssued, PersonBlacklisted → CertificateRevoked."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
-from events import ExamPassed
-from pymongo import ReturnDocument
-from servicekit.commands import execute
+from events import ExamPassed, PersonBlacklisted
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.runtime import Policy, ServiceRuntime
 
 from ..domain import certificate as domain
-from ..domain.numbers import certificate_number
+from . import handlers
+from .handlers import certificate_id_for
 
-CERTIFICATE_NAMESPACE = uuid.UUID("6f1b2d4e-3c5a-4e7b-9a1d-2b3c4d5e6f70")
-
-
-def certificate_id_for(attempt_id: str) -> str:
-    """Deterministic: one certificate per passed attempt, whatever happens to the event."""
-    return uuid.uuid5(CERTIFICATE_NAMESPACE, attempt_id).hex
+__all__ = ["certificate_id_for", "issue_on_exam_passed", "revoke_on_blacklist"]
 
 
 def issue_on_exam_passed(runtime: ServiceRuntime) -> Policy:
@@ -32,30 +23,38 @@ def issue_on_exam_passed(runtime: ServiceRuntime) -> Policy:
         assert isinstance(event, ExamPassed)
         store = runtime.store
         certificate_id = certificate_id_for(event.attempt_id)
-        stream = f"certificate-{certificate_id}"
-        if await store.version_of(stream, session=session):
+        if await store.version_of(handlers.stream(certificate_id), session=session):
             return
-        issued_on = (
-            received.envelope.time.astimezone(UTC).date()
-            if received.envelope.time
-            else datetime.now(UTC).date()
+        issued_on = handlers.date_in_china(received.envelope.time)
+        number = await handlers.next_number(store, issued_on.year, event.position, session)
+        name = await handlers.institution_name(store, event.institution_id, session)
+        (issued,) = domain.issue(
+            [],
+            passed=event,
+            certificate_id=certificate_id,
+            number=number,
+            issued_on=issued_on,
+            institution_name=name,
         )
-        counter = await store.db["counters"].find_one_and_update(
-            {"_id": f"certificate-{issued_on.year}"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        assert counter is not None
-        number = certificate_number(issued_on.year, event.position, int(counter["seq"]))
-        await execute(
-            store,
-            stream,
-            lambda h: domain.issue(
-                h, passed=event, certificate_id=certificate_id, number=number, issued_on=issued_on
-            ),
-            stream_type="certificate",
+        assert isinstance(issued, domain.CertificateIssued)
+        await handlers.open_certificate(store, issued, session)
+
+    return policy
+
+
+def revoke_on_blacklist(runtime: ServiceRuntime) -> Policy:
+    policy = Policy(name="revoke-on-blacklist")
+
+    @policy.handlers.on(PersonBlacklisted)
+    async def blacklisted(received: ReceivedEvent, session: Session) -> None:
+        event = received.event
+        assert isinstance(event, PersonBlacklisted)
+        await handlers.revoke_person(
+            runtime.store,
+            event.id_number,
+            reason=f"列入考试黑名单：{event.reason}",
+            blacklist_id=event.blacklist_id,
+            revoked_by=event.blacklisted_by,
             session=session,
         )
 

@@ -1,13 +1,31 @@
-"""Read model `certificates`: what holders, institutions and the public verification page see."""
+"""Read models of the certification service.
+
+- `certificates`: what holders (证书管理), institutions, enterprises and administrators list; one document per
+  certificate with its state, its hours so far, and the links between a renewed certificate and its successor.
+- `institutions`: institution id → name, from enrollment's OfferPublished (printed on certificates).
+- `person_photos`: ID number → the head photo of the person's profile (enrollment's PersonDocumentUploaded),
+  printed on a certificate issued by renewal.
+"""
 
 from __future__ import annotations
 
-from events import CertificateIssued
+from events import (
+    CertificateIssued,
+    CertificateLapsed,
+    CertificateRenewed,
+    CertificateRevoked,
+    ContinuingEducationRecorded,
+    LegacyCertificateImported,
+    OfferPublished,
+    PersonDocumentUploaded,
+)
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
 
 CERTIFICATES = "certificates"
+INSTITUTIONS = "institutions"
+PERSON_PHOTOS = "person_photos"
 
 
 def certificates(database: str) -> Projection:
@@ -17,13 +35,136 @@ def certificates(database: str) -> Projection:
     async def issued(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, CertificateIssued)
-        await projection.collection(session).replace_one(
+        await projection.collection(session).update_one(
             {"_id": e.certificate_id},
             {
-                "_id": e.certificate_id,
-                **e.model_dump(mode="json", exclude={"certificate_id"}),
-                "state": "valid",
+                "$set": {
+                    **e.model_dump(mode="json", exclude={"certificate_id"}),
+                    "legacy": False,
+                },
+                "$setOnInsert": {"state": "valid", "hours_total": 0.0, "ce_institution_ids": []},
             },
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(LegacyCertificateImported)
+    async def imported(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, LegacyCertificateImported)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id},
+            {
+                "$set": {
+                    **e.model_dump(mode="json", exclude={"certificate_id"}),
+                    "institution_id": None,
+                    "legacy": True,
+                },
+                "$setOnInsert": {"state": "valid", "hours_total": 0.0, "ce_institution_ids": []},
+            },
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(ContinuingEducationRecorded)
+    async def hours(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, ContinuingEducationRecorded)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id},
+            {"$inc": {"hours_total": e.hours}, "$addToSet": {"ce_institution_ids": e.institution_id}},
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(CertificateLapsed)
+    async def lapsed(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateLapsed)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id},
+            {
+                "$set": {
+                    "state": "lapsed",
+                    "lapsed_cycles": [e.cycles_from.isoformat(), e.cycles_to.isoformat()],
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(CertificateRenewed)
+    async def renewed(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateRenewed)
+        collection = projection.collection(session)
+        await collection.update_one(
+            {"_id": e.previous_certificate_id},
+            {
+                "$set": {
+                    "state": "superseded",
+                    "renewed_by": e.certificate_id,
+                    "renewed_by_number": e.certificate_number,
+                    "renewed_on": e.renewed_on.isoformat(),
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+        await collection.update_one(
+            {"_id": e.certificate_id},
+            {
+                "$set": {"renews_number": e.previous_certificate_number},
+                # the new certificate's own stream may be applied after this event (another partition)
+                "$setOnInsert": {"state": "valid", "hours_total": 0.0, "ce_institution_ids": []},
+            },
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(CertificateRevoked)
+    async def revoked(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateRevoked)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id},
+            {"$set": {"state": "revoked", "revoked_reason": e.reason, "revoked_source": e.source}},
+            upsert=True,
+            session=session,
+        )
+
+    return projection
+
+
+def institutions(database: str) -> Projection:
+    projection = Projection(name="institutions", collections=[INSTITUTIONS], database=database)
+
+    @projection.handlers.on(OfferPublished)
+    async def published(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, OfferPublished)
+        await projection.collection(session).replace_one(
+            {"_id": e.institution_id},
+            {"_id": e.institution_id, "name": e.name, "city": e.city},
+            upsert=True,
+            session=session,
+        )
+
+    return projection
+
+
+def person_photos(database: str) -> Projection:
+    projection = Projection(name="person-photos", collections=[PERSON_PHOTOS], database=database)
+
+    @projection.handlers.on(PersonDocumentUploaded)
+    async def uploaded(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, PersonDocumentUploaded)
+        if e.document != "head_photo":
+            return
+        await projection.collection(session).replace_one(
+            {"_id": e.id_number},
+            {"_id": e.id_number, "bucket": e.bucket, "key": e.key},
             upsert=True,
             session=session,
         )

@@ -19,9 +19,10 @@ from servicekit.mongo import without_id
 from ..adapters import forms as form_pdfs
 from ..adapters.spreadsheet import SpreadsheetError, read_sheet, summary_template
 from ..application import handlers, imports, materials, review
+from ..application import profile as profile_app
 from ..application.institutions import ensure_offered
 from ..domain import applicant as applicant_domain
-from ..projections.read_models import APPLICANTS, ENTERPRISES
+from ..projections.read_models import APPLICANTS, ENTERPRISES, MATERIALS_HEAD_PHOTO, PERSON_PROFILES
 from ..settings import EnrollmentSettings
 
 router = APIRouter(prefix="/api/enrollment", tags=["学员报名"])
@@ -350,6 +351,9 @@ async def get_applicant(applicant_id: str, identity: Viewer, rt: RuntimeDep) -> 
     if identity.role is not Role.ADMIN and owner != identity.org_id:
         raise NotFound("未找到该学员报名记录", code="applicant_not_found")
     doc = await rt.db[APPLICANTS].find_one({"_id": applicant_id}) or {}
+    person = await rt.db[PERSON_PROFILES].find_one({"_id": state.record.id_number})
+    assert rt.objects is not None
+    photo, locked = profile_app.current_head_photo([doc] if doc else [], person, rt.objects.bucket)
     return {
         "applicant_id": applicant_id,
         **state.record.model_dump(mode="json", exclude={"applicant_id"}),
@@ -368,6 +372,9 @@ async def get_applicant(applicant_id: str, identity: Viewer, rt: RuntimeDep) -> 
         "materials": sorted((doc.get("materials") or {}).keys()),
         "photo_ok": doc.get("photo_ok"),
         "photo_problems": doc.get("photo_problems", []),
+        "head_photo": {k: v for k, v in photo.items() if k != "bucket"} if photo else None,
+        "head_photo_locked": locked,
+        "exam_score": doc.get("exam_score"),
         "version": version,
     }
 
@@ -380,9 +387,24 @@ async def applicant_documents(
     if doc is None:
         raise NotFound("未找到该学员报名记录", code="applicant_not_found")
     assert rt.objects is not None
-    links = await materials.document_links(
-        rt.objects, doc.get("materials") or {}, settings.document_url_seconds
-    )
+    documents = dict(doc.get("materials") or {})
+    # the head photo shown is the one the exam uses (or will use): locked, or the newest of the zip's and
+    # the person's own
+    person = await rt.db[PERSON_PROFILES].find_one({"_id": doc.get("id_number")})
+    photo, _ = profile_app.current_head_photo([doc], person, rt.objects.bucket)
+    zip_photo = documents.get(MATERIALS_HEAD_PHOTO) or {}
+    if (
+        photo is not None
+        and photo["key"] != zip_photo.get("object_key")
+        and photo.get("bucket") == rt.objects.bucket
+    ):
+        own = ((person or {}).get("documents") or {}).get("head_photo") or {}
+        documents[MATERIALS_HEAD_PHOTO] = {
+            "object_key": photo["key"],
+            "content_type": "image/jpeg",
+            "size": own.get("size", 0) if own.get("key") == photo["key"] else None,
+        }
+    links = await materials.document_links(rt.objects, documents, settings.document_url_seconds)
     return {"applicant_id": applicant_id, "documents": links}
 
 

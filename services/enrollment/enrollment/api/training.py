@@ -190,17 +190,23 @@ async def record_completion(
 
 @router.post(
     "/training-plans/{plan_id}/apply-exam",
-    summary="为完成培训的学员申请考试（未完成的逐人列出原因）",
+    summary="为完成培训且有合格头像的学员申请考试；考试未通过的学员可再次申请（补考）；不符合的逐人列出原因",
 )
 async def apply_exam(
     plan_id: str, body: ApplicantIds, identity: Institution, rt: RuntimeDep
 ) -> dict[str, Any]:
+    assert rt.objects is not None
     outcome = await training_app.apply_for_exam(
-        rt.store, plan_id=plan_id, institution_id=identity.org_id or "", applicant_ids=body.applicant_ids
+        rt.store,
+        plan_id=plan_id,
+        institution_id=identity.org_id or "",
+        applicant_ids=body.applicant_ids,
+        bucket=rt.objects.bucket,
     )
     return {
         "plan_id": plan_id,
         "applied": outcome.done,
+        "retakes": outcome.retakes,
         "already_applied": outcome.unchanged,
         "refused": [r.as_detail() for r in outcome.refused],
     }

@@ -21,6 +21,7 @@ from ..adapters.archive import ArchiveLimits, ArchiveRefused, Member, read_zip
 from ..adapters.photos import HeadPhotoRules, check_head_photo
 from ..domain.materials import ParsedName, base_name, materials_report, parse_entry_name
 from ..projections.read_models import APPLICANTS
+from . import profile as profile_app
 from .handlers import APPLICANT_INDEX, batch_stream
 
 HEAD_PHOTO = "头像"
@@ -68,6 +69,17 @@ async def upload_materials(
         if (parsed.id_number, parsed.document) in duplicated:
             continue
         usable.append((parsed.id_number, parsed.document, member))
+    # a head photo the exam already uses (or a certificate carries) is never replaced by a later zip
+    locked = await profile_app.locked_id_numbers(store, {n for n, d, _ in usable if d == HEAD_PHOTO})
+    kept_locked = sorted(n for n, d, _ in usable if d == HEAD_PHOTO and n in locked)
+    usable = [(n, d, m) for n, d, m in usable if not (d == HEAD_PHOTO and n in locked)]
+    if not usable and kept_locked:
+        raise DomainError(
+            "压缩包中只有头像，而这些学员已申请考试，头像已用于考试人脸核验，不能更换",
+            code="head_photo_locked",
+            status=409,
+            details={"id_numbers": kept_locked},
+        )
     if not usable:
         raise DomainError(
             "压缩包中没有可用的报名资料：" + "；".join(report.messages()[:5]),
@@ -154,6 +166,14 @@ async def upload_materials(
             for d in report.duplicates
         ],
         "photo_failures": sum(1 for v in photos.values() if v),
+        "head_photos_kept": [
+            {
+                "id_number": number,
+                "code": "head_photo_locked",
+                "message": "该学员已申请考试，头像已用于考试人脸核验，不能更换；压缩包中的头像未保存",
+            }
+            for number in kept_locked
+        ],
     }
 
 

@@ -8,6 +8,7 @@ whole request is recorded or nothing is.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from servicekit.eventstore import EventStore
 from servicekit.mongo import Session, in_transaction
 
 from ..domain import applicant as applicant_domain
+from ..domain import profile as profile_domain
 from ..domain import training as domain
+from . import profile as profile_app
 from .handlers import applicant_stream, change_applicant, load_applicant
 
 PLAN_TRAINEES = "training_plan_trainees"  # write side: applicant id -> the plan it was added to
@@ -84,6 +87,7 @@ class TrainingOutcome:
     done: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     refused: list[domain.Refusal] = field(default_factory=list)
+    retakes: list[str] = field(default_factory=list)  # applied again after a failed exam (补考)
 
 
 async def _load_trainees(
@@ -220,31 +224,58 @@ async def record_completion(
     return outcome
 
 
+def _apply_for_exam(
+    plan: domain.Plan,
+    photo: profile_domain.ExamPhotoChoice,
+    state: applicant_domain.Applicant,
+    training: domain.TraineeTraining,
+) -> list[DomainEvent]:
+    return domain.apply_for_exam(plan, state, training, photo)
+
+
 async def apply_for_exam(
-    store: EventStore, *, plan_id: str, institution_id: str, applicant_ids: Sequence[str]
+    store: EventStore, *, plan_id: str, institution_id: str, applicant_ids: Sequence[str], bucket: str
 ) -> TrainingOutcome:
-    """`ExamApplied` for the trainees who completed the training (in one transaction); the others are
-    returned as refused with the reason (`training_not_completed`, `not_in_plan`, …)."""
+    """`ExamApplied` for the trainees who completed the training and have a usable head photo (in one
+    transaction), carrying that photo (enrollment's `bucket` and the object key); the first application of
+    a person also locks their head photo (`HeadPhotoLocked` on the person's stream, same transaction). The
+    others are returned as refused with the reason (`training_not_completed`, `not_in_plan`,
+    `head_photo_missing`, …). A trainee who failed the exam is applied again (补考, `retake`)."""
     ids = unique_ids(applicant_ids)
 
     async def work(session: Session) -> TrainingOutcome:
         plan = await load_plan(store, plan_id, institution_id=institution_id, session=session)
         trainees, refusals = await _load_trainees(store, ids, session)
         outcome = TrainingOutcome(refused=refusals)
+        batches: dict[str, list[tuple[DomainEvent, datetime]]] = {}
         for trainee in trainees:
-            if refusal := domain.refuse_exam_application(plan, trainee.state, trainee.training):
-                outcome.refused.append(refusal)
+            if trainee.state.status is applicant_domain.Status.EXAM_APPLIED:
+                if refusal := domain.refuse_exam_application(plan, trainee.state, trainee.training):
+                    outcome.refused.append(refusal)  # another institution's applicant
+                else:
+                    outcome.unchanged.append(trainee.applicant_id)
                 continue
-            if trainee.training.exam_applied or trainee.state.status is applicant_domain.Status.EXAM_APPLIED:
-                outcome.unchanged.append(trainee.applicant_id)
+            photo = await profile_app.exam_photo_of(store, trainee.state, bucket, batches, session=session)
+            if refusal := domain.refuse_exam_application(plan, trainee.state, trainee.training, photo):
+                outcome.refused.append(refusal)
                 continue
             await _append(
                 store,
                 trainee,
-                lambda state, training: domain.apply_for_exam(plan, state, training),
+                functools.partial(_apply_for_exam, plan, photo),
                 institution_id=institution_id,
                 session=session,
             )
+            assert photo.photo is not None
+            await profile_app.lock_head_photo(
+                store,
+                id_number=trainee.state.record.id_number,
+                applicant_id=trainee.applicant_id,
+                photo=photo.photo,
+                session=session,
+            )
+            if trainee.state.status is applicant_domain.Status.EXAM_FAILED:
+                outcome.retakes.append(trainee.applicant_id)
             outcome.done.append(trainee.applicant_id)
         order = {a: i for i, a in enumerate(ids)}
         outcome.refused.sort(key=lambda r: order[r.applicant_id])

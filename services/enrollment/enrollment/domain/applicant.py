@@ -14,6 +14,7 @@ from events import (
     DomainEvent,
     Enrolled,
     ExamApplied,
+    ExamResultNoted,
 )
 from events.enrollment import ImportedApplicant
 from servicekit.errors import Conflict, DomainError, NotFound
@@ -27,6 +28,8 @@ class Status(StrEnum):
     REJECTED = "rejected"  # 未通过
     ENROLLED = "enrolled"  # 已报名
     EXAM_APPLIED = "exam_applied"  # 已申请考试
+    EXAM_FAILED = "exam_failed"  # 考试未通过（可补考）
+    EXAM_PASSED = "exam_passed"  # 考试合格
 
 
 STATUS_LABELS = {
@@ -35,7 +38,20 @@ STATUS_LABELS = {
     Status.REJECTED: "未通过",
     Status.ENROLLED: "已报名",
     Status.EXAM_APPLIED: "已申请考试",
+    Status.EXAM_FAILED: "考试未通过（可申请补考）",
+    Status.EXAM_PASSED: "考试合格",
 }
+
+# After the first application for the exam the applicant no longer goes back (a refund cannot revert it).
+EXAM_STATUSES = (Status.EXAM_APPLIED, Status.EXAM_FAILED, Status.EXAM_PASSED)
+
+
+@dataclass(frozen=True)
+class ExamHeadPhoto:
+    """The head photo an application for the exam carries (the face check's reference photo)."""
+
+    bucket: str
+    key: str
 
 
 @dataclass
@@ -45,6 +61,9 @@ class Applicant:
     status: Status = Status.PENDING
     rejection_reason: str = ""
     order_id: str | None = None
+    exam_applications: int = 0
+    noted_attempts: frozenset[str] = frozenset()
+    last_score: int | None = None
 
     @property
     def applicant_id(self) -> str:
@@ -72,6 +91,11 @@ class Applicant:
                     state.status, state.order_id = Status.ENROLLED, event.order_id
                 case ExamApplied():
                     state.status = Status.EXAM_APPLIED
+                    state.exam_applications += 1
+                case ExamResultNoted():
+                    state.status = Status.EXAM_PASSED if event.passed else Status.EXAM_FAILED
+                    state.noted_attempts = state.noted_attempts | {event.attempt_id}
+                    state.last_score = event.score
         return state
 
 
@@ -157,7 +181,7 @@ def correct(state: Applicant, corrected: ImportedApplicant) -> list[DomainEvent]
 
 def enroll(state: Applicant, *, order_id: str) -> list[DomainEvent]:
     """On payment: 已审核 → 已报名. A redelivered payment for the same order changes nothing."""
-    if state.order_id == order_id and state.status in (Status.ENROLLED, Status.EXAM_APPLIED):
+    if state.order_id == order_id and state.status in (Status.ENROLLED, *EXAM_STATUSES):
         return []
     _require(state, Status.QUALIFIED, action="确认报名")
     r, b = state.record, state.batch
@@ -186,8 +210,13 @@ def revert_enrollment(state: Applicant, *, order_id: str) -> list[DomainEvent]:
     return [_qualified(state, reviewer_id="")]
 
 
-def apply_for_exam(state: Applicant) -> list[DomainEvent]:
-    _require(state, Status.ENROLLED, action="申请考试")
+def apply_for_exam(state: Applicant, head_photo: ExamHeadPhoto) -> list[DomainEvent]:
+    """已报名 → 已申请考试; after a failed exam (考试未通过) the application again is a retake (补考).
+
+    The event carries the head photo the exam compares the live face with, and the training mode."""
+    _require(state, Status.ENROLLED, Status.EXAM_FAILED, action="申请考试")
+    if not head_photo.key or not head_photo.bucket:
+        raise DomainError("学员没有头像照片，不能申请考试", code="head_photo_missing")
     r, b = state.record, state.batch
     return [
         ExamApplied(
@@ -199,5 +228,31 @@ def apply_for_exam(state: Applicant) -> list[DomainEvent]:
             gender=r.gender,
             position=b.position,
             specialisation=b.specialisation,
+            head_photo_bucket=head_photo.bucket,
+            head_photo_key=head_photo.key,
+            training_mode=b.training_mode,
+            retake=state.status is Status.EXAM_FAILED,
+        )
+    ]
+
+
+def note_exam_result(
+    state: Applicant, *, attempt_id: str, passed: bool, score: int, pass_mark: int
+) -> list[DomainEvent]:
+    """The exam's result (ExamPassed / ExamFailed) noted on the applicant: 考试合格 closes it, 考试未通过
+    lets the institution apply again (补考). A redelivered result (same attempt) changes nothing; a result
+    for an applicant that is not waiting for one (never applied, already passed) is ignored."""
+    if attempt_id in state.noted_attempts or state.status is not Status.EXAM_APPLIED:
+        return []
+    b = state.batch
+    return [
+        ExamResultNoted(
+            applicant_id=state.applicant_id,
+            enterprise_id=b.enterprise_id,
+            institution_id=b.institution_id,
+            attempt_id=attempt_id,
+            passed=passed,
+            score=score,
+            pass_mark=pass_mark,
         )
     ]

@@ -20,6 +20,7 @@ from events import DomainEvent, ExamApplied, TrainingCompleted, TrainingPlanCrea
 from servicekit.errors import Conflict, DomainError, NotFound
 
 from . import applicant as applicant_domain
+from . import profile
 from .reference import POSITIONS, TRAINING_MODES
 
 NAME_MAX = 100
@@ -408,30 +409,42 @@ def complete_training(
 
 
 def refuse_exam_application(
-    plan: Plan, state: applicant_domain.Applicant, training: TraineeTraining
+    plan: Plan,
+    state: applicant_domain.Applicant,
+    training: TraineeTraining,
+    photo: profile.ExamPhotoChoice | None = None,
 ) -> Refusal | None:
-    """The institution applies for the exam only for trainees of this plan who completed the training."""
+    """The institution applies for the exam only for trainees of this plan who completed the training and
+    have a usable head photo (`photo`, when given); after a failed exam (考试未通过) it applies again
+    (补考)."""
     reasons = _Reasons(state.applicant_id, state.record.name)
     if not _owned(plan, state, reasons):
         return reasons.refusal()
-    if training.exam_applied or state.status is applicant_domain.Status.EXAM_APPLIED:
+    if state.status is applicant_domain.Status.EXAM_APPLIED:
         return None  # already applied: nothing to do
+    if state.status is applicant_domain.Status.EXAM_PASSED:
+        reasons.add("exam_passed", "该学员已考试合格，无需再申请考试")
+        return reasons.refusal()
     if not training.in_plan(plan):
         reasons.add("not_in_plan", "该学员不在本培训计划中")
     elif not training.completed:
         reasons.add("training_not_completed", "该学员尚未完成培训，完成培训后才能申请考试")
-    if state.status is not applicant_domain.Status.ENROLLED:
+    if state.status not in (applicant_domain.Status.ENROLLED, applicant_domain.Status.EXAM_FAILED):
         label = applicant_domain.STATUS_LABELS[state.status]
         reasons.add("invalid_applicant_state", f"学员当前状态为“{label}”，不能申请考试")
+    if photo is not None and photo.photo is None:
+        reasons.add(photo.code, photo.message)
     return reasons.refusal()
 
 
 def apply_for_exam(
-    plan: Plan, state: applicant_domain.Applicant, training: TraineeTraining
+    plan: Plan, state: applicant_domain.Applicant, training: TraineeTraining, photo: profile.ExamPhotoChoice
 ) -> list[DomainEvent]:
-    """Decide: `ExamApplied` (by `domain.applicant.apply_for_exam`) once the training is completed."""
-    if refusal := refuse_exam_application(plan, state, training):
+    """Decide: `ExamApplied` (by `domain.applicant.apply_for_exam`) once the training is completed, with
+    the head photo; `retake` after a failed exam."""
+    if refusal := refuse_exam_application(plan, state, training, photo):
         _raise(refusal)
-    if training.exam_applied or state.status is applicant_domain.Status.EXAM_APPLIED:
+    if state.status is applicant_domain.Status.EXAM_APPLIED:
         return []
-    return applicant_domain.apply_for_exam(state)
+    assert photo.photo is not None
+    return applicant_domain.apply_for_exam(state, photo.photo)

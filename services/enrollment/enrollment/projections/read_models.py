@@ -1,7 +1,12 @@
 """Read models of the enrollment context.
 
 - `enterprise_status`: which enterprises their city has approved (only those may enroll);
-- `applicants`: one document per applicant with its batch data and status, for enterprises and institutions.
+- `applicants`: one document per applicant with its batch data and status, for enterprises and institutions;
+  `head_photo_uploaded_at` is when the materials zip last brought a head photo, `exam_head_photo` the photo
+  the exam uses (set by ExamApplied);
+- `certificate_holders`: every certificate of a person with its state (valid / lapsed / revoked /
+  superseded), for continuing education (only valid ones) and the head-photo lock;
+- `person_profiles`: one document per person (ID number): their own documents and the head-photo lock.
 """
 
 from __future__ import annotations
@@ -12,14 +17,20 @@ from events import (
     ApplicantRejected,
     ApplicantsImported,
     CertificateIssued,
+    CertificateLapsed,
     CertificateRenewed,
+    CertificateRevoked,
     Enrolled,
     EnterpriseApproved,
     EnterpriseRegistered,
     EnterpriseRejected,
     EnterpriseResubmitted,
     ExamApplied,
+    ExamResultNoted,
+    HeadPhotoLocked,
+    LegacyCertificateImported,
     MaterialsUploaded,
+    PersonDocumentUploaded,
 )
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
@@ -30,6 +41,8 @@ from ..domain.eligibility import precheck
 ENTERPRISES = "enterprise_status"
 APPLICANTS = "applicants"
 HOLDERS = "certificate_holders"
+PERSON_PROFILES = "person_profiles"
+MATERIALS_HEAD_PHOTO = "头像"
 
 
 def enterprise_status(database: str) -> Projection:
@@ -151,6 +164,8 @@ def applicants(database: str) -> Projection:
             }
             if item.photo_ok is not None:
                 fields.update(photo_ok=item.photo_ok, photo_problems=item.photo_problems)
+            if any(d.document == MATERIALS_HEAD_PHOTO for d in item.documents):
+                fields["head_photo_uploaded_at"] = received.envelope.time
             await projection.collection(session).update_one(
                 {"_id": item.applicant_id},
                 {"$set": fields, "$setOnInsert": status_defaults},
@@ -182,54 +197,152 @@ def applicants(database: str) -> Projection:
 
     @on(ExamApplied)
     async def exam_applied(received: ReceivedEvent, session: Session) -> None:
-        assert isinstance(received.event, ExamApplied)
-        await set_status(session, received.event.applicant_id, status="exam_applied")
+        e = received.event
+        assert isinstance(e, ExamApplied)
+        await set_status(
+            session,
+            e.applicant_id,
+            status="exam_applied",
+            exam_applied_at=received.envelope.time,
+            exam_retake=e.retake,
+            exam_head_photo={"bucket": e.head_photo_bucket, "key": e.head_photo_key}
+            if e.head_photo_key
+            else None,
+        )
+
+    @on(ExamResultNoted)
+    async def exam_result(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, ExamResultNoted)
+        await set_status(
+            session,
+            e.applicant_id,
+            status="exam_passed" if e.passed else "exam_failed",
+            exam_score=e.score,
+            exam_pass_mark=e.pass_mark,
+            exam_result_at=received.envelope.time,
+        )
 
     return projection
 
 
 def certificate_holders(database: str) -> Projection:
-    """Who holds a certificate of which position (from certification): continuing education is for them."""
-    projection = Projection(name="certificate-holders", collections=[HOLDERS], database=database)
+    """Every certificate of a person and its state (from certification): continuing education is for the
+    holders of a valid one; any certificate but a legacy one (which has no photo) locks the head photo.
 
-    @projection.handlers.on(CertificateIssued)
+    A certificate's own events share its key and keep their order; a renewal names the previous
+    certificate, which becomes `superseded` whichever of the two arrives first (terminal states are never
+    overwritten by an issue's defaults)."""
+    projection = Projection(name="certificate-holders", collections=[HOLDERS], database=database)
+    on = projection.handlers.on
+
+    async def holder(
+        session: Session, certificate_id: str, fields: dict[str, object], *, legacy: bool = False
+    ) -> None:
+        await projection.collection(session).update_one(
+            {"_id": certificate_id},
+            {"$set": fields, "$setOnInsert": {"state": "valid", "legacy": legacy}},
+            upsert=True,
+            session=session,
+        )
+
+    async def set_state(session: Session, certificate_id: str, id_number: str, state: str) -> None:
+        await projection.collection(session).update_one(
+            {"_id": certificate_id},
+            {"$set": {"state": state, "id_number": id_number}, "$setOnInsert": {"legacy": False}},
+            upsert=True,
+            session=session,
+        )
+
+    @on(CertificateIssued)
     async def issued(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, CertificateIssued)
+        fields = {
+            "id_number": e.id_number,
+            "position": e.position,
+            "certificate_number": e.certificate_number,
+        }
+        await holder(session, e.certificate_id, fields)
+        if e.renews:
+            await set_state(session, e.renews, e.id_number, "superseded")
+
+    @on(LegacyCertificateImported)
+    async def legacy(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, LegacyCertificateImported)
+        fields = {
+            "id_number": e.id_number,
+            "position": e.position,
+            "certificate_number": e.certificate_number,
+        }
+        await holder(session, e.certificate_id, fields, legacy=True)
+
+    @on(CertificateRenewed)
+    async def renewed(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateRenewed)
+        await set_state(session, e.previous_certificate_id, e.id_number, "superseded")
+        fields = {
+            "id_number": e.id_number,
+            "position": e.position,
+            "certificate_number": e.certificate_number,
+        }
+        await holder(session, e.certificate_id, fields)
+
+    @on(CertificateLapsed)
+    async def lapsed(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateLapsed)
+        await set_state(session, e.certificate_id, e.id_number, "lapsed")
+
+    @on(CertificateRevoked)
+    async def revoked(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateRevoked)
+        await set_state(session, e.certificate_id, e.id_number, "revoked")
+
+    return projection
+
+
+def person_profiles(database: str) -> Projection:
+    """One document per person (`_id` = ID number): `documents.<head_photo|id_card_front|id_card_back>` =
+    {bucket, key, content_type, size, uploaded_at} and `head_photo_locked` (+ the locked photo)."""
+    projection = Projection(name="person-profiles", collections=[PERSON_PROFILES], database=database)
+    on = projection.handlers.on
+
+    @on(PersonDocumentUploaded)
+    async def uploaded(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, PersonDocumentUploaded)
+        document = {
+            "bucket": e.bucket,
+            "key": e.key,
+            "content_type": e.content_type,
+            "size": e.size,
+            "uploaded_at": received.envelope.time,
+        }
         await projection.collection(session).update_one(
-            {"_id": e.certificate_id},
-            {
-                "$set": {
-                    "id_number": e.id_number,
-                    "position": e.position,
-                    "certificate_number": e.certificate_number,
-                },
-                "$setOnInsert": {"state": "valid"},
-            },
+            {"_id": e.id_number},
+            {"$set": {f"documents.{e.document}": document}, "$setOnInsert": {"head_photo_locked": False}},
             upsert=True,
             session=session,
         )
 
-    @projection.handlers.on(CertificateRenewed)
-    async def renewed(received: ReceivedEvent, session: Session) -> None:
+    @on(HeadPhotoLocked)
+    async def locked(received: ReceivedEvent, session: Session) -> None:
         e = received.event
-        assert isinstance(e, CertificateRenewed)
-        table = projection.collection(session)
-        await table.update_one(
-            {"_id": e.previous_certificate_id},
-            {"$set": {"state": "superseded"}},
-            upsert=True,
-            session=session,
-        )
-        await table.update_one(
-            {"_id": e.certificate_id},
+        assert isinstance(e, HeadPhotoLocked)
+        await projection.collection(session).update_one(
+            {"_id": e.id_number},
             {
                 "$set": {
-                    "id_number": e.id_number,
-                    "position": e.position,
-                    "certificate_number": e.certificate_number,
+                    "head_photo_locked": True,
+                    "locked_head_photo": {"bucket": e.bucket, "key": e.key},
+                    "locked_at": received.envelope.time,
+                    "locked_reason": e.reason,
                 },
-                "$setOnInsert": {"state": "valid"},
+                "$setOnInsert": {"documents": {}},
             },
             upsert=True,
             session=session,

@@ -178,8 +178,17 @@ def training_plans(database: str) -> Projection:
         assert isinstance(e, ExamApplied)
         # ExamApplied names no plan; the trainee's document (its TrainingPlanned came first, same key) does.
         # An applicant sent to the exam outside any plan has no document here and is left alone.
-        doc = await trainees(session).find_one({"_id": e.applicant_id}, {"plan_id": 1}, session=session)
+        doc = await trainees(session).find_one(
+            {"_id": e.applicant_id}, {"plan_id": 1, "exam_applied": 1}, session=session
+        )
         if doc is None or not doc.get("plan_id"):
+            return
+        if doc.get("exam_applied"):  # applied again after a failed exam (补考): counted once
+            await trainees(session).update_one(
+                {"_id": e.applicant_id},
+                {"$set": {"exam_applied_at": received.envelope.time}, "$inc": {"exam_retakes": 1}},
+                session=session,
+            )
             return
         await trainees(session).update_one(
             {"_id": e.applicant_id},

@@ -1,0 +1,294 @@
+"""Read models on a real MongoDB: certificate holders follow the certificate's state; the person's profile;
+the applicant's exam head photo and results; a retake is counted once in the training plan."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from enrollment.projections.read_models import (
+    APPLICANTS,
+    HOLDERS,
+    PERSON_PROFILES,
+    applicants,
+    certificate_holders,
+    person_profiles,
+)
+from enrollment.projections.training import APPLICANT_TRAINING, TRAINING_PLANS, training_plans
+from events import (
+    ApplicantsImported,
+    CertificateIssued,
+    CertificateLapsed,
+    CertificateRenewed,
+    CertificateRevoked,
+    DomainEvent,
+    Envelope,
+    ExamApplied,
+    ExamResultNoted,
+    HeadPhotoLocked,
+    LegacyCertificateImported,
+    MaterialsUploaded,
+    PersonDocumentUploaded,
+    TrainingCompleted,
+    TrainingPlanCreated,
+    TrainingPlanned,
+)
+from events.enrollment import ApplicantMaterials, ImportedApplicant, MaterialDocument
+from servicekit.consumer import ReceivedEvent
+from servicekit.mongo import Session, create_client, in_transaction
+from servicekit.projections import Projection
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+ID = "330106199001010022"
+
+
+async def _apply(client: Any, projection: Projection, events: Sequence[tuple[DomainEvent, str]]) -> None:
+    for tick, (event, subject) in enumerate(events):
+        envelope = Envelope.for_event(
+            event, subject=subject, source="/test", time=T0 + timedelta(minutes=tick)
+        )
+        received = ReceivedEvent(envelope, event, event.topic(), 0, tick)
+
+        async def work(session: Session, received: ReceivedEvent = received) -> None:
+            await projection.handlers.dispatch(received, session)
+
+        await in_transaction(client, work)
+
+
+def issued(certificate_id: str, renews: str | None = None) -> CertificateIssued:
+    return CertificateIssued(
+        certificate_id=certificate_id,
+        certificate_number=f"N-{certificate_id}",
+        applicant_id="a",
+        id_number=ID,
+        holder_name="李四",
+        position="安全员",
+        institution_id="inst",
+        issued_on=date(2026, 3, 1),
+        renews=renews,
+    )
+
+
+async def test_certificate_holders_follow_the_certificates_state(stack_env: dict[str, str]) -> None:
+    client = create_client(stack_env["MONGO_URL"])
+    name = f"holders-{uuid.uuid4().hex[:8]}"
+    try:
+        projection = certificate_holders(name)
+        await _apply(
+            client,
+            projection,
+            [
+                (issued("c1"), "certificate-c1"),
+                (issued("c2"), "certificate-c2"),
+                (issued("c3"), "certificate-c3"),
+                (
+                    CertificateLapsed(
+                        certificate_id="c1",
+                        certificate_number="N-c1",
+                        id_number=ID,
+                        cycles_from=date(2027, 3, 1),
+                        cycles_to=date(2029, 2, 28),
+                        hours=40,
+                        required_hours=64,
+                    ),
+                    "certificate-c1",
+                ),
+                (
+                    CertificateRevoked(
+                        certificate_id="c2",
+                        certificate_number="N-c2",
+                        id_number=ID,
+                        reason="列入黑名单",
+                        source="blacklist",
+                    ),
+                    "certificate-c2",
+                ),
+                # the renewal's CertificateRenewed before the new certificate's CertificateIssued
+                (
+                    CertificateRenewed(
+                        certificate_id="c4",
+                        certificate_number="N-c4",
+                        previous_certificate_id="c3",
+                        previous_certificate_number="N-c3",
+                        id_number=ID,
+                        holder_name="李四",
+                        position="安全员",
+                        renewed_on=date(2030, 1, 1),
+                    ),
+                    "certificate-c4",
+                ),
+                (issued("c4", renews="c3"), "certificate-c4"),
+                (
+                    LegacyCertificateImported(
+                        certificate_id="old",
+                        certificate_number="浙建安2015001",
+                        id_number="330106198001010011",
+                        holder_name="王五",
+                        position="安全员",
+                        issued_on=date(2015, 1, 1),
+                    ),
+                    "certificate-old",
+                ),
+            ],
+        )
+        docs = {d["_id"]: d async for d in client[name][HOLDERS].find()}
+        assert {k: d["state"] for k, d in docs.items()} == {
+            "c1": "lapsed",
+            "c2": "revoked",
+            "c3": "superseded",
+            "c4": "valid",
+            "old": "valid",
+        }
+        assert docs["c4"]["position"] == "安全员" and docs["c4"]["certificate_number"] == "N-c4"
+        assert docs["old"]["legacy"] is True and docs["c4"]["legacy"] is False
+        # continuing education's query (imports.py): only valid certificates count
+        valid = [d["_id"] async for d in client[name][HOLDERS].find({"id_number": ID, "state": "valid"})]
+        assert valid == ["c4"]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def test_profile_applicant_and_training_read_models(stack_env: dict[str, str]) -> None:
+    client = create_client(stack_env["MONGO_URL"])
+    name = f"profile-{uuid.uuid4().hex[:8]}"
+    imported = ApplicantsImported(
+        batch_id="b",
+        enterprise_id="ent",
+        institution_id="inst",
+        position="安全员",
+        training_mode="online",
+        applicants=[ImportedApplicant(applicant_id="a", name="李四", gender="女", id_number=ID)],
+    )
+    zip_photo = MaterialsUploaded(
+        batch_id="b",
+        enterprise_id="ent",
+        institution_id="inst",
+        applicants=[
+            ApplicantMaterials(
+                applicant_id="a",
+                id_number=ID,
+                documents=[
+                    MaterialDocument(
+                        document="头像", object_key="batches/b/a/头像.jpg", content_type="image/jpeg", size=9
+                    )
+                ],
+                photo_ok=True,
+            )
+        ],
+    )
+    own = PersonDocumentUploaded(
+        id_number=ID,
+        document="head_photo",
+        bucket="enrollment",
+        key="persons/k/1.jpg",
+        content_type="image/jpeg",
+        size=30000,
+    )
+
+    def applied(retake: bool) -> ExamApplied:
+        return ExamApplied(
+            applicant_id="a",
+            enterprise_id="ent",
+            institution_id="inst",
+            id_number=ID,
+            name="李四",
+            position="安全员",
+            head_photo_bucket="enrollment",
+            head_photo_key="persons/k/1.jpg",
+            training_mode="online",
+            retake=retake,
+        )
+
+    def result(attempt: str, passed: bool, score: int) -> ExamResultNoted:
+        return ExamResultNoted(
+            applicant_id="a",
+            enterprise_id="ent",
+            institution_id="inst",
+            attempt_id=attempt,
+            passed=passed,
+            score=score,
+            pass_mark=60,
+        )
+
+    try:
+        await _apply(
+            client,
+            person_profiles(name),
+            [
+                (own, "person-k"),
+                (
+                    HeadPhotoLocked(
+                        id_number=ID, applicant_id="a", bucket="enrollment", key="persons/k/1.jpg"
+                    ),
+                    "person-k",
+                ),
+            ],
+        )
+        profile = await client[name][PERSON_PROFILES].find_one({"_id": ID})
+        assert profile is not None and profile["head_photo_locked"] is True
+        assert profile["documents"]["head_photo"]["key"] == "persons/k/1.jpg"
+        assert profile["locked_head_photo"] == {"bucket": "enrollment", "key": "persons/k/1.jpg"}
+
+        applicant_events: list[tuple[DomainEvent, str]] = [
+            (imported, "batch-b"),
+            (zip_photo, "batch-b"),
+            (applied(False), "applicant-a"),
+            (result("att-1", False, 40), "applicant-a"),
+        ]
+        await _apply(client, applicants(name), applicant_events)
+        doc = await client[name][APPLICANTS].find_one({"_id": "a"})
+        assert doc is not None and doc["status"] == "exam_failed" and doc["exam_score"] == 40
+        assert doc["exam_head_photo"] == {"bucket": "enrollment", "key": "persons/k/1.jpg"}
+        assert doc["head_photo_uploaded_at"] is not None and doc["materials"]["头像"]["size"] == 9
+        await _apply(
+            client,
+            applicants(name),
+            [(applied(True), "applicant-a"), (result("att-2", True, 80), "applicant-a")],
+        )
+        doc = await client[name][APPLICANTS].find_one({"_id": "a"})
+        assert doc is not None and doc["status"] == "exam_passed" and doc["exam_retake"] is True
+
+        plan = TrainingPlanCreated(
+            plan_id="p1",
+            institution_id="inst",
+            name="线上班",
+            training_mode="online",
+            position="安全员",
+            starts_on=date(2026, 3, 2),
+            ends_on=date(2026, 3, 20),
+            platform="浙江省建设人才网络学院",
+        )
+        planned = TrainingPlanned(
+            plan_id="p1",
+            applicant_id="a",
+            institution_id="inst",
+            enterprise_id="ent",
+            training_mode="online",
+            starts_on=plan.starts_on,
+            ends_on=plan.ends_on,
+        )
+        done = TrainingCompleted(plan_id="p1", applicant_id="a", institution_id="inst", enterprise_id="ent")
+        await _apply(
+            client,
+            training_plans(name),
+            [
+                (plan, "plan-p1"),
+                (planned, "applicant-a"),
+                (done, "applicant-a"),
+                (applied(False), "applicant-a"),
+                (applied(True), "applicant-a"),
+            ],
+        )
+        counts = await client[name][TRAINING_PLANS].find_one({"_id": "p1"})
+        assert counts is not None and counts["exam_applied_count"] == 1, "a retake is counted once"
+        trainee = await client[name][APPLICANT_TRAINING].find_one({"_id": "a"})
+        assert trainee is not None and trainee["exam_applied"] and trainee["exam_retakes"] == 1
+    finally:
+        await client.drop_database(name)
+        await client.close()

@@ -1,0 +1,59 @@
+"""Time rules of the exam, on the server's clock (`now` is always passed in, never read here).
+
+- Check-in is open from `opens_before` before a session's start to `closes_after` after it.
+- A started exam lasts the session's duration; submission is allowed from `earliest_submit` after the start
+  (29:59 refused, 30:00 allowed) until the deadline, when the paper is submitted automatically.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+# Dates (a session's day, a blacklist's `until`) are China's calendar dates; China keeps UTC+8 all year.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()
+
+
+def local_text(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def minutes_ceil(delta: timedelta) -> int:
+    """Whole minutes, rounded up (59 s left is "1 分钟")."""
+    return max(0, math.ceil(delta.total_seconds() / 60))
+
+
+@dataclass(frozen=True)
+class CheckInRules:
+    opens_before: timedelta = timedelta(minutes=60)
+    closes_after: timedelta = timedelta(minutes=30)
+    max_attempts: int = 3
+    pending_timeout: timedelta = timedelta(seconds=60)
+
+    def opens_at(self, starts_at: datetime) -> datetime:
+        return starts_at - self.opens_before
+
+    def closes_at(self, starts_at: datetime) -> datetime:
+        return starts_at + self.closes_after
+
+
+@dataclass(frozen=True)
+class ExamTiming:
+    earliest_submit: timedelta = timedelta(minutes=30)
+
+    def deadline(self, started_at: datetime, duration_minutes: int) -> datetime:
+        return started_at + timedelta(minutes=duration_minutes)
+
+    def earliest_submission(self, started_at: datetime, duration_minutes: int) -> datetime:
+        return min(started_at + self.earliest_submit, self.deadline(started_at, duration_minutes))
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    full_marks: int = 100
+    pass_mark: int = 60

@@ -1,0 +1,78 @@
+"""The attempts read model: one document per started exam (status, deadline, score); the automatic
+submission sweeper looks here for attempts whose time is up. One candidate stream, in order."""
+
+from __future__ import annotations
+
+from events import AnswersSaved, ExamFailed, ExamPassed, ExamStarted
+from servicekit.consumer import ReceivedEvent
+from servicekit.mongo import Session
+from servicekit.projections import Projection
+
+ATTEMPTS = "exam_attempts"
+
+
+def attempts(database: str) -> Projection:
+    projection = Projection(name="attempts", collections=[ATTEMPTS], database=database)
+
+    @projection.handlers.on(ExamStarted)
+    async def started(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, ExamStarted)
+        await projection.collection(session).update_one(
+            {"_id": e.attempt_id},
+            {
+                "$set": {
+                    "candidate_id": e.candidate_id,
+                    "session_id": e.session_id,
+                    "id_number": e.id_number,
+                    "bank_id": e.bank_id,
+                    "question_count": len(e.questions),
+                    "started_at": e.started_at,
+                    "deadline": e.deadline,
+                    "earliest_submission": e.earliest_submission,
+                },
+                "$setOnInsert": {"status": "in_progress", "answered_count": 0},
+            },
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(AnswersSaved)
+    async def saved(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, AnswersSaved)
+        await projection.collection(session).update_one(
+            {"_id": e.attempt_id},
+            {
+                "$set": {
+                    "answered_count": sum(1 for v in e.answers.values() if v),
+                    "last_saved_at": e.saved_at,
+                }
+            },
+            session=session,
+        )
+
+    @projection.handlers.on(ExamPassed, ExamFailed)
+    async def scored(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, ExamPassed | ExamFailed)
+        if e.candidate_id is None:
+            return
+        await projection.collection(session).update_one(
+            {"_id": e.attempt_id},
+            {
+                "$set": {
+                    "status": "submitted",
+                    "score": e.score,
+                    "pass_mark": e.pass_mark,
+                    "full_marks": e.full_marks,
+                    "passed": isinstance(e, ExamPassed),
+                    "automatic": e.automatic,
+                    "submitted_at": e.submitted_at,
+                    "answered_count": sum(1 for v in e.answers.values() if v),
+                }
+            },
+            session=session,
+        )
+
+    return projection
