@@ -134,6 +134,19 @@ async def test_certificate_holders_follow_the_certificates_state(stack_env: dict
                     ),
                     "certificate-old",
                 ),
+                # a renewed legacy certificate: the renewal is consumed before the import (other streams)
+                (issued("c6", renews="old2"), "certificate-c6"),
+                (
+                    LegacyCertificateImported(
+                        certificate_id="old2",
+                        certificate_number="浙建安2016002",
+                        id_number=ID,
+                        holder_name="李四",
+                        position="安全员",
+                        issued_on=date(2016, 1, 1),
+                    ),
+                    "certificate-old2",
+                ),
             ],
         )
         docs = {d["_id"]: d async for d in client[name][HOLDERS].find()}
@@ -143,12 +156,15 @@ async def test_certificate_holders_follow_the_certificates_state(stack_env: dict
             "c3": "superseded",
             "c4": "valid",
             "old": "valid",
+            "c6": "valid",
+            "old2": "superseded",
         }
         assert docs["c4"]["position"] == "安全员" and docs["c4"]["certificate_number"] == "N-c4"
         assert docs["old"]["legacy"] is True and docs["c4"]["legacy"] is False
+        assert docs["old2"]["legacy"] is True and docs["old2"]["certificate_number"] == "浙建安2016002"
         # continuing education's query (imports.py): only valid certificates count
         valid = [d["_id"] async for d in client[name][HOLDERS].find({"id_number": ID, "state": "valid"})]
-        assert valid == ["c4"]
+        assert sorted(valid) == ["c4", "c6"]
     finally:
         await client.drop_database(name)
         await client.close()

@@ -239,11 +239,14 @@ def certificate_holders(database: str) -> Projection:
     async def holder(
         session: Session, certificate_id: str, fields: dict[str, object], *, legacy: bool = False
     ) -> None:
+        # `legacy` is a fact of the import only: a renewal seen first must not pin it to False
+        update: dict[str, dict[str, object]] = (
+            {"$set": {**fields, "legacy": True}, "$setOnInsert": {"state": "valid"}}
+            if legacy
+            else {"$set": fields, "$setOnInsert": {"state": "valid", "legacy": False}}
+        )
         await projection.collection(session).update_one(
-            {"_id": certificate_id},
-            {"$set": fields, "$setOnInsert": {"state": "valid", "legacy": legacy}},
-            upsert=True,
-            session=session,
+            {"_id": certificate_id}, update, upsert=True, session=session
         )
 
     async def set_state(session: Session, certificate_id: str, id_number: str, state: str) -> None:
