@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Sequence
 
 from openpyxl import Workbook, load_workbook
@@ -11,31 +10,28 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from servicekit.errors import DomainError
+from servicekit.xlsx import XlsxContainerError, XlsxProblem, check_xlsx_container
 
 from ..domain import sheets
 
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-_ZIP_MAGIC = b"PK\x03\x04"
 _HEADER_FILL = PatternFill("solid", fgColor="FFF2CC")
 
 
 def read_rows(data: bytes, max_rows: int) -> tuple[list[object], list[tuple[object, ...]]]:
     """The first row of the first worksheet (the header) and the rows below it (blank rows kept)."""
-    if not data.startswith(_ZIP_MAGIC):
-        raise DomainError(
-            "文件不是 Excel 工作簿（.xlsx）：请使用系统下载的模板填写后上传", code="not_xlsx", status=400
-        )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-            if "xl/workbook.xml" not in archive.namelist():
-                raise DomainError("文件不是 Excel 工作簿（.xlsx）", code="not_xlsx", status=400)
-    except zipfile.BadZipFile as exc:
-        raise DomainError(
-            "无法读取该 Excel 文件，请重新保存为 .xlsx 后上传", code="not_xlsx", status=400
-        ) from exc
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise DomainError("工作簿解压后过大", code="too_large", status=413)
+        check_xlsx_container(data, max_uncompressed_bytes=MAX_UNCOMPRESSED_BYTES)
+    except XlsxContainerError as exc:
+        match exc.problem:
+            case XlsxProblem.EMPTY:
+                raise DomainError(exc.message, code="empty_file", status=400) from exc
+            case XlsxProblem.OLD_OR_ENCRYPTED:
+                raise DomainError(exc.message, code="xls_not_supported", status=400) from exc
+            case XlsxProblem.TOO_LARGE:
+                raise DomainError(exc.message, code="too_large", status=413) from exc
+            case _:  # NOT_XLSX, UNREADABLE
+                raise DomainError(exc.message, code="not_xlsx", status=400) from exc
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import zipfile
 from collections.abc import Iterator, Sequence
 
 from openpyxl import Workbook, load_workbook
@@ -12,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from servicekit.xlsx import XlsxContainerError, XlsxProblem, check_xlsx_container, is_blank
 
 from ..domain.reference import EDUCATION_LEVELS, GENDERS
 from ..domain.sheet import (
@@ -65,9 +65,6 @@ TEXT_COLUMNS = (ID_NUMBER, MOBILE)
 NOT_XLSX = "文件不是 Excel 工作簿（.xlsx）：请使用系统下载的报名人员信息汇总表模板填写后上传"
 NOT_READABLE = "无法读取该 Excel 文件（文件已损坏或不是 .xlsx 格式），请在 Excel 中重新保存为 .xlsx 后上传"
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and also a password-protected .xlsx
-
 
 class SpreadsheetError(ValueError):
     """An upload that cannot be read as a summary sheet; `code` for the API, `message` in Chinese."""
@@ -78,34 +75,26 @@ class SpreadsheetError(ValueError):
         self.message = message
 
 
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip(" \t\r\n\u3000\u00a0"))
-
-
 def _check_container(data: bytes) -> None:
-    if data.startswith(_OLE_MAGIC):
-        raise SpreadsheetError(
-            "xls_not_supported",
-            "这是旧版 Excel（.xls）文件或设置了打开密码的文件：请在 Excel 中“另存为”.xlsx 格式"
-            "（并取消密码）后重新上传",
-        )
-    if not data.startswith(_ZIP_MAGIC):
-        raise SpreadsheetError("not_xlsx", NOT_XLSX)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            total = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise SpreadsheetError("not_xlsx", NOT_READABLE) from exc
-    if "xl/workbook.xml" not in names:
-        raise SpreadsheetError("not_xlsx", NOT_XLSX)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise SpreadsheetError("too_large", "工作簿解压后过大，请只保留报名人员信息汇总表后重新上传")
+        check_xlsx_container(data, max_uncompressed_bytes=MAX_UNCOMPRESSED_BYTES)
+    except XlsxContainerError as exc:
+        match exc.problem:
+            case XlsxProblem.OLD_OR_ENCRYPTED:
+                raise SpreadsheetError("xls_not_supported", exc.message) from exc
+            case XlsxProblem.UNREADABLE:
+                raise SpreadsheetError("not_xlsx", NOT_READABLE) from exc
+            case XlsxProblem.TOO_LARGE:
+                raise SpreadsheetError(
+                    "too_large", "工作簿解压后过大，请只保留报名人员信息汇总表后重新上传"
+                ) from exc
+            case _:  # EMPTY, NOT_XLSX
+                raise SpreadsheetError("not_xlsx", NOT_XLSX) from exc
 
 
 def _header(row: Sequence[object], number: int) -> SheetHeader:
     cells = list(row)
-    while cells and _is_blank(cells[-1]):
+    while cells and is_blank(cells[-1]):
         cells.pop()
     return SheetHeader(cells, row=number)
 
@@ -137,7 +126,7 @@ def read_sheet(
         # Rows read after a provisional header: given back to the caller if that header stands.
         buffered: list[tuple[object, ...]] = []
         for number, row in enumerate(rows, start=1):
-            filled = sum(not _is_blank(value) for value in row)
+            filled = sum(not is_blank(value) for value in row)
             if header is not None:
                 buffered.append(tuple(row))
                 if filled == 0:
@@ -166,7 +155,7 @@ def read_sheet(
         filled = 0
         try:
             for row in itertools.chain(buffered, rows):
-                if not all(_is_blank(value) for value in row):
+                if not all(is_blank(value) for value in row):
                     filled += 1
                     if filled > max_rows:
                         raise SpreadsheetError(

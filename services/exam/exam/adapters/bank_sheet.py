@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from servicekit.xlsx import XlsxContainerError, XlsxProblem, check_xlsx_container, is_blank
 
 from ..domain.bank import ANSWER, COLUMNS, KIND, OPTIONS, POINTS, REQUIRED_COLUMNS, STEM, header_key
 
@@ -59,9 +59,6 @@ OPTIONAL_FILL = PatternFill("solid", fgColor="E7E6E6")
 HEADER_FONT = Font(bold=True)
 COLUMN_WIDTHS = {KIND: 10, STEM: 60, ANSWER: 10, POINTS: 8}
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and also a password-protected .xlsx
-
 NOT_XLSX = "文件不是 Excel 工作簿（.xlsx）：请使用系统下载的题库模板填写后上传"
 NOT_READABLE = "无法读取该 Excel 文件（文件已损坏或不是 .xlsx 格式），请在 Excel 中重新保存为 .xlsx 后上传"
 
@@ -83,41 +80,33 @@ class BankSheet:
     rows: list[tuple[object, ...]]  # the rows below the header, blank ones included
 
 
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip(" \t\r\n\u3000\u00a0"))
-
-
 def _check_container(data: bytes, max_bytes: int) -> None:
-    if not data:
-        raise BankSheetError("BANK_FILE_EMPTY", "上传的文件是空的，请选择填写好的题库文件（.xlsx）")
     if len(data) > max_bytes:
         raise BankSheetError(
             "BANK_FILE_TOO_LARGE", f"题库文件过大，不能超过 {max_bytes / 1048576:g} MB", status=413
         )
-    if data.startswith(_OLE_MAGIC):
-        raise BankSheetError(
-            "BANK_FILE_NOT_XLSX",
-            "这是旧版 Excel（.xls）文件或设置了打开密码的文件：请在 Excel 中“另存为”.xlsx 格式"
-            "（并取消密码）后重新上传",
-        )
-    if not data.startswith(_ZIP_MAGIC):
-        raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_XLSX)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            total = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_READABLE) from exc
-    if "xl/workbook.xml" not in names:
-        raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_XLSX)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise BankSheetError(
-            "BANK_FILE_TOO_LARGE", "工作簿解压后过大，请只保留题库工作表后重新上传", status=413
-        )
+        check_xlsx_container(data, max_uncompressed_bytes=MAX_UNCOMPRESSED_BYTES)
+    except XlsxContainerError as exc:
+        match exc.problem:
+            case XlsxProblem.EMPTY:
+                raise BankSheetError(
+                    "BANK_FILE_EMPTY", "上传的文件是空的，请选择填写好的题库文件（.xlsx）"
+                ) from exc
+            case XlsxProblem.OLD_OR_ENCRYPTED:
+                raise BankSheetError("BANK_FILE_NOT_XLSX", exc.message) from exc
+            case XlsxProblem.UNREADABLE:
+                raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_READABLE) from exc
+            case XlsxProblem.TOO_LARGE:
+                raise BankSheetError(
+                    "BANK_FILE_TOO_LARGE", "工作簿解压后过大，请只保留题库工作表后重新上传", status=413
+                ) from exc
+            case _:  # NOT_XLSX
+                raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_XLSX) from exc
 
 
 def _is_header(cells: Sequence[object]) -> bool:
-    keys = {header_key(c) for c in cells if not _is_blank(c)}
+    keys = {header_key(c) for c in cells if not is_blank(c)}
     return len(keys & set(COLUMNS)) >= 2
 
 
@@ -149,12 +138,12 @@ def read_bank_sheet(
         filled = 0
         for number, raw in enumerate(sheet.iter_rows(values_only=True), start=1):
             row = tuple(raw)
-            blank = all(_is_blank(v) for v in row)
+            blank = all(is_blank(v) for v in row)
             if header is None:
                 if blank:
                     continue
                 cells = list(row)
-                while cells and _is_blank(cells[-1]):
+                while cells and is_blank(cells[-1]):
                     cells.pop()
                 if first is None:
                     first = (number, cells)
@@ -183,7 +172,7 @@ def read_bank_sheet(
         )
     if header is None:
         return BankSheet(header=first[1], header_row=first[0], rows=[])
-    while rows and all(_is_blank(v) for v in rows[-1]):
+    while rows and all(is_blank(v) for v in rows[-1]):
         rows.pop()
     return BankSheet(header=header[1], header_row=header[0], rows=rows)
 
