@@ -192,6 +192,8 @@ class ServiceProcesses:
                 "--port",
                 str(self.ports[spec.name]),
                 "--no-access-log",
+                "--timeout-keep-alive",
+                "30",  # longer than the gateway's pool keeps an idle connection (2 s): no close/reuse race
                 "--timeout-graceful-shutdown",
                 "10",
             ],

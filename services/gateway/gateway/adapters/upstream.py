@@ -76,7 +76,10 @@ def create_http_client(settings: GatewaySettings) -> httpx.AsyncClient:
         timeout=httpx.Timeout(settings.proxy_timeout_seconds, connect=settings.proxy_connect_timeout_seconds),
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        # An idle pooled connection is dropped after 2 s, well before a service's keep-alive timeout
+        # (uvicorn: 5 s by default, 30 s as the launcher starts them): reusing a connection the server is
+        # closing at that very moment fails with a ReadError, which would reach the user as 502.
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=2.0),
     )
     # Forward what the client sent, not httpx's defaults (e.g. no Accept-Encoding the client did not ask for).
     for name in ("accept", "accept-encoding", "user-agent"):
