@@ -134,7 +134,7 @@ async def test_exam_flow(
         at_once = await api.post(
             f"/api/exam/candidates/{passer.candidate_id}/submit", headers=bearer(passer_token)
         )
-        assert at_once.status_code == 409 and at_once.json()["code"] == "SUBMIT_TOO_EARLY"
+        assert at_once.status_code == 409 and at_once.json()["code"] == "submit_too_early"
         assert 29 * 60 < at_once.json()["errors"]["seconds_left"] <= 30 * 60
         assert "还需等待 30 分钟" in at_once.json()["detail"]
 

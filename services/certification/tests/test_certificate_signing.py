@@ -126,8 +126,8 @@ def test_bad_seed_is_refused(seed: str) -> None:
 def test_invalid_token_error_contract() -> None:
     error = InvalidToken()
     assert isinstance(error, DomainError)
-    assert error.code == "CERTIFICATE_TOKEN_INVALID" and error.status == 400
-    assert error.problem()["code"] == "CERTIFICATE_TOKEN_INVALID"
+    assert error.code == "certificate_token_invalid" and error.status == 400
+    assert error.problem()["code"] == "certificate_token_invalid"
 
 
 def test_tampered_payload_is_refused(signer: CertificateSigner) -> None:

@@ -211,19 +211,19 @@ def test_import_bank_in_parts() -> None:
     assert len(b.import_bank([], form(200))) == 1
     with pytest.raises(DomainError) as exists:
         b.import_bank(events, form(1))
-    assert exists.value.code == "BANK_EXISTS" and exists.value.status == 409
+    assert exists.value.code == "bank_exists" and exists.value.status == 409
 
 
 def test_import_bank_refuses_a_wrong_form() -> None:
     with pytest.raises(DomainError) as caught:
         b.import_bank([], form(0))
-    assert caught.value.code == "BANK_EMPTY"
+    assert caught.value.code == "bank_empty"
     with pytest.raises(DomainError) as caught:
         b.import_bank([], form(1, position="木工", title=""))
-    assert caught.value.code == "BANK_INVALID"
-    assert [d["code"] for d in caught.value.details or []] == ["BANK_POSITION_INVALID", "BANK_TITLE_REQUIRED"]
-    assert b.check_position("安全员", "土建施工")[0]["code"] == "BANK_SPECIALISATION_INVALID"
-    assert b.check_position("施工员", "园林")[0]["code"] == "BANK_SPECIALISATION_INVALID"
+    assert caught.value.code == "bank_invalid"
+    assert [d["code"] for d in caught.value.details or []] == ["bank_position_invalid", "bank_title_required"]
+    assert b.check_position("安全员", "土建施工")[0]["code"] == "bank_specialisation_invalid"
+    assert b.check_position("施工员", "园林")[0]["code"] == "bank_specialisation_invalid"
     assert b.check_position("施工员", None) == [] and b.check_position("质量员", "市政工程") == []
     assert b.check_position("资料员", None) == []
 
@@ -232,20 +232,20 @@ def test_retire_bank() -> None:
     history = b.import_bank([], form(3))
     with pytest.raises(DomainError) as missing:
         b.retire_bank([], bank_id="bank-1", by_owner=None)
-    assert missing.value.code == "BANK_NOT_FOUND" and missing.value.status == 404
+    assert missing.value.code == "bank_not_found" and missing.value.status == 404
     with pytest.raises(DomainError) as foreign:
         b.retire_bank(history, bank_id="bank-1", by_owner="inst-2")
-    assert foreign.value.code == "BANK_NOT_FOUND" and foreign.value.status == 404
+    assert foreign.value.code == "bank_not_found" and foreign.value.status == 404
     retired = b.retire_bank(history, bank_id="bank-1", by_owner="inst-1", retired_by="acc-1")
     assert retired == [QuestionBankRetired(bank_id="bank-1", owner_id="inst-1", retired_by="acc-1")]
     with pytest.raises(DomainError) as twice:
         b.retire_bank([*history, *retired], bank_id="bank-1", by_owner=None)
-    assert twice.value.code == "BANK_ALREADY_RETIRED" and twice.value.status == 409
+    assert twice.value.code == "bank_already_retired" and twice.value.status == 409
 
     admins = b.import_bank([], form(3, owner_id="admin"))
     with pytest.raises(DomainError) as not_owner:
         b.retire_bank(admins, bank_id="bank-1", by_owner="inst-1")
-    assert not_owner.value.code == "BANK_NOT_OWNER" and not_owner.value.status == 403
+    assert not_owner.value.code == "bank_not_owner" and not_owner.value.status == 403
     assert b.retire_bank(admins, bank_id="bank-1", by_owner=None)[0].owner_id == "admin"
 
 
@@ -319,14 +319,14 @@ def zipped(names: dict[str, bytes]) -> bytes:
 @pytest.mark.parametrize(
     ("data", "code", "status"),
     [
-        (b"", "BANK_FILE_EMPTY", 422),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "BANK_FILE_NOT_XLSX", 422),
-        ("题型,题干\n单选,题".encode(), "BANK_FILE_NOT_XLSX", 422),
-        (zipped({"word/document.xml": b"<w/>"}), "BANK_FILE_NOT_XLSX", 422),
-        (b"PK\x03\x04 broken", "BANK_FILE_NOT_XLSX", 422),
-        (zipped({"xl/workbook.xml": b"not xml"}), "BANK_FILE_NOT_XLSX", 422),
-        (xlsx([]), "BANK_SHEET_EMPTY", 422),
-        (xlsx([[None, None], ["", "  "]]), "BANK_SHEET_EMPTY", 422),
+        (b"", "bank_file_empty", 422),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "bank_file_not_xlsx", 422),
+        ("题型,题干\n单选,题".encode(), "bank_file_not_xlsx", 422),
+        (zipped({"word/document.xml": b"<w/>"}), "bank_file_not_xlsx", 422),
+        (b"PK\x03\x04 broken", "bank_file_not_xlsx", 422),
+        (zipped({"xl/workbook.xml": b"not xml"}), "bank_file_not_xlsx", 422),
+        (xlsx([]), "bank_sheet_empty", 422),
+        (xlsx([[None, None], ["", "  "]]), "bank_sheet_empty", 422),
     ],
 )
 def test_bad_files(data: bytes, code: str, status: int) -> None:
@@ -340,11 +340,11 @@ def test_size_and_row_limits() -> None:
     data = xlsx([HEADER, *GOOD_ROWS])
     with pytest.raises(BankSheetError) as large:
         read_bank_sheet(data, max_bytes=len(data) - 1)
-    assert large.value.code == "BANK_FILE_TOO_LARGE" and large.value.status == 413
+    assert large.value.code == "bank_file_too_large" and large.value.status == 413
     assert len(read_bank_sheet(data, max_rows=4).rows) == 4
     with pytest.raises(BankSheetError) as many:
         read_bank_sheet(data, max_rows=3)
-    assert many.value.code == "BANK_TOO_MANY_QUESTIONS"
+    assert many.value.code == "bank_too_many_questions"
     old_excel = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
     with pytest.raises(BankSheetError) as xls:
         read_bank_sheet(old_excel)

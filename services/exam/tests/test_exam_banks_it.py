@@ -106,7 +106,7 @@ async def test_banks_api(make_settings: Callable[..., ServiceSettings], jwt_secr
         refused = await client.post(
             "/api/exam/banks/import", headers=own, **upload(bad, position="施工员", title="坏题库")
         )
-        assert refused.status_code == 422 and refused.json()["code"] == "BANK_INVALID_SHEET"
+        assert refused.status_code == 422 and refused.json()["code"] == "bank_invalid_sheet"
         assert [(e["row"], e["column"], e["code"]) for e in refused.json()["errors"]] == [
             (3, "答案", b.ANSWER_COUNT),
             (4, "题干", b.STEM_DUPLICATE),
@@ -118,13 +118,13 @@ async def test_banks_api(make_settings: Callable[..., ServiceSettings], jwt_secr
         wrong_position = await client.post(
             "/api/exam/banks/import", headers=own, **upload(bad, position="木工", title="题库")
         )
-        assert wrong_position.status_code == 422 and wrong_position.json()["code"] == "BANK_INVALID"
+        assert wrong_position.status_code == 422 and wrong_position.json()["code"] == "bank_invalid"
         not_xlsx = await client.post(
             "/api/exam/banks/import",
             headers=own,
             **upload("题型,题干\n".encode(), position="施工员", title="题库"),
         )
-        assert not_xlsx.status_code == 422 and not_xlsx.json()["code"] == "BANK_FILE_NOT_XLSX"
+        assert not_xlsx.status_code == 422 and not_xlsx.json()["code"] == "bank_file_not_xlsx"
         forbidden = await client.post(
             "/api/exam/banks/import", headers=enterprise, **upload(bad, position="施工员", title="题库")
         )
@@ -191,11 +191,11 @@ async def test_banks_api(make_settings: Callable[..., ServiceSettings], jwt_secr
         # retiring: the owner (or the administrator); the administrator's banks only by the administrator
         assert (await client.post(f"/api/exam/banks/{bank_id}/retire", headers=other)).status_code == 404
         not_owner = await client.post(f"/api/exam/banks/{safety_id}/retire", headers=own)
-        assert not_owner.status_code == 403 and not_owner.json()["code"] == "BANK_NOT_OWNER"
+        assert not_owner.status_code == 403 and not_owner.json()["code"] == "bank_not_owner"
         retired = await client.post(f"/api/exam/banks/{bank_id}/retire", headers=own)
         assert retired.status_code == 200, retired.text
         twice = await client.post(f"/api/exam/banks/{bank_id}/retire", headers=own)
-        assert twice.status_code == 409 and twice.json()["code"] == "BANK_ALREADY_RETIRED"
+        assert twice.status_code == 409 and twice.json()["code"] == "bank_already_retired"
 
         async def retired_in_list() -> list[Any] | None:
             items = (await client.get("/api/exam/banks", headers=own)).json()["items"]

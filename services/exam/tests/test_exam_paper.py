@@ -111,7 +111,7 @@ def test_bank_too_small_names_every_short_kind() -> None:
     with pytest.raises(DomainError) as caught:
         draw_paper(make_bank(single=19, multiple=10, judge=3), DEFAULT_PAPER_RULE, random.Random(1))
     error = caught.value
-    assert error.code == "BANK_TOO_SMALL"
+    assert error.code == "bank_too_small"
     assert error.details == [
         {"kind": "single", "label": "单选", "needed": 20, "available": 19},
         {"kind": "judge", "label": "判断", "needed": 15, "available": 3},

@@ -207,7 +207,7 @@ async def test_exam_service_with_a_movable_clock(
         assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "unknown_question"
         clock.now += timedelta(minutes=29, seconds=59)
         early = await client.post(f"/api/exam/candidates/{c1}/submit", headers=person1)
-        assert early.status_code == 409 and early.json()["code"] == "SUBMIT_TOO_EARLY"
+        assert early.status_code == 409 and early.json()["code"] == "submit_too_early"
         assert early.json()["errors"]["seconds_left"] == 1 and "还需等待 1 分钟" in early.json()["detail"]
 
         async def both_running() -> bool:

@@ -113,7 +113,7 @@ def test_submission_refused_at_29_59_allowed_at_30_00() -> None:
     history = started()
     with pytest.raises(DomainError) as refused:
         submit(history, T0 + timedelta(minutes=29, seconds=59))
-    assert refused.value.code == "SUBMIT_TOO_EARLY" and refused.value.status == 409
+    assert refused.value.code == "submit_too_early" and refused.value.status == 409
     assert refused.value.details == {
         "seconds_left": 1,
         "minutes_left": 1,

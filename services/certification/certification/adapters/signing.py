@@ -52,7 +52,7 @@ class InvalidToken(DomainError):
     """A verification token that is malformed, forged, tampered with or signed by another key."""
 
     status = 400
-    code = "CERTIFICATE_TOKEN_INVALID"
+    code = "certificate_token_invalid"
 
     def __init__(self, message: str = "查验码无效：证书信息无法验证，可能被篡改或不是本平台签发") -> None:
         super().__init__(message)

@@ -83,7 +83,7 @@ class BankSheet:
 def _check_container(data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
         raise BankSheetError(
-            "BANK_FILE_TOO_LARGE", f"题库文件过大，不能超过 {max_bytes / 1048576:g} MB", status=413
+            "bank_file_too_large", f"题库文件过大，不能超过 {max_bytes / 1048576:g} MB", status=413
         )
     try:
         check_xlsx_container(data, max_uncompressed_bytes=MAX_UNCOMPRESSED_BYTES)
@@ -91,18 +91,18 @@ def _check_container(data: bytes, max_bytes: int) -> None:
         match exc.problem:
             case XlsxProblem.EMPTY:
                 raise BankSheetError(
-                    "BANK_FILE_EMPTY", "上传的文件是空的，请选择填写好的题库文件（.xlsx）"
+                    "bank_file_empty", "上传的文件是空的，请选择填写好的题库文件（.xlsx）"
                 ) from exc
             case XlsxProblem.OLD_OR_ENCRYPTED:
-                raise BankSheetError("BANK_FILE_NOT_XLSX", exc.message) from exc
+                raise BankSheetError("bank_file_not_xlsx", exc.message) from exc
             case XlsxProblem.UNREADABLE:
-                raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_READABLE) from exc
+                raise BankSheetError("bank_file_not_xlsx", NOT_READABLE) from exc
             case XlsxProblem.TOO_LARGE:
                 raise BankSheetError(
-                    "BANK_FILE_TOO_LARGE", "工作簿解压后过大，请只保留题库工作表后重新上传", status=413
+                    "bank_file_too_large", "工作簿解压后过大，请只保留题库工作表后重新上传", status=413
                 ) from exc
             case _:  # NOT_XLSX
-                raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_XLSX) from exc
+                raise BankSheetError("bank_file_not_xlsx", NOT_XLSX) from exc
 
 
 def _is_header(cells: Sequence[object]) -> bool:
@@ -124,10 +124,10 @@ def read_bank_sheet(
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign package
-        raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_READABLE) from exc
+        raise BankSheetError("bank_file_not_xlsx", NOT_READABLE) from exc
     try:
         if not workbook.worksheets:
-            raise BankSheetError("BANK_SHEET_EMPTY", "工作簿中没有工作表，请使用系统下载的题库模板填写")
+            raise BankSheetError("bank_sheet_empty", "工作簿中没有工作表，请使用系统下载的题库模板填写")
         sheet = workbook.worksheets[0]
         reset = getattr(sheet, "reset_dimensions", None)
         if reset is not None:  # the dimension tag of some generators is wrong: read every row
@@ -156,19 +156,19 @@ def read_bank_sheet(
                 filled += 1
                 if filled > max_rows:
                     raise BankSheetError(
-                        "BANK_TOO_MANY_QUESTIONS",
+                        "bank_too_many_questions",
                         f"表格超过 {max_rows} 行数据：一个题库最多 {max_rows} 道题，请分成多个题库导入",
                     )
             rows.append(row)
     except BankSheetError:
         raise
     except Exception as exc:
-        raise BankSheetError("BANK_FILE_NOT_XLSX", NOT_READABLE) from exc
+        raise BankSheetError("bank_file_not_xlsx", NOT_READABLE) from exc
     finally:
         workbook.close()
     if first is None:
         raise BankSheetError(
-            "BANK_SHEET_EMPTY", "表格是空的：第一个工作表中没有表头和题目，请使用系统下载的题库模板填写"
+            "bank_sheet_empty", "表格是空的：第一个工作表中没有表头和题目，请使用系统下载的题库模板填写"
         )
     if header is None:
         return BankSheet(header=first[1], header_row=first[0], rows=[])

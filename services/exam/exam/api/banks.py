@@ -38,7 +38,7 @@ def _owner(identity: Identity) -> str:
     if identity.role is Role.ADMIN:
         return ADMIN_OWNER
     if not identity.org_id:
-        raise DomainError("账号未关联培训机构", code="BANK_NO_INSTITUTION", status=403)
+        raise DomainError("账号未关联培训机构", code="bank_no_institution", status=403)
     return identity.org_id
 
 

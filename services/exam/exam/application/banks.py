@@ -67,7 +67,7 @@ async def import_sheet(
 ) -> dict[str, Any]:
     """Validate every row; import only when nothing is wrong.
 
-    Raises `DomainError(code="BANK_INVALID_SHEET")` with every problem (row, column, value, code, message).
+    Raises `DomainError(code="bank_invalid_sheet")` with every problem (row, column, value, code, message).
     """
     check_spec(spec)
     bank_id = uuid.uuid4().hex
@@ -85,11 +85,11 @@ async def import_sheet(
         )
         raise DomainError(
             f"题库表格有 {len(problems)} 处问题，未导入任何题目；请按行号修改后重新导入",
-            code="BANK_INVALID_SHEET",
+            code="bank_invalid_sheet",
             details=problems_payload(problems),
         )
     if not result.questions:
-        raise DomainError("题库表格中没有题目：请在表头下方每行填写一道题", code="BANK_EMPTY")
+        raise DomainError("题库表格中没有题目：请在表头下方每行填写一道题", code="bank_empty")
     form = domain.BankForm(
         bank_id=bank_id,
         owner_id=spec.owner_id,
@@ -245,7 +245,7 @@ async def get_bank(store: EventStore, bank_id: str, *, viewer_org: str | None) -
     """A bank with its questions; `viewer_org` None is an administrator. Answers only for owner or admin."""
     doc = await store.db[QUESTION_BANKS].find_one({"_id": bank_id})
     if doc is None or (viewer_org is not None and doc.get("owner_id") not in visible_owners(viewer_org)):
-        raise NotFound("未找到该题库", code="BANK_NOT_FOUND")
+        raise NotFound("未找到该题库", code="bank_not_found")
     with_answers = viewer_org is None or doc.get("owner_id") == viewer_org
     questions = doc.get("questions") or []
     if not with_answers:

@@ -67,24 +67,24 @@ CHUNK = 200  # questions per QuestionBankImported event: keeps every Kafka messa
 QUESTION_NAMESPACE = uuid.UUID("6f1c2a1e-4b7d-5c1a-9e51-3d2f0a8b7c64")
 
 # Problem codes (stable).
-COLUMN_MISSING = "BANK_COLUMN_MISSING"
-COLUMN_DUPLICATE = "BANK_COLUMN_DUPLICATE"
-KIND_REQUIRED = "BANK_KIND_REQUIRED"
-KIND_INVALID = "BANK_KIND_INVALID"
-STEM_REQUIRED = "BANK_STEM_REQUIRED"
-STEM_TOO_LONG = "BANK_STEM_TOO_LONG"
-STEM_DUPLICATE = "BANK_STEM_DUPLICATE"
-OPTIONS_TOO_FEW = "BANK_OPTIONS_TOO_FEW"
-OPTION_GAP = "BANK_OPTION_GAP"
-OPTION_DUPLICATE = "BANK_OPTION_DUPLICATE"
-OPTION_TOO_LONG = "BANK_OPTION_TOO_LONG"
-JUDGE_OPTIONS_FILLED = "BANK_JUDGE_OPTIONS_FILLED"
-ANSWER_REQUIRED = "BANK_ANSWER_REQUIRED"
-ANSWER_INVALID = "BANK_ANSWER_INVALID"
-ANSWER_NOT_AN_OPTION = "BANK_ANSWER_NOT_AN_OPTION"
-ANSWER_COUNT = "BANK_ANSWER_COUNT"
-POINTS_INVALID = "BANK_POINTS_INVALID"
-TOO_MANY_QUESTIONS = "BANK_TOO_MANY_QUESTIONS"
+COLUMN_MISSING = "bank_column_missing"
+COLUMN_DUPLICATE = "bank_column_duplicate"
+KIND_REQUIRED = "bank_kind_required"
+KIND_INVALID = "bank_kind_invalid"
+STEM_REQUIRED = "bank_stem_required"
+STEM_TOO_LONG = "bank_stem_too_long"
+STEM_DUPLICATE = "bank_stem_duplicate"
+OPTIONS_TOO_FEW = "bank_options_too_few"
+OPTION_GAP = "bank_option_gap"
+OPTION_DUPLICATE = "bank_option_duplicate"
+OPTION_TOO_LONG = "bank_option_too_long"
+JUDGE_OPTIONS_FILLED = "bank_judge_options_filled"
+ANSWER_REQUIRED = "bank_answer_required"
+ANSWER_INVALID = "bank_answer_invalid"
+ANSWER_NOT_AN_OPTION = "bank_answer_not_an_option"
+ANSWER_COUNT = "bank_answer_count"
+POINTS_INVALID = "bank_points_invalid"
+TOO_MANY_QUESTIONS = "bank_too_many_questions"
 
 
 @dataclass(frozen=True)
@@ -509,7 +509,7 @@ def check_position(position: str, specialisation: str | None) -> list[dict[str, 
         problems.append(
             {
                 "field": "position",
-                "code": "BANK_POSITION_INVALID",
+                "code": "bank_position_invalid",
                 "message": f"岗位“{position}”不正确，应为：{'、'.join(POSITIONS)}",
             }
         )
@@ -519,7 +519,7 @@ def check_position(position: str, specialisation: str | None) -> list[dict[str, 
             problems.append(
                 {
                     "field": "specialisation",
-                    "code": "BANK_SPECIALISATION_INVALID",
+                    "code": "bank_specialisation_invalid",
                     "message": f"{position}没有专业方向，请不要填写",
                 }
             )
@@ -527,7 +527,7 @@ def check_position(position: str, specialisation: str | None) -> list[dict[str, 
             problems.append(
                 {
                     "field": "specialisation",
-                    "code": "BANK_SPECIALISATION_INVALID",
+                    "code": "bank_specialisation_invalid",
                     "message": f"{position}的专业方向应为：{'、'.join(allowed)}（不填则适用于所有专业方向）",
                 }
             )
@@ -535,19 +535,19 @@ def check_position(position: str, specialisation: str | None) -> list[dict[str, 
 
 
 def check_bank_fields(position: str, specialisation: str | None, title: str) -> None:
-    """Refuse a bank whose position, specialisation or title is wrong (`BANK_INVALID`, every problem)."""
+    """Refuse a bank whose position, specialisation or title is wrong (`bank_invalid`, every problem)."""
     problems = check_position(position, specialisation)
     title = title.strip()
     if not title:
-        problems.append({"field": "title", "code": "BANK_TITLE_REQUIRED", "message": "请填写题库名称"})
+        problems.append({"field": "title", "code": "bank_title_required", "message": "请填写题库名称"})
     elif len(title) > MAX_TITLE_CHARS:
         problems.append(
-            {"field": "title", "code": "BANK_TITLE_TOO_LONG", "message": f"题库名称最多 {MAX_TITLE_CHARS} 字"}
+            {"field": "title", "code": "bank_title_too_long", "message": f"题库名称最多 {MAX_TITLE_CHARS} 字"}
         )
     if problems:
         raise DomainError(
             "题库信息不正确：" + "；".join(p["message"] for p in problems),
-            code="BANK_INVALID",
+            code="bank_invalid",
             details=problems,
         )
 
@@ -555,11 +555,11 @@ def check_bank_fields(position: str, specialisation: str | None, title: str) -> 
 def import_bank(history: Sequence[DomainEvent], form: BankForm, *, chunk: int = CHUNK) -> list[DomainEvent]:
     """A new bank: one QuestionBankImported per `chunk` questions, all appended at once."""
     if history:
-        raise Conflict("该题库已导入", code="BANK_EXISTS")
+        raise Conflict("该题库已导入", code="bank_exists")
     check_bank_fields(form.position, form.specialisation, form.title)
     title = form.title.strip()
     if not form.questions:
-        raise DomainError("题库中没有题目", code="BANK_EMPTY")
+        raise DomainError("题库中没有题目", code="bank_empty")
     questions = list(form.questions)
     parts = (len(questions) + chunk - 1) // chunk
     return [
@@ -593,11 +593,11 @@ def retire_bank(
     """Retire a bank. `by_owner`: the caller's organisation (None: an administrator, who may retire any)."""
     owner = bank_owner(history)
     if owner is None:
-        raise DomainError("未找到该题库", code="BANK_NOT_FOUND", status=404)
+        raise DomainError("未找到该题库", code="bank_not_found", status=404)
     if by_owner is not None and owner != by_owner:
         if owner == ADMIN_OWNER:
-            raise Forbidden("这是管理员的公共题库，只有管理员可以停用", code="BANK_NOT_OWNER")
-        raise DomainError("未找到该题库", code="BANK_NOT_FOUND", status=404)
+            raise Forbidden("这是管理员的公共题库，只有管理员可以停用", code="bank_not_owner")
+        raise DomainError("未找到该题库", code="bank_not_found", status=404)
     if any(isinstance(e, QuestionBankRetired) for e in history):
-        raise Conflict("该题库已停用", code="BANK_ALREADY_RETIRED")
+        raise Conflict("该题库已停用", code="bank_already_retired")
     return [QuestionBankRetired(bank_id=bank_id, owner_id=owner, retired_by=retired_by)]

@@ -403,7 +403,7 @@ def submit(
             minutes = int((started.earliest_submission - started.started_at).total_seconds() // 60)
             raise DomainError(
                 f"开考 {minutes} 分钟后方可交卷，还需等待 {minutes_ceil(left)} 分钟",
-                code="SUBMIT_TOO_EARLY",
+                code="submit_too_early",
                 status=409,
                 details={
                     "seconds_left": max(1, int(left.total_seconds() + 0.999)),

@@ -88,7 +88,7 @@ def _shuffled(question: BankQuestion, points: int, rng: random.Random) -> PaperQ
 def draw_paper(questions: Sequence[BankQuestion], rule: PaperRule, rng: random.Random) -> list[PaperQuestion]:
     """A candidate's paper. The same bank, rule and seed give the same paper.
 
-    Raises `DomainError(code="BANK_TOO_SMALL")` naming every kind the bank has too few questions of.
+    Raises `DomainError(code="bank_too_small")` naming every kind the bank has too few questions of.
     """
     pools: dict[str, list[BankQuestion]] = {kind: [] for kind in KINDS}
     for question in questions:
@@ -107,7 +107,7 @@ def draw_paper(questions: Sequence[BankQuestion], rule: PaperRule, rng: random.R
         raise DomainError(
             "题库题目数量不足，无法组卷："
             + "；".join(f"{s['label']}题需要 {s['needed']} 道，题库只有 {s['available']} 道" for s in short),
-            code="BANK_TOO_SMALL",
+            code="bank_too_small",
             details=short,
         )
     paper: list[PaperQuestion] = []
