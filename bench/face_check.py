@@ -19,19 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import os
 import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from events import Envelope, FaceChecked, FaceCheckRequested
+from events import FaceCheckRequested
 from exam.faceworker.analysis import FaceRules, check_faces
-from servicekit import faces, kafka
+from exam.faceworker.probe import FaceCheckProbe, log_events
+from servicekit import faces
 from servicekit.launcher import PLATFORM, ServiceProcesses
 from servicekit.localstack import LocalStack, StackConfig, uses_external_servers
 from servicekit.objectstore import ObjectStore
@@ -76,49 +75,17 @@ def per_check_ms(work: list[tuple[bytes, bytes]], *checks: Any) -> list[float]:
     return [statistics.median(spent) for spent in times]
 
 
-class Bench:
+class Bench(FaceCheckProbe):
     """Publishes requests the way the exam service does and collects the answers from face.events."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.store = ObjectStore(settings, bucket=BUCKET)
-        self.producer: AIOKafkaProducer = kafka.create_producer(settings, linger_ms=0)
-        self.consumer: AIOKafkaConsumer = kafka.create_consumer(settings, group_id=None)
-        self.answers: dict[str, FaceChecked] = {}
-        self.arrived = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
         self._sent = 0
 
-    async def start(self) -> None:
+    async def start(self) -> Self:
         await self.store.ensure_bucket()
-        await kafka.ensure_topics(self.settings, [FaceCheckRequested.topic(), FaceChecked.topic()])
-        await self.producer.start()
-        await self.consumer.start()
-        await self.consumer._client.force_metadata_update()
-        parts = self.consumer.partitions_for_topic(FaceChecked.topic()) or set()
-        partitions = [TopicPartition(FaceChecked.topic(), p) for p in sorted(parts)]
-        self.consumer.assign(partitions)
-        await self.consumer.seek_to_beginning(*partitions)
-        self._reader = asyncio.create_task(self._read())
-
-    async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        await self.consumer.stop()
-        await self.producer.stop()
-
-    async def _read(self) -> None:
-        while True:
-            batch = await self.consumer.getmany(timeout_ms=100)
-            for records in batch.values():
-                for record in records:
-                    envelope = Envelope.from_kafka(record.key, record.value, list(record.headers or []))
-                    answer = envelope.decode()
-                    if isinstance(answer, FaceChecked):
-                        self.answers[answer.check_id] = answer
-                        self.arrived.set()
+        return await super().start()
 
     async def upload(self, work: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
         keys = []
@@ -129,12 +96,11 @@ class Bench:
             keys.append((frame_key, reference_key))
         return keys
 
-    async def publish(self, frame_key: str, reference_key: str) -> str:
+    async def request(self, frame_key: str, reference_key: str) -> str:
         check_id = uuid.uuid4().hex
-        candidate_id = f"bench-{check_id[:8]}"
         request = FaceCheckRequested(
             check_id=check_id,
-            candidate_id=candidate_id,
+            candidate_id=f"bench-{check_id[:8]}",
             session_id="bench",
             attempt_no=1,
             frame_bucket=BUCKET,
@@ -142,25 +108,10 @@ class Bench:
             reference_bucket=BUCKET,
             reference_key=reference_key,
         )
-        key, value, headers = Envelope.for_event(request, subject=candidate_id, source="/bench").to_kafka()
         partition = self._sent % PARTITIONS  # evenly over the partitions, hence over the workers
         self._sent += 1
-        await (
-            await self.producer.send(
-                FaceCheckRequested.topic(), value=value, key=key, headers=headers, partition=partition
-            )
-        )
+        await self.publish(request, source="/bench", partition=partition)
         return check_id
-
-    async def wait(self, check_ids: list[str], timeout: float = 600) -> None:
-        deadline = time.monotonic() + timeout
-        while not all(c in self.answers for c in check_ids):
-            if time.monotonic() > deadline:
-                missing = sum(c not in self.answers for c in check_ids)
-                raise TimeoutError(f"{missing} face checks unanswered after {timeout:.0f}s")
-            self.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), 1.0)
 
     async def one_at_a_time(self, keys: list[tuple[str, str]]) -> tuple[float, float]:
         """Milliseconds per check, each published after the previous answer arrived, and of that the time
@@ -168,36 +119,29 @@ class Bench:
         times, inside = [], []
         for frame_key, reference_key in keys:
             started = time.perf_counter()
-            check_id = await self.publish(frame_key, reference_key)
+            check_id = await self.request(frame_key, reference_key)
             await self.wait([check_id])
             times.append((time.perf_counter() - started) * 1000)
-            inside.append(self.answers[check_id].elapsed_ms or 0.0)
+            inside.append(self.answers[check_id][0][1].elapsed_ms or 0.0)
         return statistics.median(times), statistics.median(inside)
 
     async def queued(self, keys: list[tuple[str, str]]) -> tuple[float, dict[str, int]]:
         """Seconds to answer all `keys` published at once, and how many each worker answered."""
         started = time.perf_counter()
-        ids = [await self.publish(frame_key, reference_key) for frame_key, reference_key in keys]
+        ids = [await self.request(frame_key, reference_key) for frame_key, reference_key in keys]
         await self.wait(ids)
         seconds = time.perf_counter() - started
         split: dict[str, int] = {}
         for check_id in ids:
-            worker = self.answers[check_id].worker
+            worker = self.answers[check_id][0][1].worker
             split[worker] = split.get(worker, 0) + 1
         return seconds, split
 
 
 def _assigned(log: Path | None) -> bool:
     """The worker's last `faceworker.assigned` log line names partitions."""
-    if log is None or not log.exists():
-        return False
-    last: list[int] = []
-    for line in log.read_text(errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            if isinstance(entry, dict) and entry.get("event") == "faceworker.assigned":
-                last = list(entry.get("partitions") or [])
-    return bool(last)
+    last = log_events(log, "faceworker.assigned")[-1:]
+    return bool(last and last[0].get("partitions"))
 
 
 async def _group_settled(workers: ServiceProcesses, timeout: float = 90) -> None:
@@ -242,13 +186,13 @@ async def main(n: int) -> None:
         keys = await bench.upload(work)
         await asyncio.to_thread(workers.start, 120)
         await _group_settled(workers)
-        await bench.wait([await bench.publish(*keys[0])])  # warm up the worker
+        await bench.wait([await bench.request(*keys[0])])  # warm up the worker
         end_to_end, in_worker = await bench.one_at_a_time(keys)
         one_seconds, _ = await bench.queued(keys)
         workers.start_face_worker()
         await asyncio.to_thread(workers.wait_ready, 120)
         await _group_settled(workers)
-        await bench.wait([await bench.publish(*k) for k in keys[:PARTITIONS]])  # warm up the new one
+        await bench.wait([await bench.request(*k) for k in keys[:PARTITIONS]])  # warm up the new one
         two_seconds, split = await bench.queued(keys + keys)
     finally:
         await asyncio.to_thread(workers.stop)

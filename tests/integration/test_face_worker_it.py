@@ -9,20 +9,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from events import CandidateVerified, CheckInFailed, Envelope, FaceChecked, FaceCheckRequested
+from exam.faceworker.probe import FaceCheckProbe, log_events
 from exam.faceworker.worker import answer_id
 from PIL import Image
 from servicekit import kafka
@@ -59,51 +57,19 @@ def settings_of(platform: ServiceProcesses) -> ServiceSettings:
     )
 
 
-class Desk:
-    """What the exam service does at check-in: store the frame, publish the request; plus a reader of the
-    answers on face.events (from the beginning, no consumer group)."""
+class Desk(FaceCheckProbe):
+    """What the exam service does at check-in: store the frame, publish the request; plus the probe's reader
+    of the answers on face.events."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.frames = ObjectStore(settings, bucket=FRAME_BUCKET)
         self.references = ObjectStore(settings, bucket=REFERENCE_BUCKET)
-        self.producer = kafka.create_producer(settings)
-        self.consumer: AIOKafkaConsumer = kafka.create_consumer(settings, group_id=None)
-        self.answers: dict[str, list[tuple[Envelope, FaceChecked]]] = {}
-        self._reader: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Desk:
+    async def start(self) -> Self:
         await self.frames.ensure_bucket()
         await self.references.ensure_bucket()
-        await kafka.ensure_topics(self.settings, [FaceCheckRequested.topic(), FaceChecked.topic()])
-        await self.producer.start()
-        await self.consumer.start()
-        await self.consumer._client.force_metadata_update()
-        parts = self.consumer.partitions_for_topic(FaceChecked.topic()) or set()
-        assert parts, "face.events has no partitions"
-        partitions = [TopicPartition(FaceChecked.topic(), p) for p in sorted(parts)]
-        self.consumer.assign(partitions)
-        await self.consumer.seek_to_beginning(*partitions)
-        self._reader = asyncio.create_task(self._read())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        await self.consumer.stop()
-        await self.producer.stop()
-
-    async def _read(self) -> None:
-        while True:
-            batch = await self.consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                for record in records:
-                    envelope = Envelope.from_kafka(record.key, record.value, list(record.headers or []))
-                    answer = envelope.decode()
-                    assert isinstance(answer, FaceChecked)
-                    self.answers.setdefault(answer.check_id, []).append((envelope, answer))
+        return await super().start()
 
     async def request(
         self, frame: bytes | None, reference: bytes, *, candidate_id: str | None = None
@@ -125,20 +91,14 @@ class Desk:
             reference_bucket=REFERENCE_BUCKET,
             reference_key=reference_key,
         )
-        envelope = Envelope.for_event(
-            request, subject=candidate_id, source="/exam", correlation_id=f"corr-{check_id}"
-        )
-        key, value, headers = envelope.to_kafka()
-        await (await self.producer.send(FaceCheckRequested.topic(), value=value, key=key, headers=headers))
-        return envelope, request
+        return await self.publish(request, correlation_id=f"corr-{check_id}"), request
 
     async def malformed(self, candidate_id: str) -> str:
         """A record typed FaceCheckRequested whose data is not one (no check id to answer); its event id."""
         envelope = Envelope(
             type=FaceCheckRequested.type_name(), source="/exam", subject=candidate_id, data={"check_id": 7}
         )
-        key, value, headers = envelope.to_kafka()
-        await (await self.producer.send(FaceCheckRequested.topic(), value=value, key=key, headers=headers))
+        await self.send(envelope)
         return envelope.id
 
     async def dead_letters(self, group: str) -> list[str]:
@@ -152,8 +112,7 @@ class Desk:
 
     async def answer(self, check_id: str, timeout: float = 90) -> tuple[Envelope, FaceChecked]:
         async def first() -> tuple[Envelope, FaceChecked] | None:
-            found = self.answers.get(check_id)
-            return found[0] if found else None
+            return self.first(check_id)
 
         return await eventually(first, timeout=timeout, what=f"FaceChecked for {check_id}")
 
@@ -162,19 +121,6 @@ class Desk:
 async def desk(platform: ServiceProcesses) -> AsyncIterator[Desk]:
     async with Desk(settings_of(platform)) as opened:
         yield opened
-
-
-def log_events(path: Path | None, event: str) -> list[dict[str, Any]]:
-    """The JSON log lines `event` of one worker's log file."""
-    if path is None or not path.exists():
-        return []
-    found = []
-    for line in path.read_text(errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            if isinstance(entry, dict) and entry.get("event") == event:
-                found.append(entry)
-    return found
 
 
 def slow_checks(delay_file: Path, seconds: float | None) -> None:

@@ -26,7 +26,7 @@ from .projections import sessions as session_projection
 from .settings import ExamSettings
 
 
-def build_runtime(settings: ExamSettings | None = None) -> ServiceRuntime:
+def build_runtime(settings: ExamSettings | None = None, rules: ExamRules | None = None) -> ServiceRuntime:
     settings = settings or ExamSettings()
     database = settings.database_name
     runtime = ServiceRuntime(
@@ -40,7 +40,7 @@ def build_runtime(settings: ExamSettings | None = None) -> ServiceRuntime:
         ],
         own_topics=[ExamPassed.topic()],
     )
-    runtime.policies.append(face_answers(runtime, ExamRules.from_settings(settings)))
+    runtime.policies.append(face_answers(runtime, rules or ExamRules.from_settings(settings)))
     return runtime
 
 
@@ -50,7 +50,7 @@ def build_app(settings: ExamSettings | None = None, *, clock: Clock = system_clo
     rules = ExamRules.from_settings(settings)  # refuses inconsistent marks at start-up
     if clock is system_clock and settings.exam_test_clock_offset_file:
         clock = offset_clock(settings.exam_test_clock_offset_file)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, rules)
 
     async def start(rt: ServiceRuntime) -> None:
         await ensure_indexes(rt.store)
