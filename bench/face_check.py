@@ -7,10 +7,10 @@ ordered pair of two different photos, repeated to N):
   faces, compute both embeddings and their distance;
 - analysis: `exam.faceworker.analysis.check_faces` in this process (baseline + quality flags + replay test);
 - end to end, one at a time: the frame and the reference in object storage, FaceCheckRequested published on
-  exam.events, one worker reads both objects, analyses, publishes FaceChecked on face.events, the bench
+  face.requests, one worker reads both objects, analyses, publishes FaceChecked on face.events, the bench
   receives it: milliseconds per check and the ratio to the baseline (the overhead of the transport);
 - throughput: N checks queued at once, answered by one worker, then 2N by two workers (checks per second
-  per worker). exam.events gets 6 partitions here, and the requests are spread over them evenly, so that two
+  per worker). face.requests gets 6 partitions here, and the requests are spread over them evenly, so that two
   workers get equal shares (with the platform's default of 3 partitions two workers split 2:1).
 """
 

@@ -1,6 +1,6 @@
 """The face worker on the real platform.
 
-- Its contract: FaceCheckRequested published on exam.events exactly as the exam service does (the images in
+- Its contract: FaceCheckRequested published on face.requests exactly as the exam service does (the images in
   object storage, named by bucket and key) → FaceChecked on face.events.
 - Its crash: a real check-in through the exam service, the worker that picked the check up killed (SIGKILL)
   in the middle of it; the other worker answers the redelivered request and the exam service records one
@@ -102,7 +102,7 @@ class Desk(FaceCheckProbe):
         return envelope.id
 
     async def dead_letters(self, group: str) -> list[str]:
-        """Event ids in exam.events.dlq put there by `group`."""
+        """Event ids in face.requests.dlq put there by `group`."""
         found = []
         async for record in kafka.read_to_end(self.settings, [FaceCheckRequested.topic() + kafka.DLQ_SUFFIX]):
             headers = kafka.headers_dict(record.headers)

@@ -13,15 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from enrollment.domain.events import TrainingCompleted, TrainingPlanCreated
 from enrollment.projections.training import APPLICANT_TRAINING, TRAINING_PLANS, training_plans
-from events import (
-    DomainEvent,
-    Envelope,
-    ExamApplied,
-    TrainingCompleted,
-    TrainingPlanCreated,
-    TrainingPlanned,
-)
+from events import DomainEvent, Envelope, ExamApplied, TrainingPlanned
 from servicekit.consumer import ReceivedEvent
 from servicekit.launcher import ServiceProcesses
 from servicekit.mongo import Session, create_client, in_transaction

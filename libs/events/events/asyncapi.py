@@ -155,7 +155,7 @@ def build_document(events_registry: EventRegistry = registry) -> dict[str, Any]:
     raw: dict[str, Schema] = {}
     messages: dict[str, Schema] = {}
     by_topic: dict[str, list[type[DomainEvent]]] = {}
-    for model in events_registry.all_models():
+    for model in events_registry.public_models():
         messages[model.type_name()] = _message(model, schemas, raw)
         by_topic.setdefault(model.topic(), []).append(model)
 
@@ -186,10 +186,10 @@ def build_document(events_registry: EventRegistry = registry) -> dict[str, Any]:
             "bindings": {"kafka": {"topic": dlq, "bindingVersion": KAFKA_BINDING_VERSION}},
         }
         channel_ref = f"#/channels/{_pointer_escape(topic)}"
-        operations[f"{context}.send"] = {
+        operations[f"{topic}.send"] = {
             "action": "send",
-            "title": f"Publish {context} events",
-            "summary": f"The {context} service publishes its events (via its outbox relay).",
+            "title": f"Publish to {topic}",
+            "summary": f"The {context} context publishes its integration events here (via its outbox relay).",
             "channel": {"$ref": channel_ref},
             "messages": [
                 {"$ref": f"{channel_ref}/messages/{_pointer_escape(m.type_name())}"} for m in models
@@ -202,8 +202,9 @@ def build_document(events_registry: EventRegistry = registry) -> dict[str, Any]:
             "title": TITLE,
             "version": _package_version(),
             "description": (
-                "Every domain event of the platform. CloudEvents 1.0 in Kafka binary mode: attributes in "
-                "`ce_*` headers, the event's data as the JSON value, the aggregate id as the key."
+                "Every integration event of the platform (internal events never leave their service). "
+                "CloudEvents 1.0 in Kafka binary mode: attributes in `ce_*` headers, the event's data as the "
+                "JSON value, the aggregate id as the key."
             ),
         },
         "defaultContentType": CONTENT_TYPE,

@@ -19,6 +19,12 @@ class DomainEvent(BaseModel):
     context: ClassVar[str]
     event_name: ClassVar[str]
     version: ClassVar[int]
+    # An integration event leaves its service (the relay publishes it; it is part of the contract, the
+    # AsyncAPI document and the schema snapshots). An internal one stays in the service's own event store
+    # and may change freely: answer keys, question banks, autosaves, the service's own bookkeeping.
+    public: ClassVar[bool] = True
+    # The topic, when it is not the context's `<context>.events` (the face workers' requests have their own).
+    topic_name: ClassVar[str | None] = None
 
     @classmethod
     def type_name(cls) -> str:
@@ -27,8 +33,8 @@ class DomainEvent(BaseModel):
 
     @classmethod
     def topic(cls) -> str:
-        """The Kafka topic of the event's context: `<context>.events`."""
-        return topic_of_context(cls.context)
+        """The Kafka topic: `<context>.events` unless the event names its own."""
+        return cls.topic_name or topic_of_context(cls.context)
 
 
 def topic_of_context(context: str) -> str:

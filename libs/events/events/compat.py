@@ -247,7 +247,7 @@ def check_snapshots(
     problems: list[str] = []
     notes: list[str] = []
     known = set()
-    for model in events_registry.all_models():
+    for model in events_registry.public_models():
         type_name = model.type_name()
         known.add(type_name)
         path = snapshot_path(model, directory)
@@ -277,7 +277,7 @@ def update_snapshots(
     directory.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     refused: list[str] = []
-    for model in events_registry.all_models():
+    for model in events_registry.public_models():
         path = snapshot_path(model, directory)
         new = schema_of(model)
         text = dump_schema(new)

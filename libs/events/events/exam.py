@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from events.base import DomainEvent
 from events.registry import event
@@ -19,48 +19,6 @@ CONTEXT = "exam"
 FACE_CONTEXT = "face"
 
 QuestionKind = Literal["single", "multiple", "judge"]
-
-
-class BankQuestion(BaseModel):
-    """One question of a bank. `answer` holds the indexes of the correct options (one for single/judge)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    question_id: str
-    kind: QuestionKind
-    stem: str
-    options: list[str]
-    answer: list[int]
-    points: int | None = None  # the bank's own points; the paper rule's points win when it sets them
-
-
-@event(CONTEXT, "QuestionBankImported")
-class QuestionBankImported(DomainEvent):
-    """A question bank (or one part of a large one) was imported for a position.
-
-    A bank with many questions is split into several events with the same `bank_id` (`part` of `parts`),
-    appended atomically, so that no Kafka message grows large.
-    """
-
-    bank_id: str
-    owner_id: str  # the institution id, or "admin" for a bank every institution may use
-    position: str
-    specialisation: str | None = None
-    title: str
-    demo: bool = False
-    questions: list[BankQuestion]
-    part: int = 1
-    parts: int = 1
-    imported_by: str = ""
-
-
-@event(CONTEXT, "QuestionBankRetired")
-class QuestionBankRetired(DomainEvent):
-    """A bank is no longer used for new papers (papers already drawn keep their questions)."""
-
-    bank_id: str
-    owner_id: str
-    retired_by: str = ""
 
 
 @event(CONTEXT, "ExamSessionCreated")
@@ -117,7 +75,7 @@ class ExamUnscheduled(DomainEvent):
     reason: str
 
 
-@event(CONTEXT, "FaceCheckRequested")
+@event(CONTEXT, "FaceCheckRequested", topic="face.requests")
 class FaceCheckRequested(DomainEvent):
     """A live camera frame was stored at check-in and must be compared with the enrollment head photo.
 
@@ -183,44 +141,6 @@ class CandidateVerified(DomainEvent):
     override: bool = False
     proctor_id: str | None = None
     reason: str | None = None
-
-
-class PaperQuestion(BaseModel):
-    """A question as drawn for one candidate: options in the candidate's order, the answer mapped to it."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    question_id: str
-    kind: QuestionKind
-    stem: str
-    options: list[str]
-    answer: list[int]
-    points: int
-
-
-@event(CONTEXT, "ExamStarted")
-class ExamStarted(DomainEvent):
-    """A verified candidate started; the paper is drawn and the server's clock runs from `started_at`."""
-
-    attempt_id: str
-    candidate_id: str
-    session_id: str
-    id_number: str
-    bank_id: str
-    questions: list[PaperQuestion]
-    started_at: datetime
-    deadline: datetime
-    earliest_submission: datetime
-
-
-@event(CONTEXT, "AnswersSaved")
-class AnswersSaved(DomainEvent):
-    """An autosave: all answers so far (question id → chosen option indexes), replacing earlier saves."""
-
-    attempt_id: str
-    candidate_id: str
-    answers: dict[str, list[int]]
-    saved_at: datetime
 
 
 @event(CONTEXT, "ViolationRecorded")

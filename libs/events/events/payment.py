@@ -107,18 +107,6 @@ class VoucherRejected(DomainEvent):
     rejected_by: str = ""
 
 
-@event(CONTEXT, "OnlinePaymentStarted")
-class OnlinePaymentStarted(DomainEvent):
-    """The enterprise started paying online with a payment provider."""
-
-    order_id: str
-    enterprise_id: str
-    institution_id: str
-    provider: str
-    payment_id: str
-    amount_fen: int
-
-
 @event(CONTEXT, "OrderRefunded")
 class OrderRefunded(DomainEvent):
     """A paid order was refunded before its trainees started training; enrollment reverts them."""

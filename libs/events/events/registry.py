@@ -61,13 +61,18 @@ class EventRegistry:
         self._models[type_name] = cls
         return cls
 
-    def event(self, context: str, name: str, version: int = 1) -> Callable[[E], E]:
-        """Class decorator: set the event's context, name and major version, and register it here."""
+    def event(
+        self, context: str, name: str, version: int = 1, *, public: bool = True, topic: str | None = None
+    ) -> Callable[[E], E]:
+        """Class decorator: set the event's context, name, major version, whether it is an integration event
+        (`public`) and its topic when it is not the context's, and register it here."""
 
         def decorate(cls: E) -> E:
             cls.context = context
             cls.event_name = name
             cls.version = version
+            cls.public = public
+            cls.topic_name = topic
             return self.register(cls)
 
         return decorate
@@ -99,12 +104,27 @@ class EventRegistry:
         return topic_of_context(context)
 
     def topics(self) -> list[str]:
-        """Every topic a registered model is published to, sorted."""
-        return sorted({model.topic() for model in self._models.values()})
+        """Every topic an integration event is published to, sorted."""
+        return sorted({model.topic() for model in self.public_models()})
 
     def all_models(self) -> list[type[DomainEvent]]:
-        """Every registered model, sorted by type name."""
+        """Every registered model (integration and internal), sorted by type name."""
         return [self._models[key] for key in sorted(self._models)]
+
+    def public_models(self) -> list[type[DomainEvent]]:
+        """The integration events (the contract), sorted by type name."""
+        return [model for model in self.all_models() if model.public]
+
+    def current_type(self, type_name: str) -> str:
+        """The type name a stored or received `type_name` is read as: the newest major its upcasters reach
+        (itself when it has none)."""
+        seen = {type_name}
+        while type_name in self._upcasters:
+            type_name = self._upcasters[type_name][0]
+            if type_name in seen:
+                raise ValueError(f"upcaster cycle through {type_name!r}")
+            seen.add(type_name)
+        return type_name
 
     def latest_version(self, context: str, name: str) -> int:
         """The newest registered major of `<context>.<name>` (UnknownEventType if none)."""
@@ -160,6 +180,9 @@ registry = EventRegistry()
 """The default registry; importing `events` registers every model in it."""
 
 
-def event(context: str, name: str, version: int = 1) -> Callable[[E], E]:
-    """Class decorator: set `context`, `event_name`, `version` and register in the default `registry`."""
-    return registry.event(context, name, version)
+def event(
+    context: str, name: str, version: int = 1, *, public: bool = True, topic: str | None = None
+) -> Callable[[E], E]:
+    """Class decorator: set `context`, `event_name`, `version`, `public`, the topic, and register the model in
+    the default `registry`."""
+    return registry.event(context, name, version, public=public, topic=topic)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from events import DomainEvent, EventRegistry, registry
+from events import DomainEvent, EventRegistry, event, registry
 from events.asyncapi import TITLE, build_document, main
 
 
@@ -57,8 +57,8 @@ def test_every_topic_has_a_channel_and_a_dead_letter_channel(document: dict[str,
 
 def test_every_type_has_a_message(document: dict[str, Any]) -> None:
     messages = document["components"]["messages"]
-    assert set(messages) == {model.type_name() for model in registry.all_models()}
-    for model in registry.all_models():
+    assert set(messages) == {model.type_name() for model in registry.public_models()}
+    for model in registry.public_models():
         type_name = model.type_name()
         message = messages[type_name]
         assert message["name"] == type_name
@@ -78,17 +78,26 @@ def test_every_type_has_a_message(document: dict[str, Any]) -> None:
         assert document["channels"][f"{model.topic()}.dlq"]["messages"][type_name] == channel_ref
 
 
-def test_one_send_operation_per_context(document: dict[str, Any]) -> None:
+def test_one_send_operation_per_topic(document: dict[str, Any]) -> None:
     operations = document["operations"]
-    contexts = {model.context for model in registry.all_models()}
-    assert set(operations) == {f"{context}.send" for context in contexts}
-    for context in contexts:
-        operation = operations[f"{context}.send"]
+    topics = {model.topic() for model in registry.public_models()}
+    assert set(operations) == {f"{topic}.send" for topic in topics}
+    for topic in topics:
+        operation = operations[f"{topic}.send"]
         assert operation["action"] == "send"
-        assert resolve(document, operation["channel"]["$ref"])["address"] == f"{context}.events"
+        assert resolve(document, operation["channel"]["$ref"])["address"] == topic
         sent = {resolve(document, ref["$ref"])["$ref"] for ref in operation["messages"]}
-        expected = {m.type_name() for m in registry.all_models() if m.context == context}
+        expected = {m.type_name() for m in registry.public_models() if m.topic() == topic}
         assert sent == {f"#/components/messages/{t}" for t in expected}
+
+
+def test_internal_events_stay_out_of_the_document(document: dict[str, Any]) -> None:
+    internal = event("testing", "KeptInside", public=False)(type("KeptInside", (DomainEvent,), {}))
+    try:
+        assert internal.type_name() not in build_document()["components"]["messages"]
+        assert internal.type_name() not in {m.type_name() for m in registry.public_models()}
+    finally:
+        registry._models.pop(internal.type_name())
 
 
 def test_every_ref_resolves(document: dict[str, Any]) -> None:

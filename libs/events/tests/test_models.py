@@ -56,7 +56,14 @@ def test_type_name_and_topic(model: type[DomainEvent]) -> None:
     assert model.type_name() == f"{model.context}.{model.event_name}.v{model.version}"
     assert model.event_name == model.__name__
     assert model.version == 1
-    assert model.topic() == f"{model.context}.events"
+    assert model.topic() == (model.topic_name or f"{model.context}.events")
+    assert model.public  # internal events live in their service, not in the contract
+
+
+def test_only_the_face_requests_have_a_topic_of_their_own() -> None:
+    assert {m.type_name(): m.topic() for m in MODELS if m.topic_name} == {
+        "exam.FaceCheckRequested.v1": "face.requests"
+    }
 
 
 def test_money_is_integer_fen() -> None:

@@ -48,13 +48,21 @@ class ReceivedEvent:
 
 
 Handler = Callable[[ReceivedEvent, Session], Awaitable[None]]
+IdempotentHandler = Callable[[ReceivedEvent], Awaitable[None]]
 
 
 class EventHandlers:
-    """A routing table from event types to handlers: `@handlers.on(OrderPaid)`."""
+    """A routing table from event types to handlers: `@handlers.on(OrderPaid)`.
+
+    A handler registered with `on` runs inside the consumer's transaction, which also records the consumer's
+    position: its effect happens exactly once. A handler registered with `on_idempotent` runs outside it, in
+    as many transactions of its own as it likes (one large event, many small commands), before the position
+    is recorded: after a crash it runs again, so each of its steps must be idempotent.
+    """
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
+        self._idempotent: dict[str, list[IdempotentHandler]] = {}
 
     def on(self, *event_types: type[DomainEvent]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -64,8 +72,18 @@ class EventHandlers:
 
         return register
 
+    def on_idempotent(
+        self, *event_types: type[DomainEvent]
+    ) -> Callable[[IdempotentHandler], IdempotentHandler]:
+        def register(handler: IdempotentHandler) -> IdempotentHandler:
+            for event_type in event_types:
+                self._idempotent.setdefault(event_type.type_name(), []).append(handler)
+            return handler
+
+        return register
+
     def handles(self, type_name: str) -> bool:
-        return type_name in self._handlers
+        return type_name in self._handlers or type_name in self._idempotent
 
     @property
     def topics(self) -> list[str]:

@@ -7,11 +7,11 @@ every subscribed topic from the beginning to the high watermark through the very
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, IndexModel
 
 from .consumer import PROCESSED, ConsumerRunner, EventHandlers
 from .kafka import read_to_end
@@ -29,6 +29,15 @@ class Projection:
     database: str = ""
     handlers: EventHandlers = field(default_factory=EventHandlers)
     extra_topics: Sequence[str] = ()
+    # The indexes of the read model's collections (collection → indexes), made at start and on a rebuild's
+    # new collections. Every query a page or a handler runs on a large collection needs one: the local
+    # MongoDB server scans the whole collection otherwise, and holds everyone else up while it does.
+    indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
+
+    async def ensure_indexes(self, database: Database, suffix: str = "") -> None:
+        for name, models in self.indexes.items():
+            if models:
+                await database[name + suffix].create_indexes(list(models))
 
     def collection(self, session: Session, name: str | None = None) -> Collection:
         """One of the projection's collections, bound to the handler's transaction's client."""

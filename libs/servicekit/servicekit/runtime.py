@@ -97,6 +97,8 @@ class ServiceRuntime:
     async def start(self, *, consumers: bool = True) -> None:
         await self.store.ensure_indexes()
         await ConsumerRunner.ensure_indexes(self.db)
+        for projection in self.projections:
+            await projection.ensure_indexes(self.db)
         if self.objects is not None:
             await self.objects.ensure_bucket()
         await kafka.ensure_topics(self.settings, self.all_topics)

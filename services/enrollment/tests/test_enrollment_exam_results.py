@@ -10,14 +10,8 @@ from enrollment.domain import applicant as applicant_domain
 from enrollment.domain import profile
 from enrollment.domain import training as domain
 from enrollment.domain.batch import BatchForm, import_batch
-from events import (
-    ApplicantsImported,
-    DomainEvent,
-    ExamApplied,
-    ExamResultNoted,
-    HeadPhotoLocked,
-    PersonDocumentUploaded,
-)
+from enrollment.domain.events import ExamResultNoted, HeadPhotoLocked
+from events import ApplicantsImported, DomainEvent, ExamApplied, PersonDocumentUploaded
 from events.enrollment import ImportedApplicant
 from servicekit.errors import Conflict
 

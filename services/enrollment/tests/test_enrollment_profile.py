@@ -9,8 +9,8 @@ import pytest
 from enrollment.application.profile import current_head_photo
 from enrollment.domain import applicant as applicant_domain
 from enrollment.domain import profile
-from events import HeadPhotoLocked, MaterialsUploaded, PersonDocumentUploaded
-from events.enrollment import ApplicantMaterials, MaterialDocument
+from enrollment.domain.events import ApplicantMaterials, HeadPhotoLocked, MaterialDocument, MaterialsUploaded
+from events import PersonDocumentUploaded
 from servicekit.errors import Conflict, DomainError
 
 ID = "330106199001010022"

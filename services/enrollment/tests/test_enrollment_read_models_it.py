@@ -9,6 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from enrollment.domain.events import (
+    ApplicantMaterials,
+    ExamResultNoted,
+    HeadPhotoLocked,
+    MaterialDocument,
+    MaterialsUploaded,
+    TrainingCompleted,
+    TrainingPlanCreated,
+)
 from enrollment.projections.read_models import (
     APPLICANTS,
     HOLDERS,
@@ -27,16 +36,11 @@ from events import (
     DomainEvent,
     Envelope,
     ExamApplied,
-    ExamResultNoted,
-    HeadPhotoLocked,
     LegacyCertificateImported,
-    MaterialsUploaded,
     PersonDocumentUploaded,
-    TrainingCompleted,
-    TrainingPlanCreated,
     TrainingPlanned,
 )
-from events.enrollment import ApplicantMaterials, ImportedApplicant, MaterialDocument
+from events.enrollment import ImportedApplicant
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session, create_client, in_transaction
 from servicekit.projections import Projection

@@ -11,6 +11,7 @@ from enrollment.domain import applicant as applicant_domain
 from enrollment.domain import profile
 from enrollment.domain import training as domain
 from enrollment.domain.batch import BatchForm, import_batch
+from enrollment.domain.events import TrainingCompleted, TrainingPlanCreated
 from events import (
     ApplicantQualified,
     ApplicantRejected,
@@ -18,8 +19,6 @@ from events import (
     DomainEvent,
     Enrolled,
     ExamApplied,
-    TrainingCompleted,
-    TrainingPlanCreated,
     TrainingPlanned,
 )
 from events.enrollment import ImportedApplicant

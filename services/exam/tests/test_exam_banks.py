@@ -10,7 +10,6 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from events import QuestionBankImported, QuestionBankRetired
 from events.reference import POSITIONS
 from exam.adapters.bank_sheet import (
     KIND_CHOICES,
@@ -22,6 +21,7 @@ from exam.adapters.bank_sheet import (
 )
 from exam.application.banks import DEMO_MARK, demo_bank_id, demo_banks
 from exam.domain import bank as b
+from exam.domain.events import QuestionBankImported, QuestionBankRetired
 from exam.domain.paper import DEFAULT_PAPER_RULE
 from openpyxl import Workbook, load_workbook
 from servicekit.errors import DomainError

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
-from events import Envelope, QuestionBankImported
+from events import Envelope
 from exam.application.banks import bank_stream, demo_bank_id
 from exam.domain import bank as b
+from exam.domain.events import QuestionBankImported
 from exam.main import build_app
 from exam.projections.banks import QUESTION_BANKS, question_banks
 from exam.settings import ExamSettings

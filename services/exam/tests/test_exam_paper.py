@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from events import BankQuestion, PaperQuestion
+from exam.domain.events import BankQuestion, PaperQuestion
 from exam.domain.paper import (
     DEFAULT_PAPER_RULE,
     KindRule,

@@ -16,10 +16,10 @@ from events import (
     ExamApplied,
     ExamPassed,
     ExamScheduled,
-    ExamStarted,
     ExamUnscheduled,
     FaceCheckRequested,
 )
+from exam.domain.events import ExamStarted
 from exam.projections.candidates import CANDIDATES, candidates
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session, create_client, in_transaction

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from events import CandidateVerified, ExamFailed, ExamPassed, ExamScheduled, ExamSessionCreated, PaperQuestion
+from events import CandidateVerified, ExamFailed, ExamPassed, ExamScheduled, ExamSessionCreated
 from exam.domain import candidate as domain
+from exam.domain.events import PaperQuestion
 from exam.domain.session import Applicant, Session
 from exam.domain.timing import CheckInRules, ExamTiming, ScoringRules, minutes_ceil
 from servicekit.errors import DomainError

@@ -5,10 +5,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from events import DomainEvent, OnlinePaymentStarted, OrderCancelled, OrderCreated, OrderPaid
+from events import DomainEvent, OrderCancelled, OrderCreated, OrderPaid
 from events.payment import OrderLine
 from payment.adapters.provider import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify
 from payment.domain import online
+from payment.domain.events import OnlinePaymentStarted
 from payment.domain.online import AmountMismatch, CallbackNotice, InvalidSignature, Outcome
 from servicekit.errors import Conflict, NotFound
 

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from events import DomainEvent, MaterialsUploaded
-from events.enrollment import ApplicantMaterials, MaterialDocument
+from events import DomainEvent
 from servicekit.commands import execute
 from servicekit.errors import DomainError, NotFound
 from servicekit.eventstore import EventStore
 from servicekit.objectstore import ObjectStore
+
+from enrollment.domain.events import ApplicantMaterials, MaterialDocument, MaterialsUploaded
 
 from ..adapters.archive import ArchiveLimits, ArchiveRefused, Member, read_zip
 from ..adapters.photos import HeadPhotoRules, check_head_photo

@@ -9,11 +9,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from events import DomainEvent, HeadPhotoLocked
+from events import DomainEvent
 from servicekit.commands import execute
 from servicekit.eventstore import EVENTS, EventStore
 from servicekit.mongo import Document, Session
 from servicekit.objectstore import ObjectStore
+
+from enrollment.domain.events import HeadPhotoLocked
 
 from ..domain import applicant as applicant_domain
 from ..domain import profile as domain

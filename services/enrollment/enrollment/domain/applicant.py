@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from events import (
-    ApplicantCorrected,
     ApplicantQualified,
     ApplicantRejected,
     ApplicantsImported,
     DomainEvent,
     Enrolled,
     ExamApplied,
-    ExamResultNoted,
 )
 from events.enrollment import ImportedApplicant
 from servicekit.errors import Conflict, DomainError, NotFound
+
+from enrollment.domain.events import ApplicantCorrected, ExamResultNoted
 
 TRAINING_MODES = {"online": "线上", "offline": "线下"}
 

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from events import DomainEvent, HeadPhotoLocked, MaterialsUploaded, PersonDocumentUploaded
+from events import DomainEvent, PersonDocumentUploaded
 from servicekit.errors import Conflict, DomainError
+
+from enrollment.domain.events import HeadPhotoLocked, MaterialsUploaded
 
 from .applicant import ExamHeadPhoto
 

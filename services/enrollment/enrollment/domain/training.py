@@ -16,8 +16,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from events import DomainEvent, ExamApplied, TrainingCompleted, TrainingPlanCreated, TrainingPlanned
+from events import DomainEvent, ExamApplied, TrainingPlanned
 from servicekit.errors import Conflict, DomainError, NotFound
+
+from enrollment.domain.events import TrainingCompleted, TrainingPlanCreated
 
 from . import applicant as applicant_domain
 from . import profile

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from events import (
-    ApplicantCorrected,
     ApplicantQualified,
     ApplicantRejected,
     ApplicantsImported,
@@ -26,15 +25,14 @@ from events import (
     EnterpriseRejected,
     EnterpriseResubmitted,
     ExamApplied,
-    ExamResultNoted,
-    HeadPhotoLocked,
     LegacyCertificateImported,
-    MaterialsUploaded,
     PersonDocumentUploaded,
 )
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
+
+from enrollment.domain.events import ApplicantCorrected, ExamResultNoted, HeadPhotoLocked, MaterialsUploaded
 
 from ..domain.eligibility import precheck
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from events import ExamApplied, TrainingCompleted, TrainingPlanCreated, TrainingPlanned
+from events import ExamApplied, TrainingPlanned
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
+
+from enrollment.domain.events import TrainingCompleted, TrainingPlanCreated
 
 TRAINING_PLANS = "training_plans"
 APPLICANT_TRAINING = "applicant_training"

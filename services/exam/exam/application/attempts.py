@@ -17,11 +17,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from events import BankQuestion, ExamFailed, ExamPassed, PaperQuestion
+from events import ExamFailed, ExamPassed
 from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError
 from servicekit.eventstore import EventStore
 from servicekit.logging import get_logger
+
+from exam.domain.events import BankQuestion, PaperQuestion
 
 from ..domain import candidate as domain
 from ..domain.paper import choose_bank, draw_paper, score

@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
 
-from events import BankQuestion
 from servicekit.commands import execute
 from servicekit.errors import DomainError, NotFound
 from servicekit.eventstore import EventStore
+
+from exam.domain.events import BankQuestion
 
 from ..domain import bank as domain
 from ..projections.banks import QUESTION_BANKS

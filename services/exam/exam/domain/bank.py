@@ -15,10 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from events import BankQuestion, DomainEvent, QuestionBankImported, QuestionBankRetired
+from events import DomainEvent
 from events.exam import QuestionKind
 from events.reference import POSITIONS
 from servicekit.errors import Conflict, DomainError, Forbidden
+
+from exam.domain.events import BankQuestion, QuestionBankImported, QuestionBankRetired
 
 KIND = "题型"
 STEM = "题干"

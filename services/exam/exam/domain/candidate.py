@@ -14,18 +14,17 @@ from datetime import date, datetime
 from typing import Any, TypeAlias
 
 from events import (
-    AnswersSaved,
     CandidateVerified,
     CheckInFailed,
     DomainEvent,
     ExamFailed,
     ExamPassed,
-    ExamStarted,
     FaceChecked,
     FaceCheckRequested,
-    PaperQuestion,
 )
 from servicekit.errors import Conflict, DomainError
+
+from exam.domain.events import AnswersSaved, ExamStarted, PaperQuestion
 
 from .session import Applicant, Session
 from .timing import CheckInRules, ExamTiming, ScoringRules, local_text, minutes_ceil

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from events import BankQuestion, PaperQuestion
 from events.exam import QuestionKind
 from servicekit.errors import DomainError
+
+from exam.domain.events import BankQuestion, PaperQuestion
 
 from .bank import ADMIN_OWNER, KIND_LABELS
 

@@ -1,7 +1,7 @@
 """A client of the face workers for the integration tests and the bench (the exam service never uses it: it
 appends `FaceCheckRequested` to its event store and its relay publishes it).
 
-`FaceCheckProbe` publishes requests exactly as the relay does (the CloudEvents envelope on exam.events, keyed
+`FaceCheckProbe` publishes requests exactly as the relay does (the CloudEvents envelope on face.requests, keyed
 by the candidate) and reads every `FaceChecked` on face.events from the beginning, without a consumer group,
 keeping all answers per check id (a redelivered request may be answered more than once).
 """
@@ -85,7 +85,7 @@ class FaceCheckProbe:
         return envelope
 
     async def send(self, envelope: Envelope, *, partition: int | None = None) -> None:
-        """Put any envelope on exam.events (e.g. a malformed request) and wait for the broker's ack."""
+        """Put any envelope on face.requests (e.g. a malformed request) and wait for the broker's ack."""
         key, value, headers = envelope.to_kafka()
         await (
             await self.producer.send(

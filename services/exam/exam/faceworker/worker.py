@@ -1,7 +1,7 @@
-"""The face worker's loop: FaceCheckRequested (exam.events) in, FaceChecked (face.events) out, nothing kept.
+"""The face worker's loop: FaceCheckRequested (face.requests) in, FaceChecked (face.events) out, nothing kept.
 
 - Consumer group `exam.faceworker`: every worker process joins it, Kafka spreads the partitions of
-  exam.events over them, so adding workers adds throughput (up to the number of partitions).
+  face.requests over them, so adding workers adds throughput (up to the number of partitions).
 - At least once: a request's offset is committed only after its answer was acknowledged by the broker. A
   worker killed in the middle of a check never commits it; after the group notices (the session timeout)
   another worker gets the partition and answers the request again. The answer's event id is derived from
@@ -9,7 +9,7 @@
   exam service keeps the first FaceChecked of a check anyway).
 - Bad input is an answer, never a crash loop: a missing object or an undecodable image comes back as
   `FaceChecked(match=False, quality_flags=[...])`. Only a request that cannot be read at all (no check id)
-  goes to `exam.events.dlq`. Object storage or Kafka being away is retried without answering.
+  goes to `face.requests.dlq`. Object storage or Kafka being away is retried without answering.
 - The dlib models are loaded once at start; each check runs in a thread so the consumer keeps heartbeating.
 """
 

@@ -3,10 +3,12 @@ submission sweeper looks here for attempts whose time is up. One candidate strea
 
 from __future__ import annotations
 
-from events import AnswersSaved, ExamFailed, ExamPassed, ExamStarted
+from events import ExamFailed, ExamPassed
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
+
+from exam.domain.events import AnswersSaved, ExamStarted
 
 ATTEMPTS = "exam_attempts"
 

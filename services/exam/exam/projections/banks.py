@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from events import QuestionBankImported, QuestionBankRetired
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
+
+from exam.domain.events import QuestionBankImported, QuestionBankRetired
 
 from ..domain.bank import KIND_LABELS
 

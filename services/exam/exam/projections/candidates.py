@@ -14,20 +14,20 @@ from datetime import datetime
 from typing import Any
 
 from events import (
-    AnswersSaved,
     CandidateVerified,
     CheckInFailed,
     ExamApplied,
     ExamFailed,
     ExamPassed,
     ExamScheduled,
-    ExamStarted,
     ExamUnscheduled,
     FaceCheckRequested,
 )
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Document, Session
 from servicekit.projections import Projection
+
+from exam.domain.events import AnswersSaved, ExamStarted
 
 CANDIDATES = "candidates"
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from events import DomainEvent, OnlinePaymentStarted, OrderPaid
+from events import DomainEvent, OrderPaid
 from servicekit.errors import Conflict, DomainError, NotFound, Unauthorized
+
+from payment.domain.events import OnlinePaymentStarted
 
 from .order import STATUS_LABELS, Order, Status
 

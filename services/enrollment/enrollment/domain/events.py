@@ -1,0 +1,105 @@
+"""The enrollment context's internal events: stored in its own event store, never published to Kafka, not part
+of the contract in `libs/events` (they may change freely; see `DomainEvent.public`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from events import DomainEvent, event
+from events.enrollment import ImportedApplicant
+from pydantic import BaseModel, ConfigDict, Field
+
+CONTEXT = "enrollment"
+
+
+class MaterialDocument(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    document: str
+    object_key: str
+    content_type: str
+    size: int
+
+
+class ApplicantMaterials(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    applicant_id: str
+    id_number: str
+    documents: list[MaterialDocument]
+    photo_ok: bool | None = None
+    photo_problems: list[str] = Field(default_factory=list)
+
+
+@event(CONTEXT, "MaterialsUploaded", public=False)
+class MaterialsUploaded(DomainEvent):
+    """Documents of applicants of a batch were stored (each replaces the same document uploaded before)."""
+
+    batch_id: str
+    enterprise_id: str
+    institution_id: str
+    applicants: list[ApplicantMaterials]
+
+
+@event(CONTEXT, "ApplicantCorrected", public=False)
+class ApplicantCorrected(DomainEvent):
+    """The enterprise corrected a rejected applicant's data; the applicant is reviewed again."""
+
+    applicant_id: str
+    batch_id: str
+    enterprise_id: str
+    institution_id: str
+    record: ImportedApplicant
+    changes: dict[str, str] = Field(default_factory=dict)
+
+
+@event(CONTEXT, "TrainingPlanCreated", public=False)
+class TrainingPlanCreated(DomainEvent):
+    """An institution created a training plan (dates, place for offline, platform for online, schedule)."""
+
+    plan_id: str
+    institution_id: str
+    name: str
+    training_mode: str
+    position: str
+    starts_on: date
+    ends_on: date
+    place: str = ""
+    platform: str = ""
+    schedule: str = ""
+
+
+@event(CONTEXT, "TrainingCompleted", public=False)
+class TrainingCompleted(DomainEvent):
+    """The institution recorded that a trainee completed the plan's training."""
+
+    plan_id: str
+    applicant_id: str
+    institution_id: str
+    enterprise_id: str
+
+
+@event(CONTEXT, "HeadPhotoLocked", public=False)
+class HeadPhotoLocked(DomainEvent):
+    """The person's head photo became the exam's reference photo (first application for the exam): from now
+    on it can no longer be changed (the exam record and the certificate carry it)."""
+
+    id_number: str
+    applicant_id: str
+    bucket: str
+    key: str
+    reason: str = "exam_applied"
+
+
+@event(CONTEXT, "ExamResultNoted", public=False)
+class ExamResultNoted(DomainEvent):
+    """Enrollment noted the exam's result of an applicant (from exam's ExamPassed / ExamFailed): a failed
+    applicant may be applied for the exam again (补考), a passed one is closed (考试合格)."""
+
+    applicant_id: str
+    enterprise_id: str
+    institution_id: str
+    attempt_id: str
+    passed: bool
+    score: int
+    pass_mark: int
