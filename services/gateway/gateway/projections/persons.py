@@ -40,7 +40,13 @@ def version(received: ReceivedEvent, row: int) -> str:
 
 
 def _newer(id_number: str, field: str, as_of: str) -> dict[str, Any]:
-    return {"_id": id_number, "$or": [{field: None}, {field: {"$lt": as_of}}]}
+    """The person, if its `field` (a version) is missing, None or older than `as_of`.
+
+    `$not: {$gte: …}` matches exactly those (a missing or None field is not `$gte` a string) without an `$or`:
+    with `$or` the local MongoDB server scans the whole collection for every update instead of looking the
+    document up by `_id` (690 ms against 3 ms on 20,000 persons, all of it holding every service up).
+    """
+    return {"_id": id_number, field: {"$not": {"$gte": as_of}}}
 
 
 def person_updates(
@@ -83,7 +89,8 @@ def person_updates(
 
 
 def persons(database: str) -> Projection:
-    projection = Projection(name=NAME, collections=[PERSONS], database=database)
+    # Only `_id` lookups (the activation code, the handler's updates): no secondary index.
+    projection = Projection(name=NAME, collections=[PERSONS], database=database, indexes={PERSONS: []})
 
     @projection.handlers.on(ApplicantsImported)
     async def imported(received: ReceivedEvent, session: Session) -> None:
