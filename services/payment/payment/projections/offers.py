@@ -18,7 +18,8 @@ TRAININGS = "trainings"
 
 def offers(database: str) -> Projection:
     """The latest offer per institution by envelope time (then event id): independent of delivery order."""
-    projection = Projection(name="offers", collections=[OFFERS], database=database)
+    # read by `_id` (the institution) only: no secondary index
+    projection = Projection(name="offers", collections=[OFFERS], database=database, indexes={OFFERS: []})
 
     @projection.handlers.on(OfferPublished)
     async def published(received: ReceivedEvent, session: Session) -> None:
@@ -46,7 +47,10 @@ def offers(database: str) -> Projection:
 
 
 def enterprises(database: str) -> Projection:
-    projection = Projection(name="enterprises", collections=[ENTERPRISES], database=database)
+    # read by `_id` only: no secondary index
+    projection = Projection(
+        name="enterprises", collections=[ENTERPRISES], database=database, indexes={ENTERPRISES: []}
+    )
 
     @projection.handlers.on(EnterpriseApproved)
     async def approved(received: ReceivedEvent, session: Session) -> None:
@@ -64,7 +68,10 @@ def enterprises(database: str) -> Projection:
 
 def trainings(database: str) -> Projection:
     """Applicant → the training plans it was placed in (training started: no refund any more)."""
-    projection = Projection(name="trainings", collections=[TRAININGS], database=database)
+    # read by `_id` (the applicant) only: no secondary index
+    projection = Projection(
+        name="trainings", collections=[TRAININGS], database=database, indexes={TRAININGS: []}
+    )
 
     @projection.handlers.on(TrainingPlanned)
     async def planned(received: ReceivedEvent, session: Session) -> None:

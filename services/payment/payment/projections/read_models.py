@@ -15,6 +15,7 @@ from events import (
     VoucherRejected,
     VoucherUploaded,
 )
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
@@ -26,7 +27,10 @@ ORDERS = "orders"
 
 
 def qualified_applicants(database: str) -> Projection:
-    projection = Projection(name="qualified-applicants", collections=[QUALIFIED], database=database)
+    # read by `_id` only (orders, the report's names): no secondary index
+    projection = Projection(
+        name="qualified-applicants", collections=[QUALIFIED], database=database, indexes={QUALIFIED: []}
+    )
 
     @projection.handlers.on(ApplicantQualified)
     async def qualified(received: ReceivedEvent, session: Session) -> None:
@@ -57,7 +61,22 @@ def qualified_applicants(database: str) -> Projection:
 
 
 def orders(database: str) -> Projection:
-    projection = Projection(name="orders", collections=[ORDERS], database=database)
+    newest = ("created_at", DESCENDING)
+    projection = Projection(
+        name="orders",
+        collections=[ORDERS],
+        database=database,
+        indexes={
+            # the order list (newest first) and the report (by creation time): an enterprise's, an
+            # institution's, or all of them (administrator, optionally by status)
+            ORDERS: [
+                IndexModel([("enterprise_id", ASCENDING), newest], name="enterprise_created"),
+                IndexModel([("institution_id", ASCENDING), newest], name="institution_created"),
+                IndexModel([("status", ASCENDING), newest], name="status_created"),
+                IndexModel([newest], name="created"),
+            ]
+        },
+    )
 
     async def update(session: Session, order_id: str, changes: dict[str, Any]) -> None:
         await projection.collection(session).update_one({"_id": order_id}, changes, session=session)

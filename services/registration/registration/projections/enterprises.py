@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events import EnterpriseApproved, EnterpriseRegistered, EnterpriseRejected, EnterpriseResubmitted
+from pymongo import ASCENDING, IndexModel
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
@@ -13,7 +14,23 @@ COLLECTION = "enterprises"
 
 
 def build(database: str, scope_keywords: tuple[str, ...]) -> Projection:
-    projection = Projection(name="enterprises", collections=[COLLECTION], database=database)
+    projection = Projection(
+        name="enterprises",
+        collections=[COLLECTION],
+        database=database,
+        indexes={
+            # the review queue (api.routes.review_queue): a reviewer's city, or everything for an
+            # administrator, by status and submission time, oldest first
+            COLLECTION: [
+                IndexModel(
+                    [("city", ASCENDING), ("status", ASCENDING), ("submitted_at", ASCENDING)],
+                    name="city_status_submitted",
+                ),
+                IndexModel([("status", ASCENDING), ("submitted_at", ASCENDING)], name="status_submitted"),
+                IndexModel([("submitted_at", ASCENDING)], name="submitted"),
+            ]
+        },
+    )
     on = projection.handlers.on
 
     @on(EnterpriseRegistered, EnterpriseResubmitted)
