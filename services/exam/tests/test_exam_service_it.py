@@ -257,3 +257,179 @@ async def test_exam_service_with_a_movable_clock(
         assert rows[c1]["automatic"] is True and rows[c1]["status_label"] == "不合格"
         mine = (await client.get("/api/exam/me/schedule", headers=person1)).json()["items"]
         assert [(i["candidate_id"], i["result"], i["session"]["seat"]) for i in mine] == [(c1, "failed", 1)]
+
+
+async def test_autosave_leaves_the_candidate_stream_alone(
+    make_settings: Callable[..., ServiceSettings], jwt_secret: str
+) -> None:
+    """K autosaves append nothing to the candidate's stream (no AnswersSaved, same length whatever K), each
+    request reads the stream at most once (a save: not at all), the submission scores the last save, a stale
+    save never overwrites a newer one, a save racing the submission is in the result or refused, and a save
+    after the submission is refused."""
+    values = make_settings(unique_name("exam"), kafka_session_timeout_ms=2000).model_dump()
+    values["exam_sweep_seconds"] = 0
+    settings = ExamSettings(**values)
+    codec = TokenCodec(jwt_secret, settings.jwt_issuer)
+
+    def bearer(role: Role, org: str | None) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {codec.issue(Identity(f'acc-{role.value}-{org}', role, org_id=org))}"
+        }
+
+    clock = MovableClock(datetime.now(UTC).replace(microsecond=0))
+    admin, institution = bearer(Role.ADMIN, None), bearer(Role.INSTITUTION, "inst-1")
+    app = build_app(settings, clock=clock)
+    runtime: ServiceRuntime = app.state.runtime
+    events = runtime.db["events"]
+
+    reads: dict[str, int] = {}
+    load_events = runtime.store.load_events
+
+    async def counted(stream_id: str, **kw: Any) -> Any:
+        reads[stream_id] = reads.get(stream_id, 0) + 1
+        return await load_events(stream_id, **kw)
+
+    runtime.store.load_events = counted
+
+    async def stream_types(candidate_id: str) -> list[str]:
+        cursor = events.find({"stream_id": candidate_stream(candidate_id)}).sort("version", 1)
+        return [str(doc["type"]).split(".")[1] async for doc in cursor]
+
+    async with running_app(app) as client:
+        assert (await client.post("/api/exam/banks/demo", headers=admin)).status_code == 200
+
+        async def bank_ready() -> bool:
+            r = await client.get("/api/exam/banks", headers=admin, params={"position": "安全员"})
+            return bool(r.json()["items"])
+
+        await eventually(bank_ready, "the demo bank in the read model")
+        (c1, id1), (c2, id2) = [await applied(runtime, n, photo=False) for n in (11, 12)]
+        created = await client.post(
+            "/api/exam/sessions",
+            headers=institution,
+            json={
+                "position": "安全员",
+                "starts_at": (clock.now + timedelta(minutes=10)).isoformat(),
+                "room": "第二考场",
+                "address": "杭州市西湖区文三路 90 号",
+                "seats": 5,
+            },
+        )
+        assert created.status_code == 201, created.text
+        seated = await client.post(
+            f"/api/exam/sessions/{created.json()['session_id']}/candidates",
+            headers=institution,
+            json={"candidate_ids": [c1, c2]},
+        )
+        assert seated.status_code == 200, seated.text
+        person1, person2 = bearer(Role.PERSON, id1), bearer(Role.PERSON, id2)
+        papers = {}
+        for candidate_id, person in ((c1, person1), (c2, person2)):
+            done = await client.post(
+                f"/api/exam/candidates/{candidate_id}/override",
+                headers=institution,
+                json={"reason": "无报名头像，已核对身份证原件"},
+            )
+            assert done.status_code == 200 and done.json()["verified"], done.text
+            reads.clear()
+            started = await client.post(f"/api/exam/candidates/{candidate_id}/start", headers=person)
+            assert started.status_code == 201, started.text
+            assert reads.get(candidate_stream(candidate_id)) == 1, reads
+            papers[candidate_id] = started.json()
+
+        key = await events.find_one({"stream_id": candidate_stream(c1), "type": "exam.ExamStarted.v1"})
+        assert key is not None
+        right = {q["question_id"]: list(q["answer"]) for q in key["data"]["questions"]}
+        wrong = {
+            q["question_id"]: [next(i for i in range(len(q["options"])) if [i] != right[q["question_id"]])]
+            for q in papers[c1]["questions"]
+        }
+        before = await stream_types(c1)
+        assert before[-1] == "ExamStarted"
+
+        # K autosaves, every 15 s; the last one has every answer right
+        k = 24
+        save_no = papers[c1]["save_no"]
+        ids = list(right)
+        reads.clear()
+        for i in range(1, k + 1):
+            clock.now += timedelta(seconds=15)
+            answers = dict(right) if i == k else {q: wrong[q] for q in ids[: i % len(ids) + 1]}
+            if i == k - 1:
+                answers = {ids[0]: right[ids[0]]}
+            saved = await client.put(
+                f"/api/exam/candidates/{c1}/answers",
+                headers=person1,
+                json={"answers": answers, "save_no": save_no},
+            )
+            assert saved.status_code == 200, saved.text
+            assert saved.json()["save_no"] == save_no + 1 and saved.json()["answered"] == len(answers)
+            save_no = saved.json()["save_no"]
+        assert reads.get(candidate_stream(c1), 0) == 0, "an autosave does not read the candidate's stream"
+        after = await stream_types(c1)
+        assert after == before, f"{k} autosaves appended {after[len(before) :]}"
+        assert "AnswersSaved" not in after
+
+        # a late or repeated request never overwrites the newer save
+        stale = await client.put(
+            f"/api/exam/candidates/{c1}/answers",
+            headers=person1,
+            json={"answers": {ids[0]: wrong[ids[0]]}, "save_no": save_no - 1},
+        )
+        assert stale.status_code == 409 and stale.json()["code"] == "stale_save", stale.text
+        assert stale.json()["errors"]["save_no"] == save_no
+        repeated = await client.put(
+            f"/api/exam/candidates/{c1}/answers",
+            headers=person1,
+            json={"answers": right, "save_no": save_no - 1},
+        )
+        assert repeated.status_code == 200 and repeated.json()["save_no"] == save_no, repeated.text
+
+        reads.clear()
+        paper = (await client.get(f"/api/exam/candidates/{c1}/paper", headers=person1)).json()
+        assert paper["answers"] == right and paper["save_no"] == save_no and paper["saved_at"]
+        assert reads.get(candidate_stream(c1)) == 1, reads
+        detail = (await client.get(f"/api/exam/candidates/{c1}", headers=institution)).json()
+        assert detail["answered_count"] == len(right) and detail["last_saved_at"]
+
+        # the submission scores the last save (no answers sent with it); the stream grows by two events
+        clock.now += timedelta(minutes=30)
+        reads.clear()
+        submitted = await client.post(f"/api/exam/candidates/{c1}/submit", headers=person1)
+        assert submitted.status_code == 200, submitted.text
+        result = submitted.json()
+        assert result["passed"] is True and result["score"] == result["full_marks"], result
+        assert reads.get(candidate_stream(c1)) == 1, reads
+        assert await stream_types(c1) == [*before, "PaperSubmitted", "ExamPassed"]
+        final = await events.find_one({"stream_id": candidate_stream(c1), "type": "exam.PaperSubmitted.v1"})
+        passed = await events.find_one({"stream_id": candidate_stream(c1), "type": "exam.ExamPassed.v1"})
+        assert final is not None and passed is not None
+        assert final["data"]["answers"] == right and final["data"]["saves"] == save_no
+        assert not passed["data"].get("answers"), "the public result carries the score only"
+
+        late = await client.put(
+            f"/api/exam/candidates/{c1}/answers", headers=person1, json={"answers": right}
+        )
+        assert late.status_code == 409 and late.json()["code"] == "already_submitted", late.text
+        assert late.json()["errors"]["score"] == result["score"]
+        again = await client.post(f"/api/exam/candidates/{c1}/submit", headers=person2)
+        assert again.status_code == 404, "someone else's paper"
+
+        # a save racing the submission: in the submitted answers, or refused
+        q0 = papers[c2]["questions"][0]["question_id"]
+        first = await client.put(
+            f"/api/exam/candidates/{c2}/answers", headers=person2, json={"answers": {q0: [0]}}
+        )
+        assert first.status_code == 200, first.text
+        raced_save, raced_submit = await asyncio.gather(
+            client.put(f"/api/exam/candidates/{c2}/answers", headers=person2, json={"answers": {q0: [1]}}),
+            client.post(f"/api/exam/candidates/{c2}/submit", headers=person2),
+        )
+        assert raced_submit.status_code == 200, raced_submit.text
+        paper2 = await events.find_one({"stream_id": candidate_stream(c2), "type": "exam.PaperSubmitted.v1"})
+        assert paper2 is not None
+        if raced_save.status_code == 200:
+            assert paper2["data"]["answers"] == {q0: [1]}, "a save that landed is in the submission"
+        else:
+            assert raced_save.status_code == 409 and raced_save.json()["code"] == "already_submitted"
+            assert paper2["data"]["answers"] == {q0: [0]}

@@ -1,13 +1,15 @@
 """Timing rules of the exam on an injected clock: check-in window, earliest submission (29:59 refused, 30:00
-allowed), the deadline, automatic submission, autosave after the deadline."""
+allowed), the deadline, automatic submission, autosave (on the answer sheet) after the deadline."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from events import CandidateVerified, ExamFailed, ExamPassed, ExamScheduled, ExamSessionCreated
+from exam.domain import answers as sheets
 from exam.domain import candidate as domain
 from exam.domain.events import PaperQuestion
 from exam.domain.session import Applicant, Session
@@ -132,17 +134,28 @@ def test_submitting_at_once_gives_the_minutes_left() -> None:
     assert "还需等待 30 分钟" in refused.value.message
 
 
+def sheet(history: Sequence[object]) -> sheets.AnswerSheet:
+    return domain.sheet_of(state(history))
+
+
 def test_deadline_makes_every_submission_automatic_with_the_saved_answers() -> None:
     history = started()
-    history += domain.save_answers(
-        state(history), answers={"q1": [2], "q2": [0, 2]}, now=T0 + timedelta(minutes=50)
-    )
-    late = submit(history, T0 + timedelta(minutes=125), answers={"q3": [1]})
-    assert len(late) == 1 and isinstance(late[0], ExamPassed)
-    assert late[0].automatic is True and late[0].score == 80
-    assert late[0].submitted_at == T0 + timedelta(minutes=120)
-    assert late[0].answers == {"q1": [2], "q2": [0, 2]}, "answers sent after the deadline do not count"
-    assert late[0].head_photo_key == APPLICANT.head_photo_key and late[0].candidate_id == "c1"
+    saved = sheets.save(sheet(history), answers={"q1": [2], "q2": [0, 2]}, now=T0 + timedelta(minutes=50))
+    assert saved == {"q1": [2], "q2": [0, 2]}
+    plan = domain.submission(state(history), now=T0 + timedelta(minutes=125))
+    assert plan == domain.Submission(automatic=True, submitted_at=T0 + timedelta(minutes=120))
+    assert (
+        sheets.closing_answers(sheet(history).slots, automatic=plan.automatic, answers={"q3": [1]}) is None
+    ), "answers sent after the deadline do not count"
+    late = submit(history, T0 + timedelta(minutes=125), answers=saved, saved_at=T0 + timedelta(minutes=50))
+    assert [type(e).__name__ for e in late] == ["PaperSubmitted", "ExamPassed"]
+    paper, result = late
+    assert isinstance(result, ExamPassed) and result.automatic is True and result.score == 80
+    assert result.submitted_at == T0 + timedelta(minutes=120)
+    assert result.answers == {}, "the public result carries the score only"
+    assert paper.answers == {"q1": [2], "q2": [0, 2]}  # type: ignore[attr-defined]
+    assert paper.saved_at == T0 + timedelta(minutes=50) and paper.automatic  # type: ignore[attr-defined]
+    assert result.head_photo_key == APPLICANT.head_photo_key and result.candidate_id == "c1"
 
 
 def test_automatic_submission_only_when_the_time_is_up() -> None:
@@ -151,32 +164,33 @@ def test_automatic_submission_only_when_the_time_is_up() -> None:
     assert not domain.time_up(state(history), T0 + timedelta(minutes=119, seconds=59))
     assert domain.time_up(state(history), T0 + timedelta(minutes=120))
     events = submit(history, T0 + timedelta(minutes=120), automatic=True)
-    assert isinstance(events[0], ExamFailed) and events[0].automatic and events[0].score == 0
+    assert isinstance(events[-1], ExamFailed) and events[-1].automatic and events[-1].score == 0
     assert not domain.time_up(state([*history, *events]), T0 + timedelta(minutes=130))
 
 
 def test_a_repeated_submission_decides_nothing() -> None:
     history = started()
-    first = submit(history, T0 + timedelta(minutes=40), answers={"q1": [2], "q2": [2, 0], "q3": [1]})
-    assert [type(e).__name__ for e in first] == ["AnswersSaved", "ExamPassed"]
+    final = sheets.closing_answers(
+        sheet(history).slots, automatic=False, answers={"q1": [2], "q2": [2, 0], "q3": [1]}
+    )
+    assert final == {"q1": [2], "q2": [0, 2], "q3": [1]}, "the submission's own answers, checked"
+    first = submit(history, T0 + timedelta(minutes=40), answers=final, saves=1)
+    assert [type(e).__name__ for e in first] == ["PaperSubmitted", "ExamPassed"]
     assert first[-1].score == 100  # type: ignore[attr-defined]
+    assert state([*history, *first]).answers == final, "PaperSubmitted is folded into the state"
     assert submit([*history, *first], T0 + timedelta(minutes=41)) == []
     assert submit([*history, *first], T0 + timedelta(minutes=200), automatic=True) == []
 
 
 def test_autosave_until_the_deadline_only() -> None:
     history = started()
-    saved = domain.save_answers(
-        state(history), answers={"q1": [0]}, now=T0 + timedelta(minutes=119, seconds=59)
-    )
-    assert saved and saved[0].answers == {"q1": [0]}
+    saved = sheets.save(sheet(history), answers={"q1": [0]}, now=T0 + timedelta(minutes=119, seconds=59))
+    assert saved == {"q1": [0]}
     with pytest.raises(DomainError) as late:
-        domain.save_answers(state(history), answers={"q1": [0]}, now=T0 + timedelta(minutes=120))
+        sheets.save(sheet(history), answers={"q1": [0]}, now=T0 + timedelta(minutes=120))
     assert late.value.code == "time_up"
-    assert (
-        domain.save_answers(state([*history, *saved]), answers={"q1": [0]}, now=T0 + timedelta(minutes=2))
-        == []
-    )
+    holding = dataclasses.replace(sheet(history), answers=saved, save_no=1)
+    assert sheets.save(holding, answers={"q1": [0]}, now=T0 + timedelta(minutes=2)) is None, "nothing new"
 
 
 @pytest.mark.parametrize(
@@ -192,19 +206,32 @@ def test_autosave_until_the_deadline_only() -> None:
 )
 def test_autosave_checks_questions_and_options(answers: dict[str, list[int]], code: str) -> None:
     with pytest.raises(DomainError) as bad:
-        domain.save_answers(state(started()), answers=answers, now=T0 + timedelta(minutes=5))
+        sheets.save(sheet(started()), answers=answers, now=T0 + timedelta(minutes=5))
     assert bad.value.code == "invalid_answers" and bad.value.details[0]["code"] == code
+    with pytest.raises(DomainError) as at_submission:
+        sheets.closing_answers(sheet(started()).slots, automatic=False, answers=answers)
+    assert at_submission.value.code == "invalid_answers"
 
 
 def test_no_save_or_submit_before_the_start_or_after_submission() -> None:
     with pytest.raises(DomainError) as before:
-        domain.save_answers(domain.Candidate(), answers={}, now=T0)
+        domain.sheet_of(domain.Candidate())
     assert before.value.code == "exam_not_started"
+    with pytest.raises(DomainError) as not_started:
+        domain.submission(domain.Candidate(), now=T0)
+    assert not_started.value.code == "exam_not_started"
     history = started()
     history += submit(history, T0 + timedelta(minutes=31))
+    closed = sheet(history)  # the stream's view of the sheet: closed by the submission, with its result
+    assert closed.closed_by == sheets.BY_CANDIDATE and closed.result and closed.result["score"] == 0
     with pytest.raises(DomainError) as after:
-        domain.save_answers(state(history), answers={"q1": [1]}, now=T0 + timedelta(minutes=32))
-    assert after.value.code == "already_submitted"
+        sheets.save(closed, answers={"q1": [1]}, now=T0 + timedelta(minutes=32))
+    assert after.value.code == "already_submitted" and after.value.details == closed.result
+    automatic = started()
+    automatic += submit(automatic, T0 + timedelta(minutes=120), automatic=True)
+    with pytest.raises(DomainError) as late:
+        sheets.save(sheet(automatic), answers={}, now=T0 + timedelta(minutes=121))
+    assert late.value.code == "time_up"
 
 
 def test_check_in_window_opens_60_minutes_before_and_closes_30_after() -> None:

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import Conflict, NotFound
+from servicekit.idempotency import IdempotencyDep
 
+from ..application import answers as answer_sheets
 from ..application import attempts, checkin
 from ..domain.candidate import result_view
 from ..projections.candidates import CANDIDATES
@@ -30,6 +32,14 @@ Viewer = Annotated[
 
 class Answers(BaseModel):
     answers: dict[str, list[int]] = Field(description="全部已作答的题：试题编号 → 所选选项序号（从 0 开始）")
+    save_no: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "可选：上一次保存返回的 save_no；若其后已有别的保存（如另一页面），"
+            "本次不写入，返回 409 stale_save"
+        ),
+    )
 
 
 class Submission(BaseModel):
@@ -93,13 +103,22 @@ async def list_candidates(
         if value:
             query[name] = value
     cursor = rt.db[CANDIDATES].find(query).sort("applied_at", -1).skip(skip).limit(limit)
-    items = [candidate_view(d) async for d in cursor]
+    items = await _with_progress(rt, [candidate_view(d) async for d in cursor])
     return {"items": items, "total": await rt.db[CANDIDATES].count_documents(query)}
+
+
+async def _with_progress(rt: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The attempts' answered count and last save, from their answer sheets (autosaves are no events)."""
+    found = await answer_sheets.progress(rt.db, (i.get("attempt_id") or "" for i in items))
+    for item in items:
+        item.update(found.get(item.get("attempt_id") or "", {}))
+    return items
 
 
 @router.get("/candidates/{candidate_id}", summary="考生详情（本人、所在企业、培训机构、管理员）")
 async def get_candidate(candidate_id: str, identity: Viewer, rt: RuntimeDep) -> dict[str, Any]:
-    return candidate_view(await visible_candidate(rt, candidate_id, identity))
+    [item] = await _with_progress(rt, [candidate_view(await visible_candidate(rt, candidate_id, identity))])
+    return item
 
 
 @router.get("/me/schedule", summary="我的考试安排与成绩（学员本人；含补考历史）")
@@ -141,20 +160,25 @@ async def check_in(
     settings: Settings,
     rules: Rules,
     now: Now,
+    idem: IdempotencyDep,
     frame: Annotated[UploadFile, File(description="摄像头拍摄的实时照片（JPEG）")],
 ) -> dict[str, Any]:
     await visible_candidate(rt, candidate_id, identity)
     data = await frame.read(settings.exam_frame_max_bytes + 1)
-    accepted = await checkin.request_check(
-        rt.store,
-        objects,
-        candidate_id,
-        frame=data,
-        max_bytes=settings.exam_frame_max_bytes,
-        rules=rules,
-        now=now,
-    )
-    return {**accepted, "status_url": f"/api/exam/candidates/{candidate_id}/check-in"}
+
+    async def work() -> dict[str, Any]:
+        accepted = await checkin.request_check(
+            rt.store,
+            objects,
+            candidate_id,
+            frame=data,
+            max_bytes=settings.exam_frame_max_bytes,
+            rules=rules,
+            now=now,
+        )
+        return {**accepted, "status_url": f"/api/exam/candidates/{candidate_id}/check-in"}
+
+    return await idem.run({"frame": data}, work)
 
 
 @router.get("/candidates/{candidate_id}/check-in", summary="入场核验状态（比对结果、剩余次数）")
@@ -176,7 +200,7 @@ async def proctor_override(
     candidate_id: str, body: Override, identity: Institution, rt: RuntimeDep, rules: Rules, now: Now
 ) -> dict[str, Any]:
     await visible_candidate(rt, candidate_id, identity)
-    await checkin.override(
+    state = await checkin.override(
         rt.store,
         candidate_id,
         institution_id=identity.org_id or "",
@@ -185,10 +209,7 @@ async def proctor_override(
         rules=rules,
         now=now,
     )
-    return {
-        "candidate_id": candidate_id,
-        **checkin.status_view(await attempts.load(rt.store, candidate_id), rules),
-    }
+    return {"candidate_id": candidate_id, **checkin.status_view(state, rules)}
 
 
 @router.post(
@@ -198,25 +219,22 @@ async def start_exam(
     candidate_id: str, identity: Person, rt: RuntimeDep, rules: Rules, now: Now
 ) -> dict[str, Any]:
     await visible_candidate(rt, candidate_id, identity)
-    await attempts.start(rt.store, candidate_id, rules=rules, now=now)
-    state = await attempts.current(rt.store, candidate_id, rules=rules, now=now)
-    return attempts.paper_view(state, now)
-
-
-async def _running(rt: Any, candidate_id: str, identity: Identity, rules: Any, now: Any) -> Any:
-    await visible_candidate(rt, candidate_id, identity)
-    state = await attempts.current(rt.store, candidate_id, rules=rules, now=now)
-    if state.started is None:
-        raise Conflict("考试尚未开始", code="exam_not_started")
-    return state
+    state, sheet = await attempts.start(rt.store, candidate_id, rules=rules, now=now)
+    view = attempts.paper_view(state, now, sheet)
+    if state.result is not None:
+        view["result"] = result_view(state.result)
+    return view
 
 
 @router.get("/candidates/{candidate_id}/paper", summary="我的试卷（不含答案）、已保存的答案与剩余时间")
 async def get_paper(
     candidate_id: str, identity: Person, rt: RuntimeDep, rules: Rules, now: Now
 ) -> dict[str, Any]:
-    state = await _running(rt, candidate_id, identity, rules, now)
-    view = attempts.paper_view(state, now)
+    await visible_candidate(rt, candidate_id, identity)
+    state = await attempts.current(rt.store, candidate_id, rules=rules, now=now)
+    if state.started is None:
+        raise Conflict("考试尚未开始", code="exam_not_started")
+    view = attempts.paper_view(state, now, await attempts.sheet(rt.store, state, candidate_id))
     if state.result is not None:
         view["result"] = result_view(state.result)
     return view
@@ -229,13 +247,15 @@ async def save_answers(
     candidate_id: str, body: Answers, identity: Person, rt: RuntimeDep, rules: Rules, now: Now
 ) -> dict[str, Any]:
     await visible_candidate(rt, candidate_id, identity)
-    state = await attempts.save(rt.store, candidate_id, answers=body.answers, rules=rules, now=now)
-    assert state.started is not None
+    sheet = await attempts.save(
+        rt.store, candidate_id, answers=body.answers, rules=rules, now=now, save_no=body.save_no
+    )
     return {
-        "attempt_id": state.started.attempt_id,
-        "saved_at": state.saved_at.isoformat() if state.saved_at else None,
-        "answered": sum(1 for v in state.answers.values() if v),
-        "seconds_left": max(0, int((state.started.deadline - now).total_seconds())),
+        "attempt_id": sheet.attempt_id,
+        "saved_at": sheet.saved_at.isoformat() if sheet.saved_at else None,
+        "save_no": sheet.save_no,
+        "answered": sheet.answered,
+        "seconds_left": max(0, int((sheet.deadline - now).total_seconds())),
     }
 
 
@@ -251,7 +271,7 @@ async def submit(
     now: Now,
     body: Submission | None = None,
 ) -> dict[str, Any]:
-    await _running(rt, candidate_id, identity, rules, now)
+    await visible_candidate(rt, candidate_id, identity)
     result = await attempts.submit(
         rt.store, candidate_id, rules=rules, now=now, answers=body.answers if body else None
     )

@@ -1,15 +1,22 @@
 """The timed exam: start (draw the paper), autosave, submit (score at once), and the automatic submission at
 the deadline — lazily when a request comes after it, and by the sweeper, a loop every exam replica runs.
 
-Every submission is a decision on the candidate's stream appended at its expected version: two replicas
-sweeping the same attempt, or a sweep racing the candidate's own submit, end with one result (the loser is
-decided again, finds the result and does nothing), and a repeated submit answers the same result.
+An autosave touches only the attempt's answer sheet (`application.answers`), never the candidate's stream:
+its cost does not grow with the number of earlier saves. Every other use case reads the candidate's stream
+once per request and decides on what it read (`context.decide_on`).
+
+Every submission closes the answer sheet (no save is written after that), then decides on the candidate's
+stream and appends PaperSubmitted (the sheet's final answers) and the result at the stream's expected
+version: two replicas sweeping the same attempt, or a sweep racing the candidate's own submit, end with one
+result (the loser is decided again, finds the result and does nothing), and a repeated submit answers the
+same result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import secrets
 import uuid
@@ -17,21 +24,30 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from events import ExamFailed, ExamPassed
-from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError
 from servicekit.eventstore import EventStore
 from servicekit.logging import get_logger
 
 from exam.domain.events import BankQuestion, PaperQuestion
 
+from ..domain import answers as sheets
 from ..domain import candidate as domain
 from ..domain.paper import choose_bank, draw_paper, score
 from ..domain.session import Applicant
 from ..projections.attempts import ATTEMPTS
 from ..projections.banks import QUESTION_BANKS
+from . import answers as answer_sheets
 from .checkin import current_session_id
-from .context import Clock, ExamRules, blacklisted_until, candidate_stream, load_applicant, load_session
+from .context import (
+    Clock,
+    ExamRules,
+    Loaded,
+    blacklisted_until,
+    candidate_stream,
+    decide_on,
+    load_applicant,
+    load_session,
+)
 
 log = get_logger(__name__)
 
@@ -70,13 +86,25 @@ async def draw(store: EventStore, applicant: Applicant, rules: ExamRules) -> tup
     return str(bank.get("bank_id") or bank["_id"]), draw_paper(questions, rules.paper, rng)
 
 
-async def start(store: EventStore, candidate_id: str, *, rules: ExamRules, now: datetime) -> str:
-    """The attempt id (the running one if the exam was already started)."""
-    applicant = await load_applicant(store.db, candidate_id)
-    state = await load(store, candidate_id)
+async def read(store: EventStore, candidate_id: str) -> Loaded:
+    """The candidate's stream, read once for the request."""
+    history, version = await store.load_events(candidate_stream(candidate_id))
+    return list(history), version
+
+
+async def start(
+    store: EventStore, candidate_id: str, *, rules: ExamRules, now: datetime
+) -> tuple[domain.Candidate, sheets.AnswerSheet]:
+    """The candidate's state once started (the running attempt if the exam was already started, submitted
+    automatically if its time ran out) and the attempt's answer sheet, made at the start."""
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the sheet keeps the times in BSON (ms)
+    loaded = await read(store, candidate_id)
+    state = domain.Candidate.from_history(loaded[0])
     if state.started is not None:
-        return state.started.attempt_id
-    session = await load_session(store, await current_session_id(store, candidate_id))
+        state = await _settle(store, candidate_id, loaded, rules=rules, now=now)
+        return state, await answer_sheets.ensure(store.db, state)
+    applicant = await load_applicant(store.db, candidate_id)
+    session = await load_session(store, await current_session_id(store, candidate_id, state))
     barred = await blacklisted_until(store.db, applicant.id_number, session.day)
     attempt_id = uuid.uuid4().hex
 
@@ -95,20 +123,62 @@ async def start(store: EventStore, candidate_id: str, *, rules: ExamRules, now: 
         )
 
     try:  # refuse (not verified, too late, …) before drawing a paper
-        decide(list((await store.load_events(candidate_stream(candidate_id)))[0]))
+        decide(loaded[0])
     except DomainError as exc:
         if exc.code != "empty_paper":
             raise
     bank_id, questions = await draw(store, applicant, rules)
-    await execute(
+    history, _ = await decide_on(
         store,
         candidate_stream(candidate_id),
+        loaded,
         lambda h: decide(h, questions, bank_id),
         stream_type="candidate",
     )
-    state = await load(store, candidate_id)
+    state = domain.Candidate.from_history(history)
     assert state.started is not None
-    return state.started.attempt_id
+    return state, await answer_sheets.ensure(store.db, state)
+
+
+async def _submit(
+    store: EventStore,
+    candidate_id: str,
+    loaded: Loaded,
+    *,
+    rules: ExamRules,
+    now: datetime,
+    answers: Mapping[str, Sequence[int]] | None = None,
+    automatic: bool = False,
+) -> tuple[domain.Candidate, bool]:
+    """Submit on the stream the request read: the state after it, and whether this call scored the paper
+    (False: someone else did, or nothing to do). Closes the answer sheet first: its answers are final."""
+    state = domain.Candidate.from_history(loaded[0])
+    plan = domain.submission(state, now=now, automatic=automatic)
+    if plan is None:
+        return state, False
+    applicant = await load_applicant(store.db, candidate_id)
+    sheet = await answer_sheets.close(store.db, state, automatic=plan.automatic, now=now, answers=answers)
+    history, scored = await decide_on(
+        store,
+        candidate_stream(candidate_id),
+        loaded,
+        lambda h: domain.submit(
+            domain.Candidate.from_history(h),
+            applicant=applicant,
+            scorer=_scorer(rules),
+            rules=rules.scoring,
+            now=now,
+            answers=sheet.answers,
+            saved_at=sheet.saved_at,
+            saves=sheet.save_no,
+            automatic=automatic,
+        ),
+        stream_type="candidate",
+    )
+    state = domain.Candidate.from_history(history)
+    if state.result is not None and sheet.result is None:
+        await answer_sheets.record_result(store.db, sheet.attempt_id, domain.result_view(state.result))
+    return state, scored
 
 
 async def submit(
@@ -121,47 +191,35 @@ async def submit(
     automatic: bool = False,
 ) -> domain.Result | None:
     """Submit (or, with `automatic`, submit only if the time is up); the result, or None if still running."""
-    result, _ = await _submit(store, candidate_id, rules=rules, now=now, answers=answers, automatic=automatic)
-    return result
-
-
-async def _submit(
-    store: EventStore,
-    candidate_id: str,
-    *,
-    rules: ExamRules,
-    now: datetime,
-    answers: Mapping[str, Sequence[int]] | None = None,
-    automatic: bool = False,
-) -> tuple[domain.Result | None, bool]:
-    """The result, and whether this call scored the paper (False: someone else did, or nothing to do)."""
-    applicant = await load_applicant(store.db, candidate_id)
-    stored = await execute(
-        store,
-        candidate_stream(candidate_id),
-        lambda h: domain.submit(
-            domain.Candidate.from_history(h),
-            applicant=applicant,
-            scorer=_scorer(rules),
-            rules=rules.scoring,
-            now=now,
-            answers=answers,
-            automatic=automatic,
-        ),
-        stream_type="candidate",
+    loaded = await read(store, candidate_id)
+    state, _ = await _submit(
+        store, candidate_id, loaded, rules=rules, now=now, answers=answers, automatic=automatic
     )
-    return (await load(store, candidate_id)).result, bool(stored)
+    return state.result
+
+
+async def _settle(
+    store: EventStore, candidate_id: str, loaded: Loaded, *, rules: ExamRules, now: datetime
+) -> domain.Candidate:
+    """The state on the stream the request read, after the automatic submission if the time ran out."""
+    state = domain.Candidate.from_history(loaded[0])
+    if domain.time_up(state, now):
+        state, _ = await _submit(store, candidate_id, loaded, rules=rules, now=now, automatic=True)
+    return state
 
 
 async def current(
     store: EventStore, candidate_id: str, *, rules: ExamRules, now: datetime
 ) -> domain.Candidate:
     """The candidate's state, after the automatic submission if the time ran out (lazy submission)."""
-    state = await load(store, candidate_id)
-    if domain.time_up(state, now):
-        await submit(store, candidate_id, rules=rules, now=now, automatic=True)
-        state = await load(store, candidate_id)
-    return state
+    return await _settle(store, candidate_id, await read(store, candidate_id), rules=rules, now=now)
+
+
+async def sheet(store: EventStore, state: domain.Candidate, candidate_id: str) -> sheets.AnswerSheet | None:
+    """The attempt's answer sheet (made from the stream if the attempt has none yet); None if not started."""
+    if state.started is None:
+        return None
+    return await answer_sheets.find(store.db, candidate_id) or await answer_sheets.ensure(store.db, state)
 
 
 async def save(
@@ -171,27 +229,48 @@ async def save(
     answers: Mapping[str, Sequence[int]],
     rules: ExamRules,
     now: datetime,
-) -> domain.Candidate:
-    state = await current(store, candidate_id, rules=rules, now=now)
-    if state.result is not None:
-        raise Conflict(
-            "考试时间已到，试卷已自动提交" if state.result.automatic else "试卷已提交，不能再修改答案",
-            code="time_up" if state.result.automatic else "already_submitted",
-            details=domain.result_view(state.result),
-        )
-    await execute(
-        store,
-        candidate_stream(candidate_id),
-        lambda h: domain.save_answers(domain.Candidate.from_history(h), answers=answers, now=now),
-        stream_type="candidate",
-    )
-    return await load(store, candidate_id)
+    save_no: int | None = None,
+) -> sheets.AnswerSheet:
+    """An autosave: reads and writes the attempt's answer sheet only (see `domain.answers.save` for the
+    refusals and `save_no`). The candidate's stream is read only when there is no sheet (not started, or an
+    attempt older than the sheets) and when the deadline has passed (the automatic submission, lazily)."""
+    found = await answer_sheets.find(store.db, candidate_id)
+    if found is None:
+        state = await current(store, candidate_id, rules=rules, now=now)
+        found = await answer_sheets.ensure(store.db, state)  # exam_not_started if there is no attempt
+    for _ in range(3):
+        try:
+            clean = sheets.save(found, answers=answers, now=now, save_no=save_no)
+        except Conflict as refused:
+            if refused.code == "time_up" and found.closed_by is None:  # nobody submitted yet: now, lazily
+                state = await current(store, candidate_id, rules=rules, now=now)
+                if state.result is not None:
+                    raise sheets.closed_error(
+                        dataclasses.replace(
+                            found,
+                            closed_by=sheets.AUTOMATICALLY,
+                            result=domain.result_view(state.result),
+                        )
+                    ) from None
+            raise
+        if clean is None:
+            return found
+        saved = await answer_sheets.write(store.db, found, clean, now=now, save_no=save_no)
+        if saved is not None:
+            return saved
+        # the sheet changed since it was read (a submission closed it, or another save came first): again
+        found = await answer_sheets.find(store.db, candidate_id) or found
+    raise Conflict("答案保存冲突，请重试", code="save_conflict")
 
 
-def paper_view(state: domain.Candidate, now: datetime) -> dict[str, Any]:
-    """The candidate's paper without the answers."""
+def paper_view(
+    state: domain.Candidate, now: datetime, sheet: sheets.AnswerSheet | None = None
+) -> dict[str, Any]:
+    """The candidate's paper without the right answers; the candidate's own answers from the sheet."""
     started = state.started
     assert started is not None
+    answers = sheet.answers if sheet is not None else state.answers
+    saved_at = sheet.saved_at if sheet is not None else state.saved_at
     return {
         "attempt_id": started.attempt_id,
         "candidate_id": started.candidate_id,
@@ -214,8 +293,9 @@ def paper_view(state: domain.Candidate, now: datetime) -> dict[str, Any]:
             }
             for q in started.questions
         ],
-        "answers": state.answers,
-        "saved_at": state.saved_at.isoformat() if state.saved_at else None,
+        "answers": answers,
+        "saved_at": saved_at.isoformat() if saved_at else None,
+        "save_no": sheet.save_no if sheet is not None else 0,
     }
 
 
@@ -226,14 +306,12 @@ async def sweep(store: EventStore, *, rules: ExamRules, now: datetime, limit: in
     async for doc in cursor:
         candidate_id = doc["candidate_id"]
         try:
-            before = await load(store, candidate_id)
-            if before.result is not None:
-                continue
-            result, scored = await _submit(store, candidate_id, rules=rules, now=now, automatic=True)
+            loaded = await read(store, candidate_id)
+            state, scored = await _submit(store, candidate_id, loaded, rules=rules, now=now, automatic=True)
         except DomainError as exc:
             log.warning("exam.sweep_failed", candidate_id=candidate_id, code=exc.code)
             continue
-        if scored and isinstance(result, ExamPassed | ExamFailed):
+        if scored and state.result is not None:
             done.append(candidate_id)
     if done:
         log.info("exam.swept", submitted=len(done))

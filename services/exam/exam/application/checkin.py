@@ -19,7 +19,15 @@ from servicekit.runtime import Policy, ServiceRuntime
 from ..adapters.images import verify_frame
 from ..domain import candidate as domain
 from ..projections.candidates import CANDIDATES
-from .context import ExamRules, blacklisted_until, candidate_stream, load_applicant, load_session
+from . import uploads
+from .context import (
+    ExamRules,
+    blacklisted_until,
+    candidate_stream,
+    decide_on,
+    load_applicant,
+    load_session,
+)
 from .sessions import CLAIMS
 
 
@@ -36,7 +44,7 @@ async def request_check(
     """Verify and store the frame, then append FaceCheckRequested (refusals come before storing)."""
     verify_frame(frame, max_bytes=max_bytes)
     applicant = await load_applicant(store.db, candidate_id)
-    history, _ = await store.load_events(candidate_stream(candidate_id))
+    history, version = await store.load_events(candidate_stream(candidate_id))
     state = domain.Candidate.from_history(history)
     session = await load_session(store, await current_session_id(store, candidate_id, state))
     barred = await blacklisted_until(store.db, applicant.id_number, session.day)
@@ -59,9 +67,11 @@ async def request_check(
     decide(history)  # refuse before storing the frame
     await objects.put(key, frame, "image/jpeg")
     try:
-        await execute(store, candidate_stream(candidate_id), decide, stream_type="candidate")
-    except Exception:
-        await objects.remove(key)
+        await execute(
+            store, candidate_stream(candidate_id), decide, stream_type="candidate", loaded=(history, version)
+        )
+    except BaseException:  # only this frame, unless the event naming it was stored after all
+        await uploads.discard_unrecorded(store, objects, candidate_stream(candidate_id), [key])
         raise
     return {
         "check_id": check_id,
@@ -105,15 +115,19 @@ async def override(
     reason: str,
     rules: ExamRules,
     now: datetime,
-) -> None:
+) -> domain.Candidate:
+    """The proctor's override; the candidate's state after it (the stream read once)."""
     applicant = await load_applicant(store.db, candidate_id)
-    session = await load_session(store, await current_session_id(store, candidate_id))
+    loaded = await store.load_events(candidate_stream(candidate_id))
+    state = domain.Candidate.from_history(loaded[0])
+    session = await load_session(store, await current_session_id(store, candidate_id, state))
     if institution_id is not None and session.institution_id != institution_id:
         raise NotFound("未找到该考生", code="candidate_not_found")
     barred = await blacklisted_until(store.db, applicant.id_number, session.day)
-    await execute(
+    history, _ = await decide_on(
         store,
         candidate_stream(candidate_id),
+        loaded,
         lambda h: domain.override(
             domain.Candidate.from_history(h),
             applicant=applicant,
@@ -126,6 +140,7 @@ async def override(
         ),
         stream_type="candidate",
     )
+    return domain.Candidate.from_history(history)
 
 
 def status_view(state: domain.Candidate, rules: ExamRules) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""What every exam use case shares: the clock, the rules from the settings, stream names and the loaders of
-the candidate (from the read model of ExamApplied) and of the blacklist."""
+"""What every exam use case shares: the clock, the rules from the settings, stream names, the loaders of the
+candidate (from the read model of ExamApplied) and of the blacklist, and decisions on a stream the request
+has already read."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from events import DomainEvent
+from servicekit.commands import execute
 from servicekit.errors import NotFound
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Database, Document
@@ -83,6 +86,32 @@ def session_stream(session_id: str) -> str:
 
 def candidate_stream(candidate_id: str) -> str:
     return f"candidate-{candidate_id}"
+
+
+Loaded = tuple[list[DomainEvent], int]  # a stream's events and version, as a request read them
+
+
+async def decide_on(
+    store: EventStore,
+    stream_id: str,
+    loaded: Loaded,
+    decide: Callable[[list[DomainEvent]], Sequence[DomainEvent]],
+    *,
+    stream_type: str,
+) -> tuple[list[DomainEvent], bool]:
+    """`execute` on the stream the request has already read (`loaded`): the stream's history after the
+    decision (the history decided on, read again only after a concurrency conflict, and the new events) and
+    whether something was appended. The caller needs no second read to see the outcome."""
+    seen: list[DomainEvent] = list(loaded[0])
+    made: list[DomainEvent] = []
+
+    def tracked(history: list[DomainEvent]) -> list[DomainEvent]:
+        nonlocal seen, made
+        seen, made = history, list(decide(history))
+        return made
+
+    stored = await execute(store, stream_id, tracked, stream_type=stream_type, loaded=loaded)
+    return ([*seen, *made] if stored else list(seen)), bool(stored)
 
 
 def applicant_from(doc: Document) -> Applicant:

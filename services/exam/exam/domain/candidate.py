@@ -1,8 +1,10 @@
-"""One candidate (one ExamApplied) from check-in to result: face checks, proctor override, the timed exam,
-autosaves and the scored submission (decisions, free of I/O; `now` is always passed in).
+"""One candidate (one ExamApplied) from check-in to result: face checks, proctor override, the timed exam
+and the scored submission (decisions, free of I/O; `now` is always passed in).
 
 The candidate's stream (`candidate-<id>`) holds FaceCheckRequested, CheckInFailed, CandidateVerified,
-ExamStarted, AnswersSaved and ExamPassed / ExamFailed. The seat itself lives in the session's stream
+ExamStarted, then PaperSubmitted with ExamPassed / ExamFailed. The autosaves in between are not in it: they
+overwrite the attempt's answer sheet (`domain.answers`), whose final answers PaperSubmitted records (streams
+of older attempts may hold AnswersSaved events, still read). The seat itself lives in the session's stream
 (`domain.session`), which the caller passes in as a `Session`.
 """
 
@@ -24,8 +26,9 @@ from events import (
 )
 from servicekit.errors import Conflict, DomainError
 
-from exam.domain.events import AnswersSaved, ExamStarted, PaperQuestion
+from exam.domain.events import AnswersSaved, ExamStarted, PaperQuestion, PaperSubmitted
 
+from . import answers as sheets
 from .session import Applicant, Session
 from .timing import CheckInRules, ExamTiming, ScoringRules, local_text, minutes_ceil
 
@@ -79,7 +82,9 @@ class Candidate:
                     state.verified = event
                 case ExamStarted():
                     state.started = event
-                case AnswersSaved():
+                case AnswersSaved():  # legacy: autosaves of attempts started before the answer sheets
+                    state.answers, state.saved_at = dict(event.answers), event.saved_at
+                case PaperSubmitted():
                     state.answers, state.saved_at = dict(event.answers), event.saved_at
                 case ExamPassed() | ExamFailed():
                     state.result = event
@@ -314,32 +319,7 @@ def validate_answers(
     questions: Sequence[PaperQuestion], answers: Mapping[str, Sequence[int]]
 ) -> dict[str, list[int]]:
     """Only the paper's question ids, valid option indexes, one choice for single/judge questions."""
-    by_id = {q.question_id: q for q in questions}
-    problems: list[dict[str, Any]] = []
-    clean: dict[str, list[int]] = {}
-    for question_id, chosen in answers.items():
-        question = by_id.get(question_id)
-        if question is None:
-            problems.append(
-                {"question_id": question_id, "code": "unknown_question", "message": "试卷中没有该题"}
-            )
-            continue
-        picked = sorted(set(chosen))
-        if len(picked) != len(chosen) or any(not 0 <= i < len(question.options) for i in picked):
-            problems.append(
-                {"question_id": question_id, "code": "invalid_option", "message": "所选选项不存在或重复"}
-            )
-        elif question.kind != "multiple" and len(picked) > 1:
-            problems.append(
-                {"question_id": question_id, "code": "single_choice", "message": "该题只能选一个选项"}
-            )
-        else:
-            clean[question_id] = picked
-    if problems:
-        raise DomainError(
-            "答案不正确，未保存：" + problems[0]["message"], code="invalid_answers", details=problems
-        )
-    return clean
+    return sheets.validate(sheets.slots_of(questions), answers)
 
 
 def _running(state: Candidate) -> ExamStarted:
@@ -355,20 +335,67 @@ def time_up(state: Candidate, now: datetime) -> bool:
     return state.started is not None and state.result is None and now >= state.started.deadline
 
 
-def save_answers(
-    state: Candidate, *, answers: Mapping[str, Sequence[int]], now: datetime
-) -> list[DomainEvent]:
+def sheet_of(state: Candidate) -> sheets.AnswerSheet:
+    """The attempt's answer sheet as the stream alone knows it: made when the exam starts, or later for an
+    attempt that has none (started before the sheets existed: its last AnswersSaved; or a crash right after
+    the start). Closed if the paper was scored."""
+    if state.started is None:
+        raise Conflict("考试尚未开始", code="exam_not_started")
+    started = state.started
+    closed_by = None
+    if state.result is not None:
+        closed_by = sheets.AUTOMATICALLY if state.result.automatic else sheets.BY_CANDIDATE
+    return sheets.AnswerSheet(
+        attempt_id=started.attempt_id,
+        candidate_id=started.candidate_id,
+        started_at=started.started_at,
+        deadline=started.deadline,
+        earliest_submission=started.earliest_submission,
+        slots=sheets.slots_of(started.questions),
+        answers=dict(state.answers),
+        saved_at=state.saved_at,
+        save_no=0,
+        closed_by=closed_by,
+        result=result_view(state.result) if state.result is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission that happens now: the candidate's own, or the automatic one (at the deadline)."""
+
+    automatic: bool
+    submitted_at: datetime
+
+
+def submission(state: Candidate, *, now: datetime, automatic: bool = False) -> Submission | None:
+    """Whether the paper is submitted now: by the candidate (from `earliest_submission` on) or automatically.
+
+    None when already scored (a repeated submit gets the same result) or when an automatic submission comes
+    before the deadline. After the deadline every submission is the automatic one, at the deadline, with the
+    answers saved in time.
+    """
+    if state.result is not None:
+        return None
     started = _running(state)
     if now >= started.deadline:
-        raise Conflict("考试时间已到，试卷已自动提交", code="time_up")
-    clean = validate_answers(started.questions, answers)
-    if clean == state.answers:
-        return []
-    return [
-        AnswersSaved(
-            attempt_id=started.attempt_id, candidate_id=started.candidate_id, answers=clean, saved_at=now
+        return Submission(automatic=True, submitted_at=started.deadline)
+    if automatic:
+        return None
+    if now < started.earliest_submission:
+        left = started.earliest_submission - now
+        minutes = int((started.earliest_submission - started.started_at).total_seconds() // 60)
+        raise DomainError(
+            f"开考 {minutes} 分钟后方可交卷，还需等待 {minutes_ceil(left)} 分钟",
+            code="submit_too_early",
+            status=409,
+            details={
+                "seconds_left": max(1, int(left.total_seconds() + 0.999)),
+                "minutes_left": minutes_ceil(left),
+                "earliest_submission": started.earliest_submission.isoformat(),
+            },
         )
-    ]
+    return Submission(automatic=False, submitted_at=now)
 
 
 def submit(
@@ -379,49 +406,22 @@ def submit(
     rules: ScoringRules,
     now: datetime,
     answers: Mapping[str, Sequence[int]] | None = None,
+    saved_at: datetime | None = None,
+    saves: int = 0,
     automatic: bool = False,
 ) -> list[DomainEvent]:
-    """Score the paper: by the candidate (from `earliest_submission` on) or automatically at the deadline.
+    """Score the paper (see `submission` for when): PaperSubmitted with the final answers, then ExamPassed or
+    ExamFailed with the score only. Nothing when already scored or when an automatic submission comes before
+    the deadline.
 
-    Nothing when already scored (a repeated submit gets the same result) or when an automatic submission
-    comes before the deadline. After the deadline every submission is the automatic one, at the deadline,
-    with the answers saved in time.
+    `answers`: the final answers, as read from the attempt's closed answer sheet (checked when they were
+    saved); None: those in the stream (an attempt of the time when autosaves were events).
     """
-    if state.result is not None:
+    plan = submission(state, now=now, automatic=automatic)
+    if plan is None:
         return []
     started = _running(state)
-    events: list[DomainEvent] = []
-    submitted_at = now
-    if now >= started.deadline:
-        automatic, submitted_at, final = True, started.deadline, state.answers
-    elif automatic:
-        return []
-    else:
-        if now < started.earliest_submission:
-            left = started.earliest_submission - now
-            minutes = int((started.earliest_submission - started.started_at).total_seconds() // 60)
-            raise DomainError(
-                f"开考 {minutes} 分钟后方可交卷，还需等待 {minutes_ceil(left)} 分钟",
-                code="submit_too_early",
-                status=409,
-                details={
-                    "seconds_left": max(1, int(left.total_seconds() + 0.999)),
-                    "minutes_left": minutes_ceil(left),
-                    "earliest_submission": started.earliest_submission.isoformat(),
-                },
-            )
-        final = state.answers
-        if answers is not None:
-            final = validate_answers(started.questions, answers)
-            if final != state.answers:
-                events.append(
-                    AnswersSaved(
-                        attempt_id=started.attempt_id,
-                        candidate_id=started.candidate_id,
-                        answers=final,
-                        saved_at=now,
-                    )
-                )
+    final = {k: list(v) for k, v in (state.answers if answers is None else answers).items()}
     total = scorer(started.questions, final)
     a = applicant
     common: dict[str, Any] = {
@@ -436,10 +436,20 @@ def submit(
         "full_marks": rules.full_marks,
         "candidate_id": a.candidate_id,
         "session_id": started.session_id,
-        "answers": final,
-        "submitted_at": submitted_at,
-        "automatic": automatic,
+        "submitted_at": plan.submitted_at,
+        "automatic": plan.automatic,
     }
+    events: list[DomainEvent] = [
+        PaperSubmitted(
+            attempt_id=started.attempt_id,
+            candidate_id=started.candidate_id,
+            answers=final,
+            saved_at=state.saved_at if answers is None else saved_at,
+            saves=saves,
+            submitted_at=plan.submitted_at,
+            automatic=plan.automatic,
+        )
+    ]
     if total >= rules.pass_mark:
         events.append(
             ExamPassed(

@@ -84,9 +84,24 @@ class ExamStarted(DomainEvent):
 
 @event(CONTEXT, "AnswersSaved", public=False)
 class AnswersSaved(DomainEvent):
-    """An autosave: all answers so far (question id → chosen option indexes), replacing earlier saves."""
+    """Legacy: an autosave as an event (all answers so far, replacing earlier saves). No longer appended (the
+    saves go to the attempt's answer sheet, `domain.answers`); still read so that older streams load."""
 
     attempt_id: str
     candidate_id: str
     answers: dict[str, list[int]]
     saved_at: datetime
+
+
+@event(CONTEXT, "PaperSubmitted", public=False)
+class PaperSubmitted(DomainEvent):
+    """The paper was submitted (by the candidate, or automatically at the deadline) with these final answers,
+    read from the attempt's closed answer sheet. Appended with ExamPassed / ExamFailed (the score only)."""
+
+    attempt_id: str
+    candidate_id: str
+    answers: dict[str, list[int]]
+    saved_at: datetime | None = None  # when the answers were last saved
+    saves: int = 0  # how many saves the sheet accepted (the submission's own answers included)
+    submitted_at: datetime
+    automatic: bool = False

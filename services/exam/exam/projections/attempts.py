@@ -1,5 +1,9 @@
 """The attempts read model: one document per started exam (status, deadline, score); the automatic
-submission sweeper looks here for attempts whose time is up. One candidate stream, in order."""
+submission sweeper looks here for attempts whose time is up. One candidate stream, in order.
+
+Autosaves are no events: while the attempt runs, its answers and last save are in its answer sheet
+(`application.answers`, collection `attempt_answers`); here `answered_count` and `last_saved_at` come with
+the submission (PaperSubmitted), or from AnswersSaved in streams of older attempts."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
 
-from exam.domain.events import AnswersSaved, ExamStarted
+from exam.domain.events import AnswersSaved, ExamStarted, PaperSubmitted
 
 ATTEMPTS = "exam_attempts"
 
@@ -54,27 +58,41 @@ def attempts(database: str) -> Projection:
             session=session,
         )
 
+    @projection.handlers.on(PaperSubmitted)
+    async def submitted(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, PaperSubmitted)
+        await projection.collection(session).update_one(
+            {"_id": e.attempt_id},
+            {
+                "$set": {
+                    "answered_count": sum(1 for v in e.answers.values() if v),
+                    "last_saved_at": e.saved_at,
+                    "saves": e.saves,
+                }
+            },
+            session=session,
+        )
+
     @projection.handlers.on(ExamPassed, ExamFailed)
     async def scored(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         assert isinstance(e, ExamPassed | ExamFailed)
         if e.candidate_id is None:
             return
+        values = {
+            "status": "submitted",
+            "score": e.score,
+            "pass_mark": e.pass_mark,
+            "full_marks": e.full_marks,
+            "passed": isinstance(e, ExamPassed),
+            "automatic": e.automatic,
+            "submitted_at": e.submitted_at,
+        }
+        if e.answers:  # older results carried the answers (now PaperSubmitted does)
+            values["answered_count"] = sum(1 for v in e.answers.values() if v)
         await projection.collection(session).update_one(
-            {"_id": e.attempt_id},
-            {
-                "$set": {
-                    "status": "submitted",
-                    "score": e.score,
-                    "pass_mark": e.pass_mark,
-                    "full_marks": e.full_marks,
-                    "passed": isinstance(e, ExamPassed),
-                    "automatic": e.automatic,
-                    "submitted_at": e.submitted_at,
-                    "answered_count": sum(1 for v in e.answers.values() if v),
-                }
-            },
-            session=session,
+            {"_id": e.attempt_id}, {"$set": values}, session=session
         )
 
     return projection

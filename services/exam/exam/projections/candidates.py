@@ -27,7 +27,7 @@ from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Document, Session
 from servicekit.projections import Projection
 
-from exam.domain.events import AnswersSaved, ExamStarted
+from exam.domain.events import AnswersSaved, ExamStarted, PaperSubmitted
 
 CANDIDATES = "candidates"
 
@@ -175,10 +175,12 @@ def candidates(database: str) -> Projection:
         assert isinstance(e, FaceCheckRequested | CheckInFailed | CandidateVerified)
         await merge(session, e.candidate_id, change)
 
-    @projection.handlers.on(ExamStarted, AnswersSaved)
+    @projection.handlers.on(ExamStarted, AnswersSaved, PaperSubmitted)
     async def attempt(received: ReceivedEvent, session: Session) -> None:
+        # Autosaves are no events (AnswersSaved: older attempts only); the views add the running attempt's
+        # progress from its answer sheet, and PaperSubmitted brings the final numbers here.
         e = received.event
-        assert isinstance(e, ExamStarted | AnswersSaved)
+        assert isinstance(e, ExamStarted | AnswersSaved | PaperSubmitted)
 
         def change(doc: Document) -> None:
             if isinstance(e, ExamStarted):
@@ -210,8 +212,9 @@ def candidates(database: str) -> Projection:
                 attempt_id=e.attempt_id,
                 submitted_at=e.submitted_at,
                 automatic=e.automatic,
-                answered_count=sum(1 for v in e.answers.values() if v),
             )
+            if e.answers:  # older results carried the answers (now PaperSubmitted does)
+                doc.update(answered_count=sum(1 for v in e.answers.values() if v))
 
         await merge(session, e.candidate_id, change)
 

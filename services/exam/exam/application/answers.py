@@ -1,0 +1,161 @@
+"""The answer sheets (`attempt_answers`, write side): one document per attempt, `_id` = attempt id, one per
+candidate (unique `candidate_id`). Made when the exam starts, overwritten by each autosave, closed by the
+submission, which then records the final answers on the candidate's stream (PaperSubmitted).
+
+An autosave reads the sheet (by candidate id, indexed) and writes it with one conditional update: the
+filter holds `closed_by: None` (never after the submission closed it), the deadline still ahead and, when the
+client sent the `save_no` it last saw, that number (see `domain.answers`). A save racing the submission
+therefore either lands before the submission closes the sheet (and is in the final answers) or matches
+nothing and is refused (`already_submitted` / `time_up`). Closing is one `find_one_and_update` on
+`closed_by: None`: whoever closes first freezes the answers, every later submission reads the same ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from servicekit.eventstore import EventStore
+from servicekit.mongo import Database, Document
+
+from ..domain import answers as sheets
+from ..domain import candidate as domain
+
+ANSWERS = "attempt_answers"
+
+
+async def ensure_indexes(store: EventStore) -> None:
+    await store.db[ANSWERS].create_index([("candidate_id", ASCENDING)], unique=True, name="candidate")
+
+
+def to_document(sheet: sheets.AnswerSheet) -> Document:
+    return {
+        "_id": sheet.attempt_id,
+        "candidate_id": sheet.candidate_id,
+        "started_at": sheet.started_at,
+        "deadline": sheet.deadline,
+        "earliest_submission": sheet.earliest_submission,
+        "slots": [[s.question_id, s.kind, s.options] for s in sheet.slots],
+        "answers": sheet.answers,
+        "saved_at": sheet.saved_at,
+        "save_no": sheet.save_no,
+        "closed_by": sheet.closed_by,
+        "result": sheet.result,
+    }
+
+
+def from_document(doc: Mapping[str, Any]) -> sheets.AnswerSheet:
+    return sheets.AnswerSheet(
+        attempt_id=doc["_id"],
+        candidate_id=doc["candidate_id"],
+        started_at=doc["started_at"],
+        deadline=doc["deadline"],
+        earliest_submission=doc["earliest_submission"],
+        slots=tuple(sheets.Slot(str(q), kind, int(n)) for q, kind, n in doc.get("slots") or ()),
+        answers={k: list(v) for k, v in (doc.get("answers") or {}).items()},
+        saved_at=doc.get("saved_at"),
+        save_no=int(doc.get("save_no") or 0),
+        closed_by=doc.get("closed_by"),
+        result=doc.get("result"),
+    )
+
+
+async def find(db: Database, candidate_id: str) -> sheets.AnswerSheet | None:
+    doc = await db[ANSWERS].find_one({"candidate_id": candidate_id})
+    return from_document(doc) if doc is not None else None
+
+
+async def ensure(db: Database, state: domain.Candidate) -> sheets.AnswerSheet:
+    """The attempt's sheet: the stored one, or a new one made from the stream (at the start; or later for an
+    attempt that has none, see `domain.sheet_of`). Never replaces a stored sheet."""
+    made = to_document(domain.sheet_of(state))
+    doc = await db[ANSWERS].find_one_and_update(
+        {"_id": made.pop("_id")},
+        {"$setOnInsert": made},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert doc is not None
+    return from_document(doc)
+
+
+async def write(
+    db: Database,
+    sheet: sheets.AnswerSheet,
+    answers: dict[str, list[int]],
+    *,
+    now: datetime,
+    save_no: int | None,
+) -> sheets.AnswerSheet | None:
+    """Store an autosave decided on `sheet`; the sheet after it, or None when the stored sheet no longer
+    allows it (closed meanwhile, or another save came first when `save_no` is given)."""
+    condition: dict[str, Any] = {"_id": sheet.attempt_id, "closed_by": None, "deadline": {"$gt": now}}
+    if save_no is not None:
+        condition["save_no"] = save_no
+    doc = await db[ANSWERS].find_one_and_update(
+        condition,
+        {"$set": {"answers": answers, "saved_at": now}, "$inc": {"save_no": 1}},
+        projection={"save_no": 1},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        return None
+    return dataclasses.replace(sheet, answers=answers, saved_at=now, save_no=int(doc["save_no"]))
+
+
+async def close(
+    db: Database,
+    state: domain.Candidate,
+    *,
+    automatic: bool,
+    now: datetime,
+    answers: Mapping[str, Sequence[int]] | None = None,
+) -> sheets.AnswerSheet:
+    """Close the attempt's sheet for a submission and return its final answers (from then on no save is
+    written). The candidate's own submission may bring the answers one last time (`answers`, checked). When
+    someone else closed it first, its answers are already final and `answers` is ignored."""
+    assert state.started is not None
+    final = sheets.closing_answers(
+        sheets.slots_of(state.started.questions), automatic=automatic, answers=answers
+    )
+    change: dict[str, Any] = {
+        "$set": {"closed_by": sheets.AUTOMATICALLY if automatic else sheets.BY_CANDIDATE, "closed_at": now}
+    }
+    if final is not None:
+        change["$set"].update(answers=final, saved_at=now)
+        change["$inc"] = {"save_no": 1}
+    collection, attempt_id = db[ANSWERS], state.started.attempt_id
+    for _ in range(2):
+        doc = await collection.find_one_and_update(
+            {"_id": attempt_id, "closed_by": None}, change, return_document=ReturnDocument.AFTER
+        )
+        if doc is None:  # closed already (its answers are final), or no sheet yet
+            doc = await collection.find_one({"_id": attempt_id})
+        if doc is not None:
+            return from_document(doc)
+        await ensure(db, state)  # an attempt without a sheet (see `domain.sheet_of`): make it, then close it
+    raise AssertionError(f"no answer sheet for attempt {attempt_id}")
+
+
+async def record_result(db: Database, attempt_id: str, result: dict[str, Any]) -> None:
+    """The result's view on the closed sheet (the refusal of a later save carries it)."""
+    await db[ANSWERS].update_one({"_id": attempt_id}, {"$set": {"result": result}})
+
+
+async def progress(db: Database, attempt_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Live progress of attempts for the candidates' views: attempt id → answered count, last save."""
+    ids = sorted({a for a in attempt_ids if a})
+    if not ids:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    cursor = db[ANSWERS].find({"_id": {"$in": ids}}, {"answers": 1, "saved_at": 1, "save_no": 1})
+    async for doc in cursor:
+        found[doc["_id"]] = {
+            "answered_count": sheets.answered(doc.get("answers") or {}),
+            "last_saved_at": doc.get("saved_at"),
+            "save_no": int(doc.get("save_no") or 0),
+        }
+    return found
