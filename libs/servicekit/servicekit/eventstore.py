@@ -1,22 +1,28 @@
 """Event store on MongoDB; the stored events are also the outbox the relay publishes from.
 
 One collection, `events`, in the service's own database: one document per event, unique on
-`(stream_id, version)`, with `published` marking what the relay has sent. Optimistic concurrency needs no
-extra guard document: appending at expected version E requires version E to exist (E > 0) and inserts
-E+1…E+n, which the unique index refuses if anyone else got there first. Versions are never removed, so the
-check and the insert cannot race into a gap. A one-event append is a single insert; a multi-event append
-runs in a transaction so that it is all or nothing.
+`(stream_id, version)`. Optimistic concurrency needs no extra guard document: appending at expected version
+E requires version E to exist (E > 0) and inserts E+1…E+n, which the unique index refuses if anyone else got
+there first. Versions are never removed, so the check and the insert cannot race into a gap. A one-event
+append is a single insert; a multi-event append runs in a transaction so that it is all or nothing.
+
+**The store's sequence.** An appended event is `pending` until the sequencer gives it `seq`, the position in
+the service's whole log: a gapless, monotonic number that the relay publishes in, the service's own
+projections read in, and a rebuild replays in. Only one sequencer runs at a time (the holder of the
+service's lease, see `servicekit.lease`), and each round is one transaction that also moves the counter, so
+two sequencers that overlapped by accident conflict instead of handing out a number twice. A round takes the
+pending events ordered by `(stream_id, version)`: a version is only appended after the one before it was
+committed, so each stream's versions get ascending positions whatever the clocks of the replicas say.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from events import DomainEvent, Envelope, registry
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, IndexModel, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .errors import ConcurrencyConflict
@@ -24,11 +30,18 @@ from .logging import causation_id_var, correlation_id_var
 from .mongo import Database, Document, Session, in_transaction, is_duplicate_key
 
 EVENTS = "events"
+STORE_META = "store_meta"  # {_id: "sequence", value: the last position handed out}
+SEQUENCE = "sequence"
+RELAY_CHECKPOINT = "relay"  # {_id: "relay", position: the last position the relay has published}
+
+
+class Fenced(Exception):
+    """A conditional write found that someone else moved first (another replica, a rebuild's pause)."""
 
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """An event as stored: its envelope, its place in the stream and the topic it goes to."""
+    """An event as stored: its envelope, its place in its stream and in the log, and where it goes."""
 
     envelope: Envelope
     stream_id: str
@@ -36,6 +49,8 @@ class StoredEvent:
     version: int
     topic: str
     recorded_at: datetime
+    seq: int | None = None
+    public: bool = True
 
     def decode(self) -> DomainEvent:
         return registry.decode(self.envelope.type, self.envelope.data)
@@ -59,6 +74,8 @@ class StoredEvent:
             version=doc["version"],
             topic=doc["topic"],
             recorded_at=doc["recorded_at"],
+            seq=doc.get("seq"),
+            public=doc.get("public", True),
         )
 
 
@@ -82,17 +99,50 @@ class EventStore:
         self._on_append = callback
 
     async def ensure_indexes(self) -> None:
-        await self.db[EVENTS].create_index(
-            [("stream_id", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
-        )
-        await self.db[EVENTS].create_index(
+        await self.db[EVENTS].create_indexes(
             [
-                ("published", ASCENDING),
-                ("recorded_at", ASCENDING),
-                ("stream_id", ASCENDING),
-                ("version", ASCENDING),
-            ],
-            name="outbox",
+                IndexModel(
+                    [("stream_id", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
+                ),
+                # Plain (not partial) on purpose: the local MongoDB server only uses plain indexes for ranges.
+                IndexModel([("seq", ASCENDING)], name="seq"),
+                IndexModel(
+                    [("pending", ASCENDING)], name="pending", partialFilterExpression={"pending": True}
+                ),
+            ]
+        )
+
+    async def adopt_legacy(self) -> None:
+        """Events stored before the sequence existed (no `seq`, no `pending`) get their positions once, oldest
+        first; those the old relay had already published count as published. Run by the sequencer (the lease
+        holder), so two replicas never do it at once."""
+        if await self.db[STORE_META].find_one({"_id": "legacy_adopted"}) is not None:
+            return
+        legacy = (
+            self.db[EVENTS]
+            .find({"seq": None, "pending": {"$exists": False}}, {"_id": 1, "published": 1})
+            .sort([("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)])
+        )
+        docs = [doc async for doc in legacy]
+        if docs:
+            start = await self.head()
+            await self.db[EVENTS].bulk_write(
+                [UpdateOne({"_id": d["_id"]}, {"$set": {"seq": start + n}}) for n, d in enumerate(docs, 1)],
+                ordered=True,
+            )
+            await self.db[STORE_META].update_one(
+                {"_id": SEQUENCE}, {"$set": {"value": start + len(docs)}}, upsert=True
+            )
+            published = start
+            for doc in docs:
+                if not doc.get("published", True):
+                    break
+                published += 1
+            await self.db[STORE_META].update_one(
+                {"_id": RELAY_CHECKPOINT}, {"$max": {"position": published}}, upsert=True
+            )
+        await self.db[STORE_META].update_one(
+            {"_id": "legacy_adopted"}, {"$set": {"count": len(docs)}}, upsert=True
         )
 
     async def append(
@@ -111,40 +161,7 @@ class EventStore:
         """
         if not new_events:
             return []
-        now = datetime.now(UTC)
-        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates keep milliseconds
-        correlation_id = correlation_id_var.get()
-        causation_id = causation_id_var.get()
-        stored: list[StoredEvent] = []
-        docs: list[Document] = []
-        for offset, event in enumerate(new_events, start=1):
-            envelope = Envelope.for_event(
-                event,
-                subject=stream_id,
-                source=self.source,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                time=now,
-            )
-            version = expected_version + offset
-            topic = event.topic()
-            docs.append(
-                {
-                    "_id": envelope.id,
-                    "stream_id": stream_id,
-                    "stream_type": stream_type,
-                    "version": version,
-                    "type": envelope.type,
-                    "topic": topic,
-                    "source": self.source,
-                    "data": envelope.data,
-                    "recorded_at": now,
-                    "correlation_id": correlation_id,
-                    "causation_id": causation_id,
-                    "published": False,
-                }
-            )
-            stored.append(StoredEvent(envelope, stream_id, stream_type, version, topic, now))
+        stored, docs = self._documents(stream_id, new_events, expected_version, stream_type)
 
         async def work(tx: Session | None) -> None:
             if expected_version > 0 and not await self.db[EVENTS].find_one(
@@ -178,8 +195,74 @@ class EventStore:
         self.notify()
         return stored
 
+    async def append_new_streams(
+        self,
+        streams: Sequence[tuple[str, Sequence[DomainEvent]]],
+        *,
+        stream_type: str = "",
+        session: Session,
+    ) -> list[StoredEvent]:
+        """Start many new streams at once inside the caller's transaction (one bulk insert): e.g. one stream
+        per imported applicant. A stream that already exists makes the whole transaction fail."""
+        stored: list[StoredEvent] = []
+        docs: list[Document] = []
+        for stream_id, new_events in streams:
+            s, d = self._documents(stream_id, new_events, 0, stream_type)
+            stored += s
+            docs += d
+        if not docs:
+            return []
+        try:
+            await self.db[EVENTS].insert_many(docs, ordered=False, session=session)
+        except BulkWriteError as exc:
+            if not is_duplicate_key(exc):
+                raise
+            raise ConcurrencyConflict("(new streams)", 0) from exc
+        return stored
+
+    def _documents(
+        self, stream_id: str, new_events: Sequence[DomainEvent], expected_version: int, stream_type: str
+    ) -> tuple[list[StoredEvent], list[Document]]:
+        now = datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates keep milliseconds
+        correlation_id = correlation_id_var.get()
+        causation_id = causation_id_var.get()
+        stored: list[StoredEvent] = []
+        docs: list[Document] = []
+        for offset, event in enumerate(new_events, start=1):
+            envelope = Envelope.for_event(
+                event,
+                subject=stream_id,
+                source=self.source,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                time=now,
+            )
+            version = expected_version + offset
+            topic = event.topic()
+            public = type(event).public
+            docs.append(
+                {
+                    "_id": envelope.id,
+                    "stream_id": stream_id,
+                    "stream_type": stream_type,
+                    "version": version,
+                    "type": envelope.type,
+                    "topic": topic,
+                    "public": public,
+                    "source": self.source,
+                    "data": envelope.data,
+                    "recorded_at": now,
+                    "correlation_id": correlation_id,
+                    "causation_id": causation_id,
+                    "pending": True,
+                }
+            )
+            stored.append(StoredEvent(envelope, stream_id, stream_type, version, topic, now, None, public))
+        return stored, docs
+
     def notify(self) -> None:
-        """Tell an in-process relay that there is something to publish."""
+        """Tell the in-process sequencer that there is something new."""
         if self._on_append is not None:
             self._on_append()
 
@@ -189,40 +272,95 @@ class EventStore:
         )
         return int(doc["version"]) if doc else 0
 
-    async def load(self, stream_id: str, *, session: Session | None = None) -> list[StoredEvent]:
-        cursor = self.db[EVENTS].find({"stream_id": stream_id}, session=session).sort("version", ASCENDING)
+    async def load(
+        self, stream_id: str, *, after_version: int = 0, session: Session | None = None
+    ) -> list[StoredEvent]:
+        query: Document = {"stream_id": stream_id}
+        if after_version:
+            query["version"] = {"$gt": after_version}
+        cursor = self.db[EVENTS].find(query, session=session).sort("version", ASCENDING)
         return [StoredEvent.from_document(doc) async for doc in cursor]
 
     async def load_events(
-        self, stream_id: str, *, session: Session | None = None
+        self, stream_id: str, *, after_version: int = 0, session: Session | None = None
     ) -> tuple[list[DomainEvent], int]:
         """The stream's events decoded (upcast to the newest version) and the stream's version."""
-        stored = await self.load(stream_id, session=session)
-        return [item.decode() for item in stored], (stored[-1].version if stored else 0)
+        stored = await self.load(stream_id, after_version=after_version, session=session)
+        return [item.decode() for item in stored], (stored[-1].version if stored else after_version)
 
-    async def unpublished(self, limit: int) -> list[StoredEvent]:
-        """The oldest events not yet published, in an order that keeps each stream's versions ascending."""
-        cursor = (
-            self.db[EVENTS]
-            .find({"published": False})
-            .sort([("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)])
-            .limit(limit)
-        )
+    # ------------------------------------------------------------------ the sequence
+
+    async def sequence(self, limit: int = 2000) -> int:
+        """Give the pending events their positions (one transaction); returns how many were sequenced."""
+
+        async def work(tx: Session) -> int:
+            pending = [
+                doc
+                async for doc in self.db[EVENTS]
+                .find({"pending": True}, {"_id": 1, "stream_id": 1, "version": 1}, session=tx)
+                .sort([("stream_id", ASCENDING), ("version", ASCENDING)])
+                .limit(limit)
+            ]
+            if not pending:
+                return 0
+            counter = await self.db[STORE_META].find_one({"_id": SEQUENCE}, session=tx)
+            start = int(counter["value"]) if counter else 0
+            ops = [
+                UpdateOne(
+                    {"_id": doc["_id"], "pending": True},
+                    {"$set": {"seq": start + n}, "$unset": {"pending": ""}},
+                )
+                for n, doc in enumerate(pending, start=1)
+            ]
+            result = await self.db[EVENTS].bulk_write(ops, ordered=True, session=tx)
+            if result.modified_count != len(ops):
+                raise Fenced("another sequencer sequenced some of these events")
+            moved = await self.db[STORE_META].update_one(
+                {"_id": SEQUENCE, "value": start} if counter else {"_id": SEQUENCE},
+                {"$set": {"value": start + len(pending)}},
+                upsert=counter is None,
+                session=tx,
+            )
+            if counter is not None and moved.matched_count != 1:
+                raise Fenced("the sequence moved")
+            return len(pending)
+
+        return await in_transaction(self.client, work, attempts=3)
+
+    async def head(self) -> int:
+        """The last position handed out (0: none yet)."""
+        counter = await self.db[STORE_META].find_one({"_id": SEQUENCE})
+        return int(counter["value"]) if counter else 0
+
+    async def pending_count(self) -> int:
+        return await self.db[EVENTS].count_documents({"pending": True})
+
+    async def oldest_pending(self) -> datetime | None:
+        doc = await self.db[EVENTS].find_one({"pending": True}, {"recorded_at": 1})
+        return doc["recorded_at"] if doc else None
+
+    async def read_after(
+        self, position: int, limit: int, *, public_only: bool = False, until: int | None = None
+    ) -> list[StoredEvent]:
+        """Sequenced events after `position` (up to `until`), in log order."""
+        bounds: Document = {"$gt": position}
+        if until is not None:
+            bounds["$lte"] = until
+        query: Document = {"seq": bounds}
+        if public_only:
+            query["public"] = True
+        cursor = self.db[EVENTS].find(query).sort("seq", ASCENDING).limit(limit)
         return [StoredEvent.from_document(doc) async for doc in cursor]
 
-    async def mark_published(self, event_ids: Sequence[str]) -> None:
-        if event_ids:
-            await self.db[EVENTS].update_many(
-                {"_id": {"$in": list(event_ids)}}, {"$set": {"published": True}}
-            )
-
-    async def all_events(self, *, batch_size: int = 1000) -> Any:
-        """Every stored event, stream by stream, version ascending (an async iterator)."""
-        cursor = (
-            self.db[EVENTS]
-            .find({})
-            .sort([("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)])
-            .batch_size(batch_size)
-        )
-        async for doc in cursor:
-            yield StoredEvent.from_document(doc)
+    async def all_events(
+        self, *, batch_size: int = 1000, until: int | None = None
+    ) -> AsyncIterator[StoredEvent]:
+        """Every sequenced event in log order (up to `until`)."""
+        position = 0
+        while True:
+            batch = await self.read_after(position, batch_size, until=until)
+            for item in batch:
+                yield item
+            if len(batch) < batch_size:
+                return
+            position = batch[-1].seq or position

@@ -51,8 +51,16 @@ def create_consumer(
     return AIOKafkaConsumer(*topics, **options)
 
 
+def topic_config(settings: ServiceSettings, topic: str) -> dict[str, str]:
+    """A topic's settings: the event topics keep everything (rebuilds replay them from the beginning); dead
+    letters are kept `KAFKA_DLQ_RETENTION_MS`."""
+    if topic.endswith(DLQ_SUFFIX):
+        return {"retention.ms": str(settings.kafka_dlq_retention_ms)}
+    return {"retention.ms": str(settings.kafka_events_retention_ms), "retention.bytes": "-1"}
+
+
 async def ensure_topics(settings: ServiceSettings, topics: Iterable[str], *, with_dlq: bool = True) -> None:
-    """Create the topics (and their `.dlq` companions) that do not exist yet."""
+    """Create the topics (and their `.dlq` companions) that do not exist yet, with their retention."""
     wanted = set(topics)
     if with_dlq:
         wanted |= {t + DLQ_SUFFIX for t in list(wanted) if not t.endswith(DLQ_SUFFIX)}
@@ -65,7 +73,12 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str], *, wit
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [
-                        NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor)
+                        NewTopic(
+                            t,
+                            settings.kafka_partitions,
+                            settings.kafka_replication_factor,
+                            topic_configs=topic_config(settings, t),
+                        )
                         for t in missing
                     ]
                 )
@@ -126,6 +139,80 @@ async def read_to_end(
             if pending and not batch and time.monotonic() - last_progress > idle_timeout_s:
                 # Empty partitions never report a watermark on some brokers: nothing more to read there.
                 break
+            await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+
+
+async def _assigned(
+    settings: ServiceSettings, topics: Iterable[str]
+) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    consumer = create_consumer(settings, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    partitions: list[TopicPartition] = []
+    for topic in topics:
+        parts = consumer.partitions_for_topic(topic)
+        if parts is None:
+            await consumer._client.force_metadata_update()
+            parts = consumer.partitions_for_topic(topic) or set()
+        partitions.extend(TopicPartition(topic, p) for p in sorted(parts))
+    if partitions:
+        consumer.assign(partitions)
+    return consumer, partitions
+
+
+async def watermarks(
+    settings: ServiceSettings, topics: Iterable[str], *, timeout_s: float = 3.0
+) -> dict[TopicPartition, int]:
+    """The high watermark of every partition of `topics`, as fetches report it (0 for a partition that never
+    answers with one: an empty partition on some brokers)."""
+    consumer, partitions = await _assigned(settings, topics)
+    try:
+        if not partitions:
+            return {}
+        await consumer.seek_to_beginning(*partitions)
+        found: dict[TopicPartition, int] = {}
+        deadline = time.monotonic() + timeout_s
+        while len(found) < len(partitions) and time.monotonic() < deadline:
+            await consumer.getmany(*partitions, timeout_ms=200, max_records=1)
+            for tp in partitions:
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    found[tp] = highwater
+        return {tp: found.get(tp, 0) for tp in partitions}
+    finally:
+        await consumer.stop()
+
+
+async def read_ranges(
+    settings: ServiceSettings, ranges: dict[TopicPartition, tuple[int, int]], *, idle_timeout_s: float = 5.0
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """The records of each partition from `start` (inclusive) to `end` (exclusive), without a group."""
+    if not ranges:
+        return
+    consumer, _ = await _assigned(settings, sorted({tp.topic for tp in ranges}))
+    try:
+        wanted = [tp for tp, (start, end) in ranges.items() if end > start]
+        if not wanted:
+            return
+        consumer.assign(wanted)
+        for tp in wanted:
+            consumer.seek(tp, ranges[tp][0])
+        pending = set(wanted)
+        last_progress = time.monotonic()
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=200, max_records=2000)
+            for tp, records in batch.items():
+                end = ranges[tp][1]
+                for record in records:
+                    if record.offset < end:
+                        yield record
+                last_progress = time.monotonic()
+            for tp in list(pending):
+                if await consumer.position(tp) >= ranges[tp][1]:
+                    pending.discard(tp)
+            if pending and not batch and time.monotonic() - last_progress > idle_timeout_s:
+                raise RuntimeError(f"could not read to the end of {sorted(map(str, pending))}")
             await asyncio.sleep(0)
     finally:
         await consumer.stop()

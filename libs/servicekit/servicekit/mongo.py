@@ -31,22 +31,25 @@ async def in_transaction(
     work: Callable[[Session], Awaitable[T]],
     *,
     attempts: int = 5,
+    commit_attempts: int = 5,
 ) -> T:
-    """Run `work` in a transaction, retrying transient transaction errors a bounded number of times."""
+    """Run `work` in a transaction.
+
+    A transient transaction error (a write conflict, a failover) before the commit runs `work` again, a
+    bounded number of times. An unknown commit result (the commit may or may not have happened: a network
+    error on the answer) retries *only the commit*, which the server answers from the first one if it did
+    happen — `work` never runs twice for a transaction that committed.
+    """
     last: PyMongoError | None = None
     for _ in range(attempts):
         async with client.start_session() as session:
             try:
                 await session.start_transaction()
                 result = await work(session)
-                await session.commit_transaction()
-                return result
             except (ConnectionFailure, OperationFailure) as exc:
                 if session.in_transaction:
                     await session.abort_transaction()
-                if exc.has_error_label("TransientTransactionError") or exc.has_error_label(
-                    "UnknownTransactionCommitResult"
-                ):
+                if exc.has_error_label("TransientTransactionError"):
                     last = exc
                     continue
                 raise
@@ -54,8 +57,28 @@ async def in_transaction(
                 if session.in_transaction:
                     await session.abort_transaction()
                 raise
+            committed = await _commit(session, commit_attempts)
+            if committed is None:
+                return result
+            last = committed  # the commit failed for good with a transient error: run the whole work again
     assert last is not None
     raise last
+
+
+async def _commit(session: Session, attempts: int) -> PyMongoError | None:
+    """Commit, retrying only the commit on an unknown result; None when committed, or the transient error
+    that aborted the transaction (raises anything else)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await session.commit_transaction()
+            return None
+        except (ConnectionFailure, OperationFailure) as exc:
+            if exc.has_error_label("UnknownTransactionCommitResult") and attempt < attempts:
+                continue
+            if exc.has_error_label("TransientTransactionError"):
+                return exc
+            raise
+    raise AssertionError("unreachable")
 
 
 async def ping(client: AsyncMongoClient[Document]) -> None:

@@ -1,8 +1,10 @@
-"""Rebuild read models from the event log: `python -m servicekit.rebuild [--service NAME ...] [--check]`.
+"""Rebuild read models on a live system: `python -m servicekit.rebuild [--service NAME ...] [--check]`.
 
-For each service, its projections' collections are dropped and every subscribed topic is replayed from the
-beginning through the same handlers. With `--check`, the read models are compared with what they were
-before, and a difference is an error (exit 1).
+For each service, each projection is built again into new collections (its own events from the service's
+event store, other contexts' events from their topics), brought exactly to the live projection's positions
+while the live runners pause for a moment, and then either compared with the live read model (`--check`: a
+difference is an error, exit 1; nothing is replaced) or swapped in for it (the default). The services keep
+serving throughout.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .launcher import PLATFORM
-from .projections import RebuildReport, snapshot
+from .projections import RebuildReport
 from .runtime import ServiceRuntime
 
 
@@ -25,8 +26,15 @@ from .runtime import ServiceRuntime
 class ServiceRebuild:
     service: str
     reports: list[RebuildReport]
-    identical: bool | None
-    differences: list[str]
+    checked: bool
+
+    @property
+    def differences(self) -> list[str]:
+        return [f"{r.projection}: {d}" for r in self.reports for d in r.differences]
+
+    @property
+    def identical(self) -> bool | None:
+        return None if not self.checked else not self.differences
 
 
 def _runtime_factory(service: str) -> Callable[[], ServiceRuntime]:
@@ -48,40 +56,10 @@ async def rebuild_service(service: str, *, check: bool = False) -> ServiceRebuil
             os.environ["SERVICE_NAME"] = previous
     await runtime.start(consumers=False)
     try:
-        collections = [c for p in runtime.projections for c in p.collections]
-        before = await snapshot(runtime.db, collections) if check else None
-        reports = await runtime.rebuild_projections()
-        differences: list[str] = []
-        if before is not None:
-            after = await snapshot(runtime.db, collections)
-            differences = _diff(before, after)
-        return ServiceRebuild(service, reports, None if before is None else not differences, differences)
+        reports = await runtime.rebuild_projections(check=check)
+        return ServiceRebuild(service, reports, check)
     finally:
         await runtime.stop()
-
-
-def _diff(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> list[str]:
-    """What differs, down to the fields of the changed documents."""
-    out = []
-    for name in before:
-        old = {d["_id"]: d for d in before[name]}
-        new = {d["_id"]: d for d in after.get(name, [])}
-        if old == new:
-            continue
-        changed = []
-        for key in sorted(set(old) & set(new), key=str):
-            if old[key] != new[key]:
-                fields = sorted(
-                    k for k in set(old[key]) | set(new[key]) if old[key].get(k) != new[key].get(k)
-                )
-                changed.append(
-                    f"{key}: " + ", ".join(f"{f} {old[key].get(f)!r} → {new[key].get(f)!r}" for f in fields)
-                )
-        out.append(
-            f"{name}: missing {sorted(set(old) - set(new), key=str)[:5]}, "
-            f"extra {sorted(set(new) - set(old), key=str)[:5]}, changed {changed[:5]}"
-        )
-    return out
 
 
 async def rebuild_all(services: Sequence[str], *, check: bool) -> list[ServiceRebuild]:
@@ -92,18 +70,24 @@ def main() -> int:
     names = [s.name for s in PLATFORM]
     parser = argparse.ArgumentParser(prog="python -m servicekit.rebuild", description=__doc__)
     parser.add_argument("--service", action="append", choices=names)
-    parser.add_argument("--check", action="store_true", help="fail if a rebuilt read model differs")
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the live read models instead of replacing them"
+    )
     args = parser.parse_args()
     results = asyncio.run(rebuild_all(args.service or names, check=args.check))
     failed = False
     for result in results:
         for report in result.reports:
             rate = report.events_applied / report.seconds if report.seconds else 0
+            verdict = "identical" if result.checked and not report.differences else ""
+            verdict = verdict or ("DIFFERS" if report.differences else "swapped" if report.swapped else "")
             print(
                 f"{result.service:<14} {report.projection:<24} {report.records_read:>7} records "
-                f"{report.events_applied:>7} applied  {report.seconds:6.2f}s  {rate:8.0f} events/s"
+                f"{report.events_applied:>7} applied  {report.seconds:6.2f}s  {rate:8.0f} events/s  {verdict}"
             )
-        if result.identical is False:
+            for poison in report.poison[:5]:
+                print(f"{'':<14} skipped (cannot be applied): {poison}")
+        if result.differences:
             failed = True
             print(f"{result.service}: rebuilt read model differs: {result.differences}", file=sys.stderr)
     return 1 if failed else 0

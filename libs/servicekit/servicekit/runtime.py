@@ -1,27 +1,44 @@
-"""What one service process runs besides its HTTP API: connections, the outbox relay and its consumers."""
+"""What a service process runs besides its HTTP API: connections, the relay, its subscriptions and consumers.
+
+- The **lease** (`servicekit.lease`) makes one replica the service's leader: it sequences the stored events,
+  publishes the integration events (`OutboxRelay`) and applies the service's own events to its projections
+  and policies (`StoreSubscription`, in log order, straight from the event store).
+- Every replica runs the **Kafka consumers** of other contexts' events (one group per projection or policy;
+  Kafka spreads the partitions over the replicas).
+- A small loop keeps the pipeline's **metrics** current, and `readiness` fails when a consumer has stopped or
+  has work waiting and makes no progress.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
+from events import registry
 from pymongo import AsyncMongoClient
 
 from . import kafka
 from .consumer import ConsumerRunner, EventHandlers, run_in_background
-from .eventstore import EventStore
+from .eventstore import RELAY_CHECKPOINT, STORE_META, EventStore
 from .jobs import Jobs
+from .lease import Lease
 from .logging import get_logger
+from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, SUBSCRIPTION_LAG
 from .mongo import Database, Document, create_client, ping
 from .objectstore import ObjectStore
 from .projections import Projection, RebuildReport, rebuild
 from .relay import OutboxRelay
 from .settings import ServiceSettings
+from .subscription import StoreSubscription
 
 log = get_logger(__name__)
+
+METRICS_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -50,6 +67,8 @@ class ServiceRuntime:
         self.projections = list(projections)
         self.policies = list(policies)
         self.own_topics = list(own_topics)
+        # The service's own contexts: their events come from the event store, not from Kafka.
+        self.own_contexts = sorted({t.removesuffix(".events") for t in own_topics})
         self.use_object_store = use_object_store
         self.run_relay = run_relay
         self._client: AsyncMongoClient[Document] | None = None
@@ -58,9 +77,13 @@ class ServiceRuntime:
         self.objects = ObjectStore(settings) if use_object_store else None
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
+        self.lease: Lease | None = None
         self.runners: list[ConsumerRunner] = []
+        self.subscriptions: list[StoreSubscription] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._named_tasks: dict[str, asyncio.Task[None]] = {}
         self._stop = asyncio.Event()
+        self._backlog: tuple[int, float] = (0, 0.0)
 
     @property
     def client(self) -> AsyncMongoClient[Document]:
@@ -85,18 +108,32 @@ class ServiceRuntime:
             self._jobs = Jobs(self.db)
         return self._jobs
 
+    def _consumers(self) -> list[tuple[str, EventHandlers, Sequence[str]]]:
+        """(group, handlers, extra topics) of every projection and policy."""
+        service = self.settings.service_name
+        return [(p.group_id(service), p.handlers, p.extra_topics) for p in self.projections] + [
+            (p.group_id(service), p.handlers, ()) for p in self.policies
+        ]
+
+    @property
+    def published_topics(self) -> list[str]:
+        """The topics the service's integration events go to."""
+        mine = set(self.own_contexts)
+        return sorted(
+            {m.topic() for m in registry.public_models() if m.context in mine} | set(self.own_topics)
+        )
+
     @property
     def all_topics(self) -> list[str]:
-        topics = set(self.own_topics)
-        for projection in self.projections:
-            topics |= set(projection.topics)
-        for policy in self.policies:
-            topics |= set(policy.handlers.topics)
+        topics = set(self.published_topics)
+        for _, handlers, extra in self._consumers():
+            _, foreign = handlers.split(self.own_contexts)
+            topics |= set(foreign.topics) | set(extra)
         return sorted(topics)
 
     async def start(self, *, consumers: bool = True) -> None:
         await self.store.ensure_indexes()
-        await ConsumerRunner.ensure_indexes(self.db)
+        await ConsumerRunner.ensure_indexes(self.db, marks_days=self.settings.processed_marks_days)
         for projection in self.projections:
             await projection.ensure_indexes(self.db)
         if self.objects is not None:
@@ -107,27 +144,51 @@ class ServiceRuntime:
         if not consumers:
             return
         await self.jobs.recover()
+        service = self.settings.service_name
+        self.lease = Lease(self.db, "leader", ttl_seconds=self.settings.lease_ttl_seconds)
+        self._spawn("lease", self.lease.keep(self._stop))
         if self.run_relay:
-            self.relay = OutboxRelay(self.store, self.producer, poll_seconds=self.settings.relay_poll_seconds)
-            self.store.set_on_append(self.relay.wake)
-            self._tasks.append(run_in_background(self.relay.run(self._stop), "relay"))
-        groups: list[tuple[str, EventHandlers, list[str]]] = [
-            (p.group_id(self.settings.service_name), p.handlers, p.topics) for p in self.projections
-        ] + [(p.group_id(self.settings.service_name), p.handlers, p.handlers.topics) for p in self.policies]
-        for group, handlers, topics in groups:
-            runner = ConsumerRunner(
-                settings=self.settings,
-                client=self.client,
-                database=self.db,
-                group_id=group,
-                handlers=handlers,
-                producer=self.producer,
-                topics=topics,
-                on_handled=self.store.notify,
+            self.relay = OutboxRelay(
+                self.store, self.producer, poll_seconds=self.settings.relay_poll_seconds, lease=self.lease
             )
-            self.runners.append(runner)
-            self._tasks.append(run_in_background(runner.run(self._stop), group))
-        log.info("service.started", topics=self.all_topics, consumers=[r.group_id for r in self.runners])
+            self.store.set_on_append(self.relay.wake)
+            self._spawn("relay", self.relay.run(self._stop))
+        for group, handlers, extra in self._consumers():
+            own, foreign = handlers.split(self.own_contexts)
+            if own and self.run_relay:
+                subscription = StoreSubscription(
+                    name=group, store=self.store, handlers=own, settings=self.settings, lease=self.lease
+                )
+                if self.relay is not None:
+                    self.relay.on_sequenced(subscription.wake)
+                self.subscriptions.append(subscription)
+                self._spawn(f"{group}@store", subscription.run(self._stop))
+            if foreign or extra:
+                runner = ConsumerRunner(
+                    settings=self.settings,
+                    client=self.client,
+                    database=self.db,
+                    group_id=group,
+                    handlers=foreign,
+                    producer=self.producer,
+                    topics=sorted(set(foreign.topics) | set(extra)),
+                    on_handled=self.store.notify,
+                )
+                self.runners.append(runner)
+                self._spawn(group, runner.run(self._stop))
+        self._spawn("pipeline-metrics", self._keep_metrics(self._stop))
+        log.info(
+            "service.started",
+            topics=self.all_topics,
+            consumers=[r.group_id for r in self.runners],
+            subscriptions=[s.name for s in self.subscriptions],
+            service=service,
+        )
+
+    def _spawn(self, name: str, coro: Awaitable[None]) -> None:
+        task = run_in_background(coro, name)
+        self._tasks.append(task)
+        self._named_tasks[name] = task
 
     def run_background(self, name: str, work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         """Start a service's own background loop (a timer, a sweeper): it gets the stop event, and `stop()`
@@ -149,15 +210,77 @@ class ServiceRuntime:
             self._jobs = None
 
     async def wait_until_consuming(self, timeout: float = 60.0) -> None:
-        """Wait until every consumer has joined its group and has partitions (useful in tests)."""
-        await asyncio.wait_for(asyncio.gather(*(r.ready.wait() for r in self.runners)), timeout)
+        """Until every consumer has joined its group and has partitions, and this replica leads (tests)."""
+        waits = [r.ready.wait() for r in self.runners] + [s.ready.wait() for s in self.subscriptions]
+        await asyncio.wait_for(asyncio.gather(*waits), timeout)
+
+    # ------------------------------------------------------------------ what an operator sees
+
+    async def outbox_backlog(self) -> tuple[int, float]:
+        """(integration events not yet published, age in seconds of the oldest of them)."""
+        store = self.store
+        checkpoint = await store.db[STORE_META].find_one({"_id": RELAY_CHECKPOINT})
+        position = int(checkpoint["position"]) if checkpoint else 0
+        waiting = await store.db["events"].count_documents({"seq": {"$gt": position}, "public": True})
+        pending = await store.pending_count()
+        oldest = await store.oldest_pending()
+        if oldest is None and waiting:
+            first = await store.read_after(position, 1, public_only=True)
+            oldest = first[0].recorded_at if first else None
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        return waiting + pending, max(0.0, age)
+
+    async def _keep_metrics(self, stop: asyncio.Event) -> None:
+        service = self.settings.service_name
+        while not stop.is_set():
+            try:
+                backlog, age = await self.outbox_backlog()
+                self._backlog = (backlog, age)
+                OUTBOX_BACKLOG.labels(service).set(backlog)
+                OUTBOX_OLDEST_AGE.labels(service).set(age)
+                head = await self.store.head()
+                for subscription in self.subscriptions:
+                    subscription.head = max(subscription.head, head)
+                    if self.lease is not None and self.lease.held:
+                        position, _ = await subscription.load_position()
+                        SUBSCRIPTION_LAG.labels(service, subscription.name).set(max(0, head - position))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("metrics.failed", error=repr(exc)[:300])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=METRICS_EVERY_SECONDS)
+
+    def pipeline_problems(self) -> list[str]:
+        """What is wrong with the pipeline (empty: nothing): a consumer that stopped, or one with work
+        waiting that made no progress for `CONSUMER_STALL_SECONDS`, or an outbox that does not drain."""
+        stall = self.settings.consumer_stall_seconds
+        problems = []
+        for name, task in self._named_tasks.items():
+            if task.done() and not self._stop.is_set():
+                problems.append(f"{name}: stopped")
+        for runner in self.runners:
+            if runner.stalled(stall):
+                problems.append(
+                    f"{runner.group_id}: {runner.lag} records waiting, no progress for {stall:.0f}s"
+                )
+        leading = self.lease is not None and self.lease.held
+        for subscription in self.subscriptions:
+            if leading and subscription.stalled(stall):
+                problems.append(
+                    f"{subscription.name}: {subscription.lag} events waiting, no progress for {stall:.0f}s"
+                )
+        backlog, age = self._backlog
+        if leading and backlog and age > stall:
+            problems.append(f"outbox: {backlog} events not published, the oldest for {age:.0f}s")
+        return problems
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
 
-        async def check(name: str, probe: asyncio.Future[None] | object) -> None:
+        async def check(name: str, probe: Awaitable[None]) -> None:
             try:
-                await asyncio.wait_for(probe, timeout=5)  # type: ignore[arg-type]
+                await asyncio.wait_for(probe, timeout=5)
                 checks[name] = "ok"
             except Exception as exc:
                 checks[name] = f"error: {exc!r}"[:300]
@@ -166,10 +289,14 @@ class ServiceRuntime:
         await check("kafka", kafka.ping(self.settings))
         if self.objects is not None:
             await check("s3", self.objects.ping())
+        if self._named_tasks:
+            problems = self.pipeline_problems()
+            checks["pipeline"] = "ok" if not problems else "error: " + "; ".join(problems)[:500]
         return checks
 
-    async def rebuild_projections(self, names: Sequence[str] | None = None) -> list[RebuildReport]:
-        assert self.producer is not None, "start() first"
+    async def rebuild_projections(
+        self, names: Sequence[str] | None = None, *, check: bool = False
+    ) -> list[RebuildReport]:
         reports = []
         for projection in self.projections:
             if names and projection.name not in names:
@@ -180,7 +307,21 @@ class ServiceRuntime:
                     settings=self.settings,
                     client=self.client,
                     database=self.db,
-                    producer=self.producer,
+                    store=self.store,
+                    own_contexts=self.own_contexts,
+                    check=check,
                 )
             )
         return reports
+
+    async def wait_for_store(self, timeout: float = 30.0) -> None:
+        """Until every own event stored so far has been applied by the subscriptions (tests, tools)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            head = await self.store.head()
+            pending = await self.store.pending_count()
+            positions = [(await s.load_position())[0] for s in self.subscriptions]
+            if not pending and all(p >= head for p in positions):
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the service's own projections did not catch up")

@@ -43,6 +43,19 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=4, validation_alias="CONSUMER_MAX_ATTEMPTS")
     consumer_backoff_seconds: float = Field(default=0.2, validation_alias="CONSUMER_BACKOFF_SECONDS")
     relay_poll_seconds: float = Field(default=0.5, validation_alias="RELAY_POLL_SECONDS")
+    # The lease that makes one replica the relay and the runner of the service's own projections; another
+    # replica takes over at most this long after the holder died.
+    lease_ttl_seconds: float = Field(default=10.0, validation_alias="LEASE_TTL_SECONDS")
+    # Readiness fails when a consumer with work waiting has made no progress for this long, or has stopped.
+    consumer_stall_seconds: float = Field(default=120.0, validation_alias="CONSUMER_STALL_SECONDS")
+    # A batch slower than this is logged (what it was, how long it took).
+    consumer_slow_batch_seconds: float = Field(default=5.0, validation_alias="CONSUMER_SLOW_BATCH_SECONDS")
+    # Topics are created with these retentions: the `*.events` topics are replayed by rebuilds, so they keep
+    # everything (-1); dead letters are kept 30 days.
+    kafka_events_retention_ms: int = Field(default=-1, validation_alias="KAFKA_EVENTS_RETENTION_MS")
+    kafka_dlq_retention_ms: int = Field(default=30 * 86_400_000, validation_alias="KAFKA_DLQ_RETENTION_MS")
+    # How long a consumer remembers the ids of the events it handled (redeliveries come within minutes).
+    processed_marks_days: int = Field(default=30, validation_alias="PROCESSED_MARKS_DAYS")
 
     @cached_property
     def database_name(self) -> str:

@@ -78,7 +78,7 @@ async def test_app_factory(make_settings: Callable[..., ServiceSettings], jwt_se
         assert (await client.get("/healthz")).json()["status"] == "ok"
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"mongo": "ok", "kafka": "ok", "s3": "ok"}
+        assert ready.json()["checks"] == {"mongo": "ok", "kafka": "ok", "s3": "ok", "pipeline": "ok"}
 
         # errors: problem+json with a stable code and a Chinese message
         anonymous = await client.post("/counters", json={"counter_id": "x", "amount": 1})
@@ -127,3 +127,4 @@ async def test_app_factory(make_settings: Callable[..., ServiceSettings], jwt_se
 
         metrics = await client.get("/metrics")
         assert 'http_requests_total{method="POST",route="/counters",service="' in metrics.text
+        assert f'outbox_backlog{{service="{settings.service_name}"}}' in metrics.text

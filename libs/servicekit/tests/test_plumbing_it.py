@@ -68,6 +68,13 @@ async def test_append_is_atomic_with_optimistic_concurrency(
     await store.client.close()
 
 
+async def _published(store: EventStore) -> int:
+    """How many stored events the relay has published (its checkpoint is a store position)."""
+    checkpoint = await store.db["store_meta"].find_one({"_id": "relay"})
+    position = checkpoint["position"] if checkpoint else 0
+    return await store.db["events"].count_documents({"seq": {"$lte": position}, "public": True}) if position else 0
+
+
 async def _read_all(settings: ServiceSettings, topic: str) -> list[Envelope]:
     return [
         Envelope.from_kafka(r.key, r.value, list(r.headers))
@@ -102,18 +109,18 @@ async def test_relay_survives_being_killed(
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     published = 0
     for _ in range(600):
-        published = await store.db["events"].count_documents({"published": True})
+        published = await _published(store)
         if published >= 50:
             break
         await asyncio.sleep(0.02)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    at_kill = await store.db["events"].count_documents({"published": True})
+    at_kill = await _published(store)
     assert 0 < at_kill < total, f"the relay must be killed mid-way (published {at_kill} of {total})"
     second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(600):
-            if await store.db["events"].count_documents({"published": False}) == 0:
+        for _ in range(900):
+            if await _published(store) == total:
                 break
             await asyncio.sleep(0.1)
     finally:
@@ -137,7 +144,7 @@ async def test_relay_survives_being_killed(
 
 
 def _counter_projection(database: str) -> Projection:
-    projection = Projection(name="counters", collections=["counters"])
+    projection = Projection(name="counters", collections=["counters"], database=database)
 
     @projection.handlers.on(CounterIncremented)
     async def incremented(received: ReceivedEvent, session: Session) -> None:
@@ -155,7 +162,7 @@ def _counter_projection(database: str) -> Projection:
             )
             if attempts is None or attempts["n"] <= event.flaky:
                 raise RuntimeError("transient failure")
-        await db["counters"].update_one(
+        await projection.collection(session).update_one(
             {"_id": event.counter_id},
             {"$inc": {"total": event.amount, "events": 1}},
             upsert=True,
@@ -166,8 +173,7 @@ def _counter_projection(database: str) -> Projection:
     async def renamed(received: ReceivedEvent, session: Session) -> None:
         event = received.event
         assert isinstance(event, CounterRenamed)
-        db = session.client.get_database(database)
-        await db["counters"].update_one(
+        await projection.collection(session).update_one(
             {"_id": event.counter_id}, {"$set": {"name": event.name}}, upsert=True, session=session
         )
 
@@ -313,7 +319,10 @@ async def test_projection_rebuild_equals_original(make_settings: Callable[..., S
     await _run_until(runner, counted)
     before = await snapshot(db, ["counters"])
     assert len(before["counters"]) >= 7
-    report = await rebuild(projection, settings=settings, client=client, database=db, producer=producer)
+    checked = await rebuild(projection, settings=settings, client=client, database=db, check=True)
+    assert checked.differences == [] and not checked.swapped
+    report = await rebuild(projection, settings=settings, client=client, database=db)
+    assert report.swapped and report.differences == []
     after = await snapshot(db, ["counters"])
     assert after == before
     assert report.events_applied >= len(envelopes)

@@ -1,0 +1,211 @@
+"""A subscription to the service's own event store: its own projections and policies read its own events here,
+in log order (the store's sequence), never through Kafka — internal events do not leave the service.
+
+The position lives in `subscriptions` (`{_id: name, position, paused}`) and moves in the same transaction as
+the handlers' writes, conditionally (`position` as read, not `paused`): a second runner of the same
+subscription, or a rebuild that paused it, makes the transaction fail instead of applying twice. Only the
+holder of the service's lease runs it (the same replica that sequences and relays). An event that keeps
+failing is recorded in `dead_letters` (with the error) and skipped; `python -m servicekit.dlq list --store`
+shows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from events import UnknownEventType
+
+from .consumer import Applier, EventHandlers, Item, ReceivedEvent, UnknownMajor, error_text
+from .eventstore import EventStore, Fenced, StoredEvent
+from .lease import Lease
+from .logging import get_logger
+from .metrics import CONSUMER_DEAD_LETTERS, CONSUMER_LAST_PROGRESS
+from .mongo import Document, Session
+from .settings import ServiceSettings
+
+log = get_logger(__name__)
+
+SUBSCRIPTIONS = "subscriptions"
+STORE_DEAD_LETTERS = "dead_letters"
+
+
+class StoreSubscription:
+    def __init__(
+        self,
+        *,
+        name: str,
+        store: EventStore,
+        handlers: EventHandlers,
+        settings: ServiceSettings,
+        lease: Lease | None = None,
+        batch_size: int = 200,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.name = name
+        self.group_id = name
+        self.store = store
+        self.db = store.db
+        self.handlers = handlers
+        self.settings = settings
+        self.lease = lease
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+        self._stored: int | None = None
+        self.head = 0
+        self.last_progress = time.monotonic()
+        self.ready = asyncio.Event()
+        self.applier = Applier(
+            client=store.client,
+            database=store.db,
+            group=name,
+            handlers=handlers,
+            service=settings.service_name,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+            dedupe=False,
+            move=self._move,
+            moved=self._moved,
+            dead_letter=self._dead_letter,
+        )
+
+    @property
+    def handled(self) -> int:
+        return self.applier.handled
+
+    @property
+    def position(self) -> int:
+        return self._stored or 0
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.position)
+
+    def stalled(self, stall_seconds: float) -> bool:
+        return self.lag > 0 and time.monotonic() - self.last_progress > stall_seconds
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def load_position(self) -> tuple[int, bool]:
+        doc = await self.db[SUBSCRIPTIONS].find_one({"_id": self.name})
+        if doc is None:
+            await self.db[SUBSCRIPTIONS].update_one(
+                {"_id": self.name}, {"$setOnInsert": {"position": 0, "paused": False}}, upsert=True
+            )
+            return 0, False
+        return int(doc.get("position", 0)), bool(doc.get("paused"))
+
+    async def _move(self, session: Session, position: int) -> None:
+        moved = await self.db[SUBSCRIPTIONS].update_one(
+            {"_id": self.name, "position": self._stored, "paused": {"$ne": True}},
+            {"$set": {"position": position}},
+            session=session,
+        )
+        if moved.matched_count != 1:
+            raise Fenced(f"{self.name}: position moved or paused")
+
+    def _moved(self, position: int) -> None:
+        self._stored = position
+
+    async def _dead_letter(self, item: Item, exc: BaseException, attempts: int) -> None:
+        stored: StoredEvent = item.raw
+        error = error_text(exc)
+        letter: Document = {
+            "_id": f"{self.name}:{stored.envelope.id}",
+            "subscription": self.name,
+            "event_id": stored.envelope.id,
+            "type": stored.envelope.type,
+            "stream_id": stored.stream_id,
+            "seq": stored.seq,
+            "error": error[:4000],
+            "attempts": attempts,
+            "failed_at": datetime.now(UTC),
+            "replayed": False,
+        }
+        await self.db[STORE_DEAD_LETTERS].replace_one({"_id": letter["_id"]}, letter, upsert=True)
+        CONSUMER_DEAD_LETTERS.labels(self.settings.service_name, self.name, "(store)").inc()
+        log.error(
+            "subscription.dead_lettered",
+            subscription=self.name,
+            event_type=stored.envelope.type,
+            error=error[:500],
+        )
+
+    def items_of(self, batch: Sequence[StoredEvent]) -> list[Item]:
+        items = []
+        for stored in batch:
+            assert stored.seq is not None
+            item = Item(position_after=stored.seq, received=None, raw=stored)
+            try:
+                if self.handlers.route(stored.envelope.type) is not None:
+                    item.received = ReceivedEvent(stored.envelope, stored.decode(), "", -1, stored.seq)
+            except (UnknownEventType, UnknownMajor, ValueError) as exc:
+                item.poison = exc
+            items.append(item)
+        return items
+
+    async def run_once(self) -> int:
+        """Apply the next batch; returns how many events were read (0: nothing new, or paused)."""
+        position, paused = await self.load_position()
+        self._stored = position
+        if paused:
+            return 0
+        batch = await self.store.read_after(position, self.batch_size)
+        if not batch:
+            self.head = max(self.head, position)
+            return 0
+        self.head = max(self.head, batch[-1].seq or 0)
+        started = time.monotonic()
+        await self.applier.apply(self.items_of(batch))
+        self.last_progress = time.monotonic()
+        CONSUMER_LAST_PROGRESS.labels(self.settings.service_name, self.name).set(time.time())
+        seconds = self.last_progress - started
+        if seconds > self.settings.consumer_slow_batch_seconds:
+            log.warning(
+                "subscription.slow_batch",
+                subscription=self.name,
+                events=len(batch),
+                seconds=round(seconds, 2),
+            )
+        return len(batch)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        pause = self.poll_seconds
+        while not stop.is_set():
+            if self.lease is not None and not self.lease.held:
+                await self._sleep(stop, self.poll_seconds)
+                continue
+            self.ready.set()
+            try:
+                read = await self.run_once()
+                pause = self.poll_seconds
+            except asyncio.CancelledError:
+                raise
+            except Fenced as exc:
+                log.info("subscription.fenced", subscription=self.name, reason=str(exc))
+                await self._sleep(stop, 0.5)
+                continue
+            except Exception as exc:
+                log.warning(
+                    "subscription.restarting", subscription=self.name, error=repr(exc)[:300], pause=pause
+                )
+                await self._sleep(stop, pause)
+                pause = min(pause * 2, 30.0)
+                continue
+            if read < self.batch_size:
+                self.last_progress = time.monotonic() if read == 0 else self.last_progress
+                self._wakeup.clear()
+                await self._sleep(stop, self.poll_seconds)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
