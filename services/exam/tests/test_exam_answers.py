@@ -80,6 +80,17 @@ def test_save_until_one_instant_before_the_deadline() -> None:
     assert refused(fresh(answers={"q1": [0]}), {"q1": [0]}, now=DEADLINE).code == "time_up"
 
 
+def test_what_a_save_checks_before_writing_is_the_fixed_part_only() -> None:
+    closed = fresh(answers={"q1": [0]}, save_no=7, closed_by=sheets.BY_CANDIDATE)
+    assert sheets.admissible(closed, answers={"q1": [0]}, now=T0) == {"q1": [0]}, "the write's condition"
+    with pytest.raises(DomainError) as late:
+        sheets.admissible(fresh(), answers={}, now=DEADLINE)
+    assert late.value.code == "time_up"
+    with pytest.raises(DomainError) as bad:
+        sheets.admissible(fresh(), answers={"q9": [0]}, now=T0)
+    assert bad.value.code == "invalid_answers"
+
+
 def test_save_no_orders_the_saves() -> None:
     sheet = fresh(answers={"q1": [0]}, save_no=3)
     assert sheets.save(sheet, answers={"q1": [1]}, now=T0, save_no=3) == {"q1": [1]}, "based on the latest"

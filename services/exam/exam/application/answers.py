@@ -2,9 +2,11 @@
 candidate (unique `candidate_id`). Made when the exam starts, overwritten by each autosave, closed by the
 submission, which then records the final answers on the candidate's stream (PaperSubmitted).
 
-An autosave reads the sheet (by candidate id, indexed) and writes it with one conditional update: the
-filter holds `closed_by: None` (never after the submission closed it), the deadline still ahead and, when the
-client sent the `save_no` it last saw, that number (see `domain.answers`). A save racing the submission
+An autosave is one conditional update of the sheet: the filter holds `closed_by: None` (never after the
+submission closed it), the deadline still ahead and, when the client sent the `save_no` it last saw, that
+number (see `domain.answers`). What the save is checked against beforehand (the paper's shape, the deadline)
+never changes once the sheet is made, so each process keeps it in a small cache (`SHAPES`) and reads the
+sheet only on a miss, or when the update's condition failed (to tell why). A save racing the submission
 therefore either lands before the submission closes the sheet (and is in the final answers) or matches
 nothing and is refused (`already_submitted` / `time_up`). Closing is one `find_one_and_update` on
 `closed_by: None`: whoever closes first freezes the answers, every later submission reads the same ones.
@@ -13,6 +15,7 @@ nothing and is refused (`already_submitted` / `time_up`). Closing is one `find_o
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +28,36 @@ from ..domain import answers as sheets
 from ..domain import candidate as domain
 
 ANSWERS = "attempt_answers"
+
+
+class Shapes:
+    """The sheets as last read, per database and candidate, for their fixed part (attempt, paper, deadline;
+    a closed sheet stays closed). Least recently used first out."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._sheets: OrderedDict[tuple[str, str], sheets.AnswerSheet] = OrderedDict()
+
+    def get(self, db: Database, candidate_id: str) -> sheets.AnswerSheet | None:
+        key = (db.name, candidate_id)
+        found = self._sheets.get(key)
+        if found is not None:
+            self._sheets.move_to_end(key)
+        return found
+
+    def put(self, db: Database, sheet: sheets.AnswerSheet) -> sheets.AnswerSheet:
+        key = (db.name, sheet.candidate_id)
+        self._sheets[key] = sheet
+        self._sheets.move_to_end(key)
+        while len(self._sheets) > self.size:
+            self._sheets.popitem(last=False)
+        return sheet
+
+    def clear(self) -> None:
+        self._sheets.clear()
+
+
+SHAPES = Shapes()
 
 
 async def ensure_indexes(store: EventStore) -> None:
@@ -65,7 +98,12 @@ def from_document(doc: Mapping[str, Any]) -> sheets.AnswerSheet:
 
 async def find(db: Database, candidate_id: str) -> sheets.AnswerSheet | None:
     doc = await db[ANSWERS].find_one({"candidate_id": candidate_id})
-    return from_document(doc) if doc is not None else None
+    return SHAPES.put(db, from_document(doc)) if doc is not None else None
+
+
+async def shape(db: Database, candidate_id: str) -> sheets.AnswerSheet | None:
+    """The sheet's fixed part, from this process's cache or read (its answers and `save_no` may be old)."""
+    return SHAPES.get(db, candidate_id) or await find(db, candidate_id)
 
 
 async def ensure(db: Database, state: domain.Candidate) -> sheets.AnswerSheet:
@@ -79,7 +117,7 @@ async def ensure(db: Database, state: domain.Candidate) -> sheets.AnswerSheet:
         return_document=ReturnDocument.AFTER,
     )
     assert doc is not None
-    return from_document(doc)
+    return SHAPES.put(db, from_document(doc))
 
 
 async def write(
@@ -135,14 +173,15 @@ async def close(
         if doc is None:  # closed already (its answers are final), or no sheet yet
             doc = await collection.find_one({"_id": attempt_id})
         if doc is not None:
-            return from_document(doc)
+            return SHAPES.put(db, from_document(doc))
         await ensure(db, state)  # an attempt without a sheet (see `domain.sheet_of`): make it, then close it
     raise AssertionError(f"no answer sheet for attempt {attempt_id}")
 
 
-async def record_result(db: Database, attempt_id: str, result: dict[str, Any]) -> None:
+async def record_result(db: Database, sheet: sheets.AnswerSheet, result: dict[str, Any]) -> None:
     """The result's view on the closed sheet (the refusal of a later save carries it)."""
-    await db[ANSWERS].update_one({"_id": attempt_id}, {"$set": {"result": result}})
+    await db[ANSWERS].update_one({"_id": sheet.attempt_id}, {"$set": {"result": result}})
+    SHAPES.put(db, dataclasses.replace(sheet, result=result))
 
 
 async def progress(db: Database, attempt_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

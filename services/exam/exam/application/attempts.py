@@ -177,7 +177,7 @@ async def _submit(
     )
     state = domain.Candidate.from_history(history)
     if state.result is not None and sheet.result is None:
-        await answer_sheets.record_result(store.db, sheet.attempt_id, domain.result_view(state.result))
+        await answer_sheets.record_result(store.db, sheet, domain.result_view(state.result))
     return state, scored
 
 
@@ -231,35 +231,39 @@ async def save(
     now: datetime,
     save_no: int | None = None,
 ) -> sheets.AnswerSheet:
-    """An autosave: reads and writes the attempt's answer sheet only (see `domain.answers.save` for the
-    refusals and `save_no`). The candidate's stream is read only when there is no sheet (not started, or an
-    attempt older than the sheets) and when the deadline has passed (the automatic submission, lazily)."""
-    found = await answer_sheets.find(store.db, candidate_id)
-    if found is None:
+    """An autosave: one conditional write of the attempt's answer sheet (see `application.answers`;
+    `domain.answers.save` for the refusals and `save_no`). The candidate's stream is read only when there is
+    no sheet (not started, or an attempt older than the sheets) and once the deadline has passed (the
+    automatic submission, lazily)."""
+    known = await answer_sheets.shape(store.db, candidate_id)
+    if known is None:
         state = await current(store, candidate_id, rules=rules, now=now)
-        found = await answer_sheets.ensure(store.db, state)  # exam_not_started if there is no attempt
+        known = await answer_sheets.ensure(store.db, state)  # exam_not_started if there is no attempt
+    if known.closed_by is not None:  # closed is final
+        raise sheets.closed_error(known)
+    try:
+        clean = sheets.admissible(known, answers=answers, now=now)
+    except Conflict as refused:
+        if refused.code == "time_up":  # the submission at the deadline, lazily, unless done already
+            state = await current(store, candidate_id, rules=rules, now=now)
+            if state.result is not None:
+                raise sheets.closed_error(
+                    dataclasses.replace(
+                        known, closed_by=sheets.AUTOMATICALLY, result=domain.result_view(state.result)
+                    )
+                ) from None
+        raise
     for _ in range(3):
-        try:
-            clean = sheets.save(found, answers=answers, now=now, save_no=save_no)
-        except Conflict as refused:
-            if refused.code == "time_up" and found.closed_by is None:  # nobody submitted yet: now, lazily
-                state = await current(store, candidate_id, rules=rules, now=now)
-                if state.result is not None:
-                    raise sheets.closed_error(
-                        dataclasses.replace(
-                            found,
-                            closed_by=sheets.AUTOMATICALLY,
-                            result=domain.result_view(state.result),
-                        )
-                    ) from None
-            raise
-        if clean is None:
-            return found
-        saved = await answer_sheets.write(store.db, found, clean, now=now, save_no=save_no)
+        saved = await answer_sheets.write(store.db, known, clean, now=now, save_no=save_no)
         if saved is not None:
             return saved
-        # the sheet changed since it was read (a submission closed it, or another save came first): again
-        found = await answer_sheets.find(store.db, candidate_id) or found
+        # the condition failed: closed by a submission, another save came first, or a repeated request
+        stored = await answer_sheets.find(store.db, candidate_id)
+        assert stored is not None
+        decided = sheets.save(stored, answers=answers, now=now, save_no=save_no)
+        if decided is None:
+            return stored
+        known, save_no = stored, stored.save_no if save_no is not None else None
     raise Conflict("答案保存冲突，请重试", code="save_conflict")
 
 

@@ -120,6 +120,17 @@ def stale_error(sheet: AnswerSheet) -> Conflict:
     )
 
 
+def admissible(
+    sheet: AnswerSheet, *, answers: Mapping[str, Sequence[int]], now: datetime
+) -> dict[str, list[int]]:
+    """What a save needs of the sheet's fixed part only (the paper, the deadline): the answers checked, or
+    `time_up` at and after the deadline, `invalid_answers` outside the paper. The stored state (closed,
+    `save_no`) is the write's condition, and `save` decides on it when the condition fails."""
+    if now >= sheet.deadline:
+        raise time_up_error()
+    return validate(sheet.slots, answers)
+
+
 def save(
     sheet: AnswerSheet,
     *,
@@ -135,9 +146,7 @@ def save(
     """
     if sheet.closed_by is not None:
         raise closed_error(sheet)
-    if now >= sheet.deadline:
-        raise time_up_error()
-    clean = validate(sheet.slots, answers)
+    clean = admissible(sheet, answers=answers, now=now)
     if clean == sheet.answers:
         return None
     if save_no is not None and save_no != sheet.save_no:
