@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import NotFound
+from servicekit.idempotency import IdempotencyDep
 
 from ..application import discipline as handlers
 from ..domain.timing import local_date
@@ -46,23 +47,28 @@ async def record_violation(
     rt: RuntimeDep,
     objects: Objects,
     settings: Settings,
+    idem: IdempotencyDep,
     description: Annotated[str, Form(max_length=2000, description="违纪情况（至少 5 个字）")],
     files: Annotated[list[UploadFile] | None, File(description="证据文件（可多个）")] = None,
 ) -> dict[str, str]:
     await visible_candidate(rt, candidate_id, identity)
     uploads = [(f.filename or "", await f.read(settings.exam_evidence_max_bytes + 1)) for f in files or []]
-    violation_id = await handlers.record_violation(
-        rt.store,
-        objects,
-        candidate_id,
-        institution_id=identity.org_id or "",
-        description=description,
-        files=uploads,
-        max_bytes=settings.exam_evidence_max_bytes,
-        max_files=settings.exam_evidence_max_files,
-        recorded_by=identity.account_id,
-    )
-    return {"violation_id": violation_id}
+
+    async def work() -> dict[str, str]:
+        violation_id = await handlers.record_violation(
+            rt.store,
+            objects,
+            candidate_id,
+            institution_id=identity.org_id or "",
+            description=description,
+            files=uploads,
+            max_bytes=settings.exam_evidence_max_bytes,
+            max_files=settings.exam_evidence_max_files,
+            recorded_by=identity.account_id,
+        )
+        return {"violation_id": violation_id}
+
+    return await idem.run({"description": description, "files": uploads}, work)
 
 
 @router.get("/violations", summary="违纪记录：培训机构看本机构的，管理员看全部")

@@ -15,6 +15,7 @@ from servicekit.objectstore import ObjectStore
 
 from ..adapters.images import sniff_evidence
 from ..domain import discipline as domain
+from . import uploads
 from .checkin import current_session_id
 from .context import load_applicant, load_session
 
@@ -62,9 +63,15 @@ async def record_violation(
         )
 
     decide([])  # refuse before storing anything
-    for key, (content_type, _), (_, data) in zip(keys, kinds, files, strict=True):
-        await objects.put(key, data, content_type)
-    await execute(store, violation_stream(violation_id), decide, stream_type="violation")
+    stored: list[str] = []
+    try:
+        for key, (content_type, _), (_, data) in zip(keys, kinds, files, strict=True):
+            await objects.put(key, data, content_type)
+            stored.append(key)
+        await execute(store, violation_stream(violation_id), decide, stream_type="violation")
+    except BaseException:  # nothing half-written: this violation's evidence goes, unless its event was stored
+        await uploads.discard_unrecorded(store, objects, violation_stream(violation_id), stored)
+        raise
     return violation_id
 
 
