@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import DomainError, Forbidden, NotFound
+from servicekit.idempotency import IdempotencyDep
 from servicekit.jobs import Progress
 from servicekit.mongo import without_id
 
@@ -115,7 +116,9 @@ def _applicant_view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/batches", status_code=201, summary="导入一批学员（JSON，最多 500 人；大批量请上传汇总表）")
-async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: RuntimeDep) -> dict[str, Any]:
+async def import_batch(
+    body: BatchRequest, identity: ApprovedEnterprise, rt: RuntimeDep, idem: IdempotencyDep
+) -> dict[str, Any]:
     spec = imports.BatchSpec(
         institution_id=body.institution_id,
         position=body.position,
@@ -124,9 +127,13 @@ async def import_batch(body: BatchRequest, identity: ApprovedEnterprise, rt: Run
         continuing_education=body.continuing_education,
     )
     header, rows = review.rows_from_json([row.model_dump() for row in body.applicants])
-    return await imports.validate_and_import(
-        rt.store, enterprise_id=identity.org_id or "", spec=spec, header=header, rows=rows, today=_today()
-    )
+
+    async def work() -> dict[str, Any]:
+        return await imports.validate_and_import(
+            rt.store, enterprise_id=identity.org_id or "", spec=spec, header=header, rows=rows, today=_today()
+        )
+
+    return await idem.run(body, work)
 
 
 @router.post(
@@ -138,6 +145,7 @@ async def import_sheet(
     identity: ApprovedEnterprise,
     rt: RuntimeDep,
     settings: Settings,
+    idem: IdempotencyDep,
     file: Annotated[UploadFile, File(description="报名人员信息汇总表（附件4，.xlsx）")],
     institution_id: Annotated[str, Form()],
     position: Annotated[str, Form()],
@@ -182,10 +190,20 @@ async def import_sheet(
             header_row=header_row,
         )
 
-    job_id = await rt.jobs.start(
-        "import", enterprise_id, work, meta={"file": file.filename, "position": position}
-    )
-    return {"job_id": job_id, "status_url": f"/api/enrollment/jobs/{job_id}"}
+    async def start() -> dict[str, Any]:
+        job_id = await rt.jobs.start(
+            "import", enterprise_id, work, meta={"file": file.filename, "position": position}
+        )
+        return {"job_id": job_id, "status_url": f"/api/enrollment/jobs/{job_id}"}
+
+    form = {
+        "institution_id": institution_id,
+        "position": position,
+        "training_mode": training_mode,
+        "specialisation": specialisation,
+        "continuing_education": continuing_education,
+    }
+    return await idem.run({"form": form, "file": data}, start)
 
 
 @router.post(
@@ -198,6 +216,7 @@ async def upload_materials(
     identity: ApprovedEnterprise,
     rt: RuntimeDep,
     settings: Settings,
+    idem: IdempotencyDep,
     file: Annotated[UploadFile, File(description="报名资料压缩包（.zip）")],
 ) -> dict[str, Any]:
     enterprise_id = identity.org_id or ""
@@ -222,10 +241,13 @@ async def upload_materials(
             progress=progress,
         )
 
-    job_id = await rt.jobs.start(
-        "materials", enterprise_id, work, meta={"file": file.filename, "batch_id": batch_id}
-    )
-    return {"job_id": job_id, "status_url": f"/api/enrollment/jobs/{job_id}"}
+    async def start() -> dict[str, Any]:
+        job_id = await rt.jobs.start(
+            "materials", enterprise_id, work, meta={"file": file.filename, "batch_id": batch_id}
+        )
+        return {"job_id": job_id, "status_url": f"/api/enrollment/jobs/{job_id}"}
+
+    return await idem.run({"file": data}, start)
 
 
 @router.get("/jobs/{job_id}", summary="导入或上传任务的进度与结果（出错时列出每一处问题）")

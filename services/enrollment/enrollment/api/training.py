@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import NotFound
+from servicekit.idempotency import IdempotencyDep
 from servicekit.mongo import Document, without_id
 
 from ..application import handlers
@@ -110,11 +111,16 @@ def _trainee_view(doc: Document, applicant: Document | None) -> dict[str, Any]:
 @router.post(
     "/training-plans", status_code=201, summary="创建培训计划（培训方式、日期、地点或网络平台、课程安排）"
 )
-async def create_plan(body: PlanRequest, identity: Institution, rt: RuntimeDep) -> dict[str, Any]:
-    plan = await training_app.create_plan(
-        rt.store, institution_id=identity.org_id or "", form=domain.PlanForm(**body.model_dump())
-    )
-    return {**_plan_view(plan), "trainee_count": 0, "completed_count": 0, "exam_applied_count": 0}
+async def create_plan(
+    body: PlanRequest, identity: Institution, rt: RuntimeDep, idem: IdempotencyDep
+) -> dict[str, Any]:
+    async def work() -> dict[str, Any]:
+        plan = await training_app.create_plan(
+            rt.store, institution_id=identity.org_id or "", form=domain.PlanForm(**body.model_dump())
+        )
+        return {**_plan_view(plan), "trainee_count": 0, "completed_count": 0, "exam_applied_count": 0}
+
+    return await idem.run(body, work)
 
 
 @router.get("/training-plans", summary="培训计划列表：培训机构看本机构的，管理员看全部")
