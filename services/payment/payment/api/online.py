@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles
 from servicekit.errors import Conflict, NotFound
+from servicekit.idempotency import IdempotencyDep
 from servicekit.runtime import ServiceRuntime
 
 from ..adapters.provider import SandboxProvider, SandboxSettings
@@ -64,17 +65,23 @@ async def pay_online(
     identity: Enterprise,
     rt: RuntimeDep,
     provider: ProviderDep,
+    idem: IdempotencyDep,
     body: StartOnline | None = None,
 ) -> OnlineStarted:
-    payment = await online.start_online_payment(
-        rt.store,
-        provider,
-        order_id,
-        identity.org_id or "",
-        provider.settings.notify_base,
-        return_url=(body or StartOnline()).return_url,
-    )
-    return OnlineStarted(payment_id=payment.payment_id, redirect_url=payment.redirect_url)
+    start = body or StartOnline()
+
+    async def work() -> OnlineStarted:
+        payment = await online.start_online_payment(
+            rt.store,
+            provider,
+            order_id,
+            identity.org_id or "",
+            provider.settings.notify_base,
+            return_url=start.return_url,
+        )
+        return OnlineStarted(payment_id=payment.payment_id, redirect_url=payment.redirect_url)
+
+    return await idem.run(start, work, load=OnlineStarted.model_validate)
 
 
 @router.post("/online/callback/sandbox", summary="支付结果异步通知（沙箱支付渠道，签名校验）")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import DomainError, NotFound
+from servicekit.idempotency import IdempotencyDep
 from servicekit.mongo import without_id
 from servicekit.objectstore import ObjectStore
 from servicekit.runtime import ServiceRuntime
@@ -76,14 +77,19 @@ async def _visible(rt: ServiceRuntime, order_id: str, identity: Identity) -> dom
 
 
 @router.post("/orders", status_code=201, summary="生成订单（同一机构的已审核学员可合并，按机构收费标准计价）")
-async def create_order(body: CreateOrder, identity: Enterprise, rt: RuntimeDep) -> dict[str, str]:
-    order_id, number = await handlers.create_order(
-        rt.store,
-        enterprise_id=identity.org_id or "",
-        institution_id=body.institution_id,
-        applicant_ids=body.applicant_ids,
-    )
-    return {"order_id": order_id, "order_number": number}
+async def create_order(
+    body: CreateOrder, identity: Enterprise, rt: RuntimeDep, idem: IdempotencyDep
+) -> dict[str, str]:
+    async def work() -> dict[str, str]:
+        order_id, number = await handlers.create_order(
+            rt.store,
+            enterprise_id=identity.org_id or "",
+            institution_id=body.institution_id,
+            applicant_ids=body.applicant_ids,
+        )
+        return {"order_id": order_id, "order_number": number}
+
+    return await idem.run(body, work)
 
 
 @router.get("/orders", summary="订单列表：企业看本企业的，培训机构看本机构的")
@@ -148,6 +154,7 @@ async def upload_voucher(
     order_id: str,
     identity: Enterprise,
     rt: RuntimeDep,
+    idem: IdempotencyDep,
     file: Annotated[UploadFile, File(description="缴费凭证（JPEG/PNG 图片或 PDF，≤ 10 MB）")],
     payer_name: Annotated[str, Form(min_length=1, description="付款单位（须为本企业）")],
     amount: Annotated[str, Form(description="缴费金额（元，两位小数）")],
@@ -179,10 +186,14 @@ async def upload_voucher(
             bank_account=bank_account,
         ),
     )
-    voucher_id = await handlers.upload_voucher(
-        rt.store, _objects(rt), order_id, enterprise_id=identity.org_id or "", form=form, data=data
-    )
-    return {"voucher_id": voucher_id}
+
+    async def work() -> dict[str, str]:
+        voucher_id = await handlers.upload_voucher(
+            rt.store, _objects(rt), order_id, enterprise_id=identity.org_id or "", form=form, data=data
+        )
+        return {"voucher_id": voucher_id}
+
+    return await idem.run({"form": form, "file": data}, work)
 
 
 @router.get("/orders/{order_id}/voucher", summary="查看缴费凭证（短时有效的下载链接）")
