@@ -4,8 +4,6 @@ review by the city's authority, documents shown to the reviewer through short-li
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -23,6 +21,7 @@ from ..domain import enterprise as domain
 from ..domain.credit_code import normalize_credit_code
 from ..domain.documents import KINDS, check_file
 from ..settings import RegistrationSettings
+from . import uploads
 
 STREAM_TYPE = "enterprise"
 CLAIMS = "credit_code_claims"
@@ -67,24 +66,39 @@ def check_files(files: Sequence[UploadedFile], settings: RegistrationSettings) -
 
 
 async def _store_files(
-    objects: ObjectStore, enterprise_id: str, submission: int, files: Sequence[UploadedFile]
+    store: EventStore, objects: ObjectStore, enterprise_id: str, files: Sequence[UploadedFile], version: int
 ) -> list[UploadedDocument]:
-    stored = []
-    for item in files:
-        _, content_type, extension = check_file(item.kind, item.data, max_bytes=len(item.data))
-        key = f"enterprises/{enterprise_id}/s{submission}-{item.kind}-{uuid.uuid4().hex[:8]}.{extension}"
-        await objects.put(key, item.data, content_type)
-        stored.append(
-            UploadedDocument(kind=item.kind, object_key=key, content_type=content_type, size=len(item.data))
-        )
+    """Each submission's files under keys of their own (`enterprises/<id>/<upload id>/<kind>.<ext>`): an
+    object an earlier event names is never overwritten. If storing fails half-way, what was stored goes."""
+    upload_id = uploads.new_upload_id()
+    stored: list[UploadedDocument] = []
+    try:
+        for item in files:
+            _, content_type, extension = check_file(item.kind, item.data, max_bytes=len(item.data))
+            key = f"enterprises/{enterprise_id}/{upload_id}/{item.kind}.{extension}"
+            await objects.put(key, item.data, content_type)
+            stored.append(
+                UploadedDocument(
+                    kind=item.kind, object_key=key, content_type=content_type, size=len(item.data)
+                )
+            )
+    except BaseException:
+        await _discard(store, objects, enterprise_id, stored, version)
+        raise
     return stored
 
 
-async def _discard(objects: ObjectStore, documents: Sequence[UploadedDocument]) -> None:
-    """Objects of a command that failed are removed, so that nothing half-written stays behind."""
-    for document in documents:
-        with contextlib.suppress(Exception):
-            await objects.remove(document.object_key)
+async def _discard(
+    store: EventStore,
+    objects: ObjectStore,
+    enterprise_id: str,
+    documents: Sequence[UploadedDocument],
+    version: int,
+) -> None:
+    """Objects of a command that failed are removed, so that nothing half-written stays behind: only this
+    command's, and none an event of the enterprise's stream after `version` names."""
+    keys = [document.object_key for document in documents]
+    await uploads.discard_unrecorded(store, objects, stream_id(enterprise_id), keys, after_version=version)
 
 
 def _placeholders(files: Sequence[UploadedFile]) -> tuple[UploadedDocument, ...]:
@@ -116,7 +130,7 @@ async def register(
             details=details,
         )
     credit_code = normalize_credit_code(form.credit_code)
-    documents = await _store_files(objects, enterprise_id, 1, files)
+    documents = await _store_files(store, objects, enterprise_id, files, 0)
     complete = replace(form, documents=tuple(documents))
 
     async def work(session: Session) -> None:
@@ -146,7 +160,7 @@ async def register(
     try:
         await in_transaction(store.client, work)
     except BaseException:
-        await _discard(objects, documents)
+        await _discard(store, objects, enterprise_id, documents, 0)
         raise
     store.notify()
 
@@ -167,7 +181,7 @@ async def resubmit(
             code="invalid_documents",
             details=problems,
         )
-    history, _ = await store.load_events(stream_id(enterprise_id))
+    history, version = await store.load_events(stream_id(enterprise_id))
     current = domain.Enterprise.from_history(history)
     # Validate with the documents as they would be, before storing anything.
     domain.resubmit(
@@ -176,7 +190,7 @@ async def resubmit(
         new_documents=_placeholders(files),
         institution_choices=_choices(settings),
     )
-    documents = await _store_files(objects, enterprise_id, current.submission + 1, files)
+    documents = await _store_files(store, objects, enterprise_id, files, version)
     try:
         stored = await execute(
             store,
@@ -187,7 +201,7 @@ async def resubmit(
             stream_type=STREAM_TYPE,
         )
     except BaseException:
-        await _discard(objects, documents)
+        await _discard(store, objects, enterprise_id, documents, version)
         raise
     return current.submission + len(stored)
 
