@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles
 from servicekit.errors import DomainError, Forbidden, NotFound
+from servicekit.idempotency import IdempotencyDep, upload_digest
 from servicekit.mongo import Document, without_id
 
 from ..adapters import spreadsheet
@@ -272,21 +273,29 @@ class HoursIn(BaseModel):
     "/certificates/{certificate_id}/hours", status_code=201, summary="登记一条继续教育学时（培训机构）"
 )
 async def record_hours(
-    certificate_id: str, body: HoursIn, identity: Institution, rt: RuntimeDep, settings: Settings
+    certificate_id: str,
+    body: HoursIn,
+    identity: Institution,
+    rt: RuntimeDep,
+    settings: Settings,
+    idem: IdempotencyDep,
 ) -> dict[str, Any]:
-    record_id = await handlers.record_hours(
-        rt.store,
-        certificate_id,
-        institution_id=identity.org_id or "",
-        studied_on=body.studied_on,
-        hours=body.hours,
-        kind=body.kind,
-        course=body.course,
-        recorded_by=identity.account_id,
-        today=today_in_china(),
-        rules=settings.hours_rules(),
-    )
-    return {"record_id": record_id, "certificate_id": certificate_id}
+    async def work() -> dict[str, Any]:
+        record_id = await handlers.record_hours(
+            rt.store,
+            certificate_id,
+            institution_id=identity.org_id or "",
+            studied_on=body.studied_on,
+            hours=body.hours,
+            kind=body.kind,
+            course=body.course,
+            recorded_by=identity.account_id,
+            today=today_in_china(),
+            rules=settings.hours_rules(),
+        )
+        return {"record_id": record_id, "certificate_id": certificate_id}
+
+    return await idem.run(body, work)
 
 
 async def _read_upload(
@@ -328,7 +337,15 @@ async def import_hours(
     identity: Institution,
     rt: RuntimeDep,
     settings: Settings,
+    idem: IdempotencyDep,
     file: Annotated[UploadFile, File(description="继续教育学时登记表（.xlsx）")],
+) -> dict[str, Any]:
+    identifies = {"file": await upload_digest(file)} if idem.key is not None else None
+    return await idem.run(identifies, lambda: _import_hours(identity, rt, settings, file))
+
+
+async def _import_hours(
+    identity: Identity, rt: RuntimeDep, settings: CertificationSettings, file: UploadFile
 ) -> dict[str, Any]:
     header, rows = await _read_upload(file, settings)
     numbers = {sheets.cell_text(c).upper() for c in _column(header, rows, sheets.NUMBER)} - {""}
