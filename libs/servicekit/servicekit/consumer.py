@@ -529,7 +529,9 @@ class ConsumerRunner:
             session=session,
         )
         if moved.matched_count != 1:
-            raise Fenced(f"{self.group_id} {tp.topic}[{tp.partition}]: position moved or paused")
+            raise Fenced(
+                f"{self.group_id} {tp.topic}[{tp.partition}]: position moved from {stored} or paused"
+            )
 
     def _moved(self, position: int) -> None:
         assert self._current is not None
@@ -647,6 +649,7 @@ class ConsumerRunner:
                 batch = await consumer.getmany(timeout_ms=500, max_records=500)
                 if consumer.assignment():
                     self.ready.set()
+                self._update_lag(consumer)  # before the work: a batch that hangs shows as waiting work
                 for tp, records in batch.items():
                     try:
                         for start in range(0, len(records), self.batch_size):

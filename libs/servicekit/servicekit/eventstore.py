@@ -89,11 +89,13 @@ class EventStore:
         *,
         source: str,
         on_append: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.db = database
         self.source = source
         self._on_append = on_append
+        self.clock = clock  # `recorded_at` only: no order depends on it
 
     def set_on_append(self, callback: Callable[[], None] | None) -> None:
         self._on_append = callback
@@ -223,7 +225,7 @@ class EventStore:
     def _documents(
         self, stream_id: str, new_events: Sequence[DomainEvent], expected_version: int, stream_type: str
     ) -> tuple[list[StoredEvent], list[Document]]:
-        now = datetime.now(UTC)
+        now = self.clock()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates keep milliseconds
         correlation_id = correlation_id_var.get()
         causation_id = causation_id_var.get()

@@ -72,7 +72,9 @@ async def _published(store: EventStore) -> int:
     """How many stored events the relay has published (its checkpoint is a store position)."""
     checkpoint = await store.db["store_meta"].find_one({"_id": "relay"})
     position = checkpoint["position"] if checkpoint else 0
-    return await store.db["events"].count_documents({"seq": {"$lte": position}, "public": True}) if position else 0
+    if not position:
+        return 0
+    return await store.db["events"].count_documents({"seq": {"$lte": position}, "public": True})
 
 
 async def _read_all(settings: ServiceSettings, topic: str) -> list[Envelope]:

@@ -59,7 +59,9 @@ class Trainee:
 
     @property
     def state(self) -> applicant_domain.Applicant:
-        return applicant_domain.Applicant.from_history(self.b, "a", self.history)
+        return applicant_domain.Applicant.from_history(
+            [applicant_domain.registration_from_batch(self.b, "a"), *self.history]
+        )
 
     @property
     def training(self) -> domain.TraineeTraining:

@@ -189,13 +189,15 @@ def make_batch(
 
 
 def qualified(b: ApplicantsImported) -> list[DomainEvent]:
-    state = applicant_domain.Applicant.from_history(b, "a", [])
+    state = applicant_domain.Applicant.from_history([applicant_domain.registration_from_batch(b, "a"), *[]])
     return list(applicant_domain.qualify(state, reviewer_id="r"))
 
 
 def enrolled_history(b: ApplicantsImported) -> list[DomainEvent]:
     history = qualified(b)
-    state = applicant_domain.Applicant.from_history(b, "a", history)
+    state = applicant_domain.Applicant.from_history(
+        [applicant_domain.registration_from_batch(b, "a"), *history]
+    )
     return [*history, *applicant_domain.enroll(state, order_id="o")]
 
 
@@ -212,7 +214,9 @@ class Trainee:
 
     @property
     def state(self) -> applicant_domain.Applicant:
-        return applicant_domain.Applicant.from_history(self.batch, "a", self.history)
+        return applicant_domain.Applicant.from_history(
+            [applicant_domain.registration_from_batch(self.batch, "a"), *self.history]
+        )
 
     @property
     def training(self) -> domain.TraineeTraining:

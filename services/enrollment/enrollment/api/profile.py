@@ -158,7 +158,7 @@ async def upload_head_photo(
     assert rt.objects is not None
     data = await _read_limited(file, settings.person_upload_max_bytes)
     # refused at once when locked, before the (slow) photo check
-    await profile_app.ensure_head_photo_changeable(rt.store, id_number)
+    checked = await profile_app.ensure_head_photo_changeable(rt.store, id_number)
     check = await asyncio.to_thread(check_head_photo, data, settings.photo_rules())
     if not check.ok:
         raise DomainError(
@@ -173,6 +173,7 @@ async def upload_head_photo(
         document=domain.HEAD_PHOTO,
         data=data,
         content_type="image/jpeg",
+        checked=checked,
     )
     return {"document": domain.HEAD_PHOTO, "size": stored["size"], "measurements": check.measurements}
 

@@ -1,7 +1,8 @@
 """Importing a batch of applicants: the summary sheet (or the same rows as JSON) is validated completely —
-every problem of every row at once — and only a sheet without a single problem is imported, as one atomic
-append (large batches are split into several ApplicantsImported events of the same batch) together with the
-write-side applicant index."""
+every problem of every row at once — and only a sheet without a single problem is imported, in one
+transaction: the batch's public ApplicantsImported events (a large batch is split into several of them), each
+applicant's own stream started with ApplicantRegistered (one insert for all of them) and the write-side
+applicant index."""
 
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ from servicekit.errors import DomainError
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Session, in_transaction
 
+from ..domain import applicant as applicant_domain
 from ..domain import sheet as sheet_rules
 from ..domain.batch import BatchForm, import_batch
 from ..domain.identity import normalize_cell, normalize_id_number
 from ..domain.reference import POSITIONS, TRAINING_MODES
 from ..projections.read_models import HOLDERS
-from .handlers import APPLICANT_INDEX, batch_stream
+from .handlers import APPLICANT_INDEX, applicant_stream, batch_stream
 from .institutions import ensure_offered
+from .streams import Streams
 
 
 @dataclass(frozen=True)
@@ -204,14 +207,21 @@ async def _append(
         continuing_education=spec.continuing_education,
     )
 
+    chunks = import_batch([], form)  # a new batch id: nothing to read
+    streams = Streams(store)
+    for registration in applicant_domain.registrations(chunks):
+        streams.add(applicant_stream(registration.applicant_id), [registration], stream_type="applicant")
+
     async def work(session: Session) -> None:
         await execute(
             store,
             batch_stream(batch_id),
-            lambda h: import_batch(h, form),
+            lambda h: chunks if not h else import_batch(h, form),
             stream_type="batch",
             session=session,
+            loaded=([], 0),
         )
+        await streams.save(session)
         await store.db[APPLICANT_INDEX].insert_many(
             [
                 {

@@ -5,35 +5,60 @@ from __future__ import annotations
 from events import ExamFailed, ExamPassed, OrderPaid, OrderRefunded
 from servicekit.consumer import ReceivedEvent
 from servicekit.errors import NotFound
+from servicekit.eventstore import EventStore
 from servicekit.logging import get_logger
 from servicekit.mongo import Session
 from servicekit.runtime import Policy, ServiceRuntime
 
 from ..domain import applicant as applicant_domain
-from .handlers import change_applicant
+from .handlers import change_applicant, change_applicants
 
 log = get_logger(__name__)
 
+ORDER_CHUNK = 50  # applicants per transaction of an order's outcome
+
+
+class OrderOutcomeRefused(Exception):
+    """Some applicants of a paid or refunded order could not follow it (the others did)."""
+
+
+async def follow_order(store: EventStore, event: OrderPaid | OrderRefunded) -> None:
+    """OrderPaid → the order's applicants become 已报名 (Enrolled); OrderRefunded → they go back to 已审核
+    (the compensation). In chunks of `ORDER_CHUNK` applicants, each chunk one short transaction (one read of
+    their streams, one insert): an order of any size never holds a transaction long. Idempotent: an applicant
+    already enrolled by this order (or no longer enrolled by it, for a refund) is left as it is, so running
+    it again after a crash, or twice, changes nothing. An applicant a rule refuses (e.g. rejected after the
+    order was made) is logged; the others are recorded, then `OrderOutcomeRefused` is raised so that the
+    event is retried and, if it keeps failing, dead-lettered for a person to look at."""
+    decide = applicant_domain.enroll if isinstance(event, OrderPaid) else applicant_domain.revert_enrollment
+    refused = []
+    for start in range(0, len(event.applicant_ids), ORDER_CHUNK):
+        refused += await change_applicants(
+            store,
+            event.applicant_ids[start : start + ORDER_CHUNK],
+            lambda state: decide(state, order_id=event.order_id),
+        )
+    for item in refused:
+        log.error(
+            "enrollment.order_outcome.refused", order_id=event.order_id, event_type=event.type_name(), **item
+        )
+    if refused:
+        raise OrderOutcomeRefused(
+            f"{len(refused)} applicants of order {event.order_id} cannot follow {event.type_name()}: "
+            + ", ".join(f"{r['applicant_id']} ({r['code']})" for r in refused[:10])
+        )
+
 
 def follow_orders(runtime: ServiceRuntime) -> Policy:
-    """Payment's outcomes, one consumer group: OrderPaid → the order's applicants become 已报名 (Enrolled);
-    OrderRefunded → they go back to 已审核 (the compensation). Each in one transaction."""
+    """Payment's outcomes, one consumer group, outside the consumer's transaction (`on_idempotent`): an
+    order of 500 applicants is 10 short transactions, not one long one (see `follow_order`)."""
     policy = Policy(name="follow-orders")
 
-    @policy.handlers.on(OrderPaid, OrderRefunded)
-    async def order_outcome(received: ReceivedEvent, session: Session) -> None:
+    @policy.handlers.on_idempotent(OrderPaid, OrderRefunded)
+    async def order_outcome(received: ReceivedEvent) -> None:
         event = received.event
         assert isinstance(event, OrderPaid | OrderRefunded)
-        decide = (
-            applicant_domain.enroll if isinstance(event, OrderPaid) else applicant_domain.revert_enrollment
-        )
-        for applicant_id in event.applicant_ids:
-            await change_applicant(
-                runtime.store,
-                applicant_id,
-                lambda state: decide(state, order_id=event.order_id),
-                session=session,
-            )
+        await follow_order(runtime.store, event)
 
     return policy
 

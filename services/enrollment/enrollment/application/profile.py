@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from events import DomainEvent
 from servicekit.commands import execute
-from servicekit.eventstore import EVENTS, EventStore
+from servicekit.eventstore import EVENTS, EventStore, StoredEvent
 from servicekit.mongo import Document, Session
 from servicekit.objectstore import ObjectStore
 
-from enrollment.domain.events import HeadPhotoLocked
+from enrollment.domain.events import HeadPhotoLocked, MaterialsUploaded
 
 from ..domain import applicant as applicant_domain
 from ..domain import profile as domain
 from ..projections.read_models import HOLDERS, MATERIALS_HEAD_PHOTO
 from .handlers import batch_stream
+from .streams import Streams, load_stored_many
 
 PERSON_STREAM_TYPE = "person"
 
@@ -39,23 +41,64 @@ async def holds_certificate(store: EventStore, id_number: str, *, session: Sessi
     return await store.db[HOLDERS].find_one(query, {"_id": 1}, session=session) is not None
 
 
-async def exam_photo_of(
-    store: EventStore,
-    state: applicant_domain.Applicant,
-    bucket: str,
-    batches: dict[str, list[tuple[DomainEvent, datetime]]],
-    *,
-    session: Session | None = None,
-) -> domain.ExamPhotoChoice:
-    """The head photo an application for the exam of this applicant carries (write side, in `session`).
-    `batches` caches the batches' histories over one request."""
-    batch_id = state.batch.batch_id
-    if batch_id not in batches:
-        stored = await store.load(batch_stream(batch_id), session=session)
-        batches[batch_id] = [(s.decode(), s.recorded_at) for s in stored]
-    materials = domain.materials_head_photo(batches[batch_id], state.applicant_id, bucket)
-    person = await load_person(store, state.record.id_number, session=session)
-    return domain.exam_photo(person, materials)
+class ExamPhotos:
+    """The head photos applications for the exam carry (write side, in the request's transaction): the
+    materials zips' head photos of the applicants (only the batches' MaterialsUploaded events naming them,
+    one query per batch) and the persons' streams (one query for all, kept in the request's `streams`, which
+    also collects the head-photo locks)."""
+
+    def __init__(self, store: EventStore, streams: Streams, bucket: str) -> None:
+        self.store = store
+        self.streams = streams
+        self.bucket = bucket
+        self._materials: dict[str, domain.StoredPhoto | None] = {}
+        self._times: dict[str, list[datetime]] = {}
+
+    async def read(self, states: Sequence[applicant_domain.Applicant]) -> None:
+        session = self.streams.session
+        by_batch: dict[str, list[str]] = {}
+        for state in states:
+            by_batch.setdefault(state.batch.batch_id, []).append(state.applicant_id)
+        for batch_id, ids in by_batch.items():
+            cursor = self.store.db[EVENTS].find(
+                {
+                    "stream_id": batch_stream(batch_id),
+                    "type": MaterialsUploaded.type_name(),
+                    "data.applicants.applicant_id": {"$in": ids},
+                },
+                session=session,
+            )
+            stored = sorted([StoredEvent.from_document(d) async for d in cursor], key=lambda s: s.version)
+            history = [(s.decode(), s.recorded_at) for s in stored]
+            for applicant_id in ids:
+                self._materials[applicant_id] = domain.materials_head_photo(
+                    history, applicant_id, self.bucket
+                )
+        persons = {domain.person_stream(s.record.id_number) for s in states}
+        found = await load_stored_many(self.store, persons, session=session)
+        for stream_id in persons:
+            items = found.get(stream_id, [])
+            self.streams.known(stream_id, [i.decode() for i in items], items[-1].version if items else 0)
+            self._times[stream_id] = [i.recorded_at for i in items]
+
+    def choice(self, state: applicant_domain.Applicant) -> domain.ExamPhotoChoice:
+        """The photo an application of this applicant carries now (a lock decided earlier in the same
+        request counts)."""
+        stream_id = domain.person_stream(state.record.id_number)
+        history = self.streams.history(stream_id)
+        times: list[datetime | None] = [*self._times.get(stream_id, [])]
+        times += [None] * (len(history) - len(times))
+        person = domain.Person.from_history(history, times)
+        return domain.exam_photo(person, self._materials.get(state.applicant_id))
+
+    def lock(self, state: applicant_domain.Applicant, photo: applicant_domain.ExamHeadPhoto) -> None:
+        """The first application of a person locks the head photo (on the person's stream)."""
+        id_number = state.record.id_number
+        stream_id = domain.person_stream(id_number)
+        events = domain.lock_head_photo(
+            self.streams.history(stream_id), id_number=id_number, applicant_id=state.applicant_id, photo=photo
+        )
+        self.streams.add(stream_id, events, stream_type=PERSON_STREAM_TYPE)
 
 
 async def lock_head_photo(
@@ -126,12 +169,21 @@ async def locked_id_numbers(store: EventStore, id_numbers: Iterable[str]) -> set
     return {by_stream[doc["stream_id"]] async for doc in cursor}
 
 
-async def ensure_head_photo_changeable(store: EventStore, id_number: str) -> bool:
-    """Raise `head_photo_locked` if the person's head photo can no longer change; returns whether the person
-    holds a certificate (for the decision)."""
+@dataclass(frozen=True)
+class HeadPhotoCheck:
+    """What checking that the head photo may change read: whether the person holds a certificate, and the
+    person's stream (events, version), which the upload's decision then uses (the stream is read once)."""
+
+    holds_certificate: bool
+    person: tuple[list[DomainEvent], int]
+
+
+async def ensure_head_photo_changeable(store: EventStore, id_number: str) -> HeadPhotoCheck:
+    """Raise `head_photo_locked` if the person's head photo can no longer change."""
     certificate = await holds_certificate(store, id_number)
-    domain.ensure_head_photo_changeable(await load_person(store, id_number), holds_certificate=certificate)
-    return certificate
+    history, version = await store.load_events(domain.person_stream(id_number))
+    domain.ensure_head_photo_changeable(domain.Person.from_history(history), holds_certificate=certificate)
+    return HeadPhotoCheck(certificate, (history, version))
 
 
 async def upload_document(
@@ -142,12 +194,16 @@ async def upload_document(
     document: str,
     data: bytes,
     content_type: str,
+    checked: HeadPhotoCheck | None = None,
 ) -> dict[str, object]:
     """Store the file under a new key (an object the exam or a certificate refers to is never overwritten)
-    and record `PersonDocumentUploaded`; the head photo is refused once locked (the file is then removed)."""
+    and record `PersonDocumentUploaded`; the head photo is refused once locked (the file is then removed).
+    `checked`: the check of the head photo the request already made (its read of the person's stream)."""
     certificate = False
+    loaded: tuple[list[DomainEvent], int] | None = None
     if document == domain.HEAD_PHOTO:  # refused before anything is stored; the decision checks again
-        certificate = await ensure_head_photo_changeable(store, id_number)
+        checked = checked or await ensure_head_photo_changeable(store, id_number)
+        certificate, loaded = checked.holds_certificate, checked.person
     key = f"persons/{domain.person_key(id_number)}/{document}-{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
     await objects.put(key, data, content_type)
     try:
@@ -165,6 +221,7 @@ async def upload_document(
                 holds_certificate=certificate,
             ),
             stream_type=PERSON_STREAM_TYPE,
+            loaded=loaded,
         )
     except BaseException:
         with contextlib.suppress(Exception):

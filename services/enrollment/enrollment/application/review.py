@@ -8,6 +8,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from events import DomainEvent
 from events.enrollment import ImportedApplicant
 from servicekit.errors import DomainError
 from servicekit.eventstore import EventStore
@@ -15,7 +16,8 @@ from servicekit.mongo import Session, in_transaction
 
 from ..domain import applicant as applicant_domain
 from ..domain import sheet as sheet_rules
-from .handlers import APPLICANT_INDEX, change_applicant, load_applicant
+from .handlers import APPLICANT_INDEX, change_applicant, decide_applicants, read_applicant
+from .streams import commit, retrying
 
 
 async def review(
@@ -28,52 +30,40 @@ async def review(
     reason: str = "",
 ) -> None:
     """Approve (已审核) or reject (未通过, with a reason) several applicants in one transaction: every one
-    of them is checked first, and nothing is recorded unless all can be."""
+    of them is checked, and nothing is recorded unless all can be. Each applicant's stream is read once (all
+    of them with one query) and the decisions are appended with one insert (the transaction holds only it)."""
     if not applicant_ids:
         raise DomainError("请选择学员", code="empty_selection")
     if len(set(applicant_ids)) != len(applicant_ids):
         raise DomainError("学员重复选择", code="duplicate_selection")
-    problems: list[dict[str, str]] = []
-    for applicant_id in applicant_ids:
-        try:
-            state, _ = await load_applicant(store, applicant_id)
-            if state.batch.institution_id != institution_id:
-                raise DomainError("该学员不是向本机构报名的", code="not_owner")
-            if approve:
-                applicant_domain.qualify(state, reviewer_id=reviewer_id)
-            else:
-                applicant_domain.reject(state, reviewer_id=reviewer_id, reason=reason)
-        except DomainError as exc:
-            problems.append({"applicant_id": applicant_id, "code": exc.code, "message": exc.message})
-    if problems:
-        raise DomainError(
-            f"{len(problems)} 名学员不能{'审核通过' if approve else '审核不通过'}，本次未做任何修改",
-            code="review_refused",
-            status=409 if len(problems) else 422,
-            details=problems,
+
+    def decide(state: applicant_domain.Applicant) -> list[DomainEvent]:
+        if approve:
+            return applicant_domain.qualify(state, reviewer_id=reviewer_id)
+        return applicant_domain.reject(state, reviewer_id=reviewer_id, reason=reason)
+
+    async def request() -> None:
+        streams, problems = await decide_applicants(
+            store, applicant_ids, decide, institution_id=institution_id
         )
-
-    async def work(session: Session) -> None:
-        for applicant_id in applicant_ids:
-            await change_applicant(
-                store,
-                applicant_id,
-                (lambda s: applicant_domain.qualify(s, reviewer_id=reviewer_id))
-                if approve
-                else (lambda s: applicant_domain.reject(s, reviewer_id=reviewer_id, reason=reason)),
-                institution_id=institution_id,
-                session=session,
+        if problems:
+            raise DomainError(
+                f"{len(problems)} 名学员不能{'审核通过' if approve else '审核不通过'}，本次未做任何修改",
+                code="review_refused",
+                status=409,
+                details=problems,
             )
+        await commit(store, streams)
 
-    await in_transaction(store.client, work)
-    store.notify()
+    await retrying(request)
 
 
 async def correct(
     store: EventStore, applicant_id: str, *, enterprise_id: str, row: dict[str, Any], today: date
 ) -> dict[str, Any]:
     """Validate the corrected row with the sheet's rules, then record it; it is reviewed again."""
-    state, _ = await load_applicant(store, applicant_id)
+    loaded = await read_applicant(store, applicant_id)
+    state = loaded.state
     if state.batch.enterprise_id != enterprise_id:
         raise DomainError("未找到该学员报名记录", code="applicant_not_found", status=404)
     header = list(sheet_rules.COLUMNS)
@@ -103,7 +93,7 @@ async def correct(
 
     async def work(session: Session) -> None:
         await change_applicant(
-            store, applicant_id, lambda s: applicant_domain.correct(s, record), session=session
+            store, applicant_id, lambda s: applicant_domain.correct(s, record), session=session, loaded=loaded
         )
         await store.db[APPLICANT_INDEX].update_one(
             {"_id": applicant_id}, {"$set": {"id_number": record.id_number}}, session=session

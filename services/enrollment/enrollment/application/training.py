@@ -1,9 +1,12 @@
 """Training-plan use cases: create a plan, add trainees, record completion, apply for the exam.
 
-Every command on trainees runs in ONE MongoDB transaction: the events go to each applicant's stream (through
-`change_applicant`) and, for new trainees, the plan's roster (`training_plan_trainees`, write side, one
-document per applicant: an applicant is in at most one plan) is written in the same transaction. Either the
-whole request is recorded or nothing is.
+Every command on trainees (at most 500) is recorded in ONE MongoDB transaction: the trainees' streams are
+read once (one query for all of them, before the transaction: each new event is appended at the version after
+the one read, so a stream that moved meanwhile makes the request run again on fresh state), the decisions are
+appended to each applicant's stream (one insert for all) and, for new trainees, the plan's roster
+(`training_plan_trainees`, write side, one document per applicant: an applicant is in at most one plan) is
+written in the same transaction. Either the whole request is recorded or nothing is, and the transaction
+holds the writes only. Nothing a trainee costs depends on the size of its batch.
 """
 
 from __future__ import annotations
@@ -15,17 +18,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from events import DomainEvent
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError, NotFound
 from servicekit.eventstore import EventStore
-from servicekit.mongo import Session, in_transaction
+from servicekit.mongo import Session, is_duplicate_key
 
 from ..domain import applicant as applicant_domain
 from ..domain import profile as profile_domain
 from ..domain import training as domain
 from . import profile as profile_app
-from .handlers import applicant_stream, change_applicant, load_applicant
+from .handlers import LoadedApplicant, applicant_stream, read_applicants
+from .streams import Streams, commit, retrying
 
 PLAN_TRAINEES = "training_plan_trainees"  # write side: applicant id -> the plan it was added to
 
@@ -76,8 +80,12 @@ def unique_ids(applicant_ids: Sequence[str]) -> list[str]:
 @dataclass
 class _Trainee:
     applicant_id: str
-    state: applicant_domain.Applicant
+    loaded: LoadedApplicant
     training: domain.TraineeTraining
+
+    @property
+    def state(self) -> applicant_domain.Applicant:
+        return self.loaded.state
 
 
 @dataclass
@@ -91,39 +99,32 @@ class TrainingOutcome:
 
 
 async def _load_trainees(
-    store: EventStore, ids: Sequence[str], session: Session
-) -> tuple[list[_Trainee], list[domain.Refusal]]:
+    store: EventStore, ids: Sequence[str]
+) -> tuple[list[_Trainee], list[domain.Refusal], Streams]:
+    """The trainees, their streams read once (one query), known to the request's `Streams`."""
+    loaded = await read_applicants(store, ids)
+    streams = Streams(store)
     found: list[_Trainee] = []
     missing: list[domain.Refusal] = []
     for applicant_id in ids:
-        try:
-            state, _ = await load_applicant(store, applicant_id, session=session)
-        except NotFound:
+        current = loaded.get(applicant_id)
+        if current is None:
             missing.append(domain.not_found(applicant_id))
             continue
-        history, _ = await store.load_events(applicant_stream(applicant_id), session=session)
-        found.append(_Trainee(applicant_id, state, domain.TraineeTraining.from_history(history)))
-    return found, missing
+        streams.known(applicant_stream(applicant_id), current.history, current.version)
+        found.append(_Trainee(applicant_id, current, domain.TraineeTraining.from_history(current.history)))
+    return found, missing, streams
 
 
-async def _append(
-    store: EventStore,
+def _decide(
+    streams: Streams,
     trainee: _Trainee,
     decide: Callable[[applicant_domain.Applicant, domain.TraineeTraining], list[DomainEvent]],
-    *,
-    institution_id: str,
-    session: Session,
 ) -> None:
-    """Append through `change_applicant`. Inside the transaction the history `trainee.training` was derived
-    from is the one `change_applicant` decides on, so the decision sees consistent state."""
-    training = trainee.training
-    await change_applicant(
-        store,
-        trainee.applicant_id,
-        lambda state: decide(state, training),
-        institution_id=institution_id,
-        session=session,
-    )
+    """Decide on the trainee's stream as this request read it; appended by `commit`."""
+    stream_id = applicant_stream(trainee.applicant_id)
+    state = trainee.loaded.fold(streams.history(stream_id))
+    streams.add(stream_id, decide(state, trainee.training), stream_type="applicant")
 
 
 def _refused(message: str, code: str, refusals: Sequence[domain.Refusal]) -> DomainError:
@@ -142,9 +143,9 @@ async def add_trainees(
     """All or nothing: if any applicant does not qualify, the request is refused listing each one and why."""
     ids = unique_ids(applicant_ids)
 
-    async def work(session: Session) -> TrainingOutcome:
-        plan = await load_plan(store, plan_id, institution_id=institution_id, session=session)
-        trainees, refusals = await _load_trainees(store, ids, session)
+    async def request() -> TrainingOutcome:
+        plan = await load_plan(store, plan_id, institution_id=institution_id)
+        trainees, refusals, streams = await _load_trainees(store, ids)
         refusals += [r for t in trainees if (r := domain.refuse_trainee(plan, t.state, t.training))]
         if refusals:
             order = {a: i for i, a in enumerate(ids)}
@@ -152,38 +153,39 @@ async def add_trainees(
             raise _refused("以下学员不能加入本培训计划，本次未添加任何学员", "trainees_refused", refusals)
         outcome = TrainingOutcome()
         now = datetime.now(UTC)
+        roster = []
         for trainee in trainees:
             if trainee.training.in_plan(plan):
                 outcome.unchanged.append(trainee.applicant_id)
                 continue
-            await _append(
-                store,
-                trainee,
-                lambda state, training: domain.plan_trainee(plan, state, training),
-                institution_id=institution_id,
-                session=session,
+            _decide(streams, trainee, lambda state, training: domain.plan_trainee(plan, state, training))
+            roster.append(
+                {
+                    "_id": trainee.applicant_id,
+                    "plan_id": plan.plan_id,
+                    "institution_id": plan.institution_id,
+                    "enterprise_id": trainee.state.batch.enterprise_id,
+                    "added_at": now,
+                }
             )
+            outcome.done.append(trainee.applicant_id)
+
+        async def add_to_roster(session: Session) -> None:
+            if not roster:
+                return
             try:
-                await store.db[PLAN_TRAINEES].insert_one(
-                    {
-                        "_id": trainee.applicant_id,
-                        "plan_id": plan.plan_id,
-                        "institution_id": plan.institution_id,
-                        "enterprise_id": trainee.state.batch.enterprise_id,
-                        "added_at": now,
-                    },
-                    session=session,
-                )
-            except DuplicateKeyError as exc:
+                await store.db[PLAN_TRAINEES].insert_many(roster, ordered=True, session=session)
+            except BulkWriteError as exc:
+                if not is_duplicate_key(exc):
+                    raise
                 raise Conflict(
                     "该学员刚被加入其他培训计划，请刷新后重试", code="already_in_other_plan"
                 ) from exc
-            outcome.done.append(trainee.applicant_id)
+
+        await commit(store, streams, add_to_roster)
         return outcome
 
-    outcome = await in_transaction(store.client, work)
-    store.notify()
-    return outcome
+    return await retrying(request)
 
 
 async def record_completion(
@@ -196,9 +198,9 @@ async def record_completion(
     """All or nothing, like adding trainees: every applicant must be a trainee of this plan."""
     ids = unique_ids(applicant_ids)
 
-    async def work(session: Session) -> TrainingOutcome:
-        plan = await load_plan(store, plan_id, institution_id=institution_id, session=session)
-        trainees, refusals = await _load_trainees(store, ids, session)
+    async def request() -> TrainingOutcome:
+        plan = await load_plan(store, plan_id, institution_id=institution_id)
+        trainees, refusals, streams = await _load_trainees(store, ids)
         refusals += [r for t in trainees if (r := domain.refuse_completion(plan, t.state, t.training))]
         if refusals:
             order = {a: i for i, a in enumerate(ids)}
@@ -209,19 +211,12 @@ async def record_completion(
             if trainee.training.completed:
                 outcome.unchanged.append(trainee.applicant_id)
                 continue
-            await _append(
-                store,
-                trainee,
-                lambda state, training: domain.complete_training(plan, state, training),
-                institution_id=institution_id,
-                session=session,
-            )
+            _decide(streams, trainee, lambda state, training: domain.complete_training(plan, state, training))
             outcome.done.append(trainee.applicant_id)
+        await commit(store, streams)
         return outcome
 
-    outcome = await in_transaction(store.client, work)
-    store.notify()
-    return outcome
+    return await retrying(request)
 
 
 def _apply_for_exam(
@@ -243,11 +238,19 @@ async def apply_for_exam(
     `head_photo_missing`, …). A trainee who failed the exam is applied again (补考, `retake`)."""
     ids = unique_ids(applicant_ids)
 
-    async def work(session: Session) -> TrainingOutcome:
-        plan = await load_plan(store, plan_id, institution_id=institution_id, session=session)
-        trainees, refusals = await _load_trainees(store, ids, session)
+    async def request() -> TrainingOutcome:
+        plan = await load_plan(store, plan_id, institution_id=institution_id)
+        trainees, refusals, streams = await _load_trainees(store, ids)
         outcome = TrainingOutcome(refused=refusals)
-        batches: dict[str, list[tuple[DomainEvent, datetime]]] = {}
+        photos = profile_app.ExamPhotos(store, streams, bucket)
+        await photos.read(
+            [
+                t.state
+                for t in trainees
+                if t.state.status is not applicant_domain.Status.EXAM_APPLIED
+                and t.state.batch.institution_id == plan.institution_id
+            ]
+        )
         for trainee in trainees:
             if trainee.state.status is applicant_domain.Status.EXAM_APPLIED:
                 if refusal := domain.refuse_exam_application(plan, trainee.state, trainee.training):
@@ -255,33 +258,20 @@ async def apply_for_exam(
                 else:
                     outcome.unchanged.append(trainee.applicant_id)
                 continue
-            photo = await profile_app.exam_photo_of(store, trainee.state, bucket, batches, session=session)
+            owned = trainee.state.batch.institution_id == plan.institution_id
+            photo = photos.choice(trainee.state) if owned else None  # nothing read of another's applicant
             if refusal := domain.refuse_exam_application(plan, trainee.state, trainee.training, photo):
                 outcome.refused.append(refusal)
                 continue
-            await _append(
-                store,
-                trainee,
-                functools.partial(_apply_for_exam, plan, photo),
-                institution_id=institution_id,
-                session=session,
-            )
-            assert photo.photo is not None
-            await profile_app.lock_head_photo(
-                store,
-                id_number=trainee.state.record.id_number,
-                applicant_id=trainee.applicant_id,
-                photo=photo.photo,
-                session=session,
-            )
+            assert photo is not None and photo.photo is not None
+            _decide(streams, trainee, functools.partial(_apply_for_exam, plan, photo))
+            photos.lock(trainee.state, photo.photo)
             if trainee.state.status is applicant_domain.Status.EXAM_FAILED:
                 outcome.retakes.append(trainee.applicant_id)
             outcome.done.append(trainee.applicant_id)
         order = {a: i for i, a in enumerate(ids)}
         outcome.refused.sort(key=lambda r: order[r.applicant_id])
+        await commit(store, streams)
         return outcome
 
-    outcome = await in_transaction(store.client, work)
-    if outcome.done:
-        store.notify()
-    return outcome
+    return await retrying(request)

@@ -1,4 +1,9 @@
-"""Applicants: imported in batches, reviewed by the institution, enrolled on payment, sent to the exam."""
+"""Applicants: imported in batches, reviewed by the institution, enrolled on payment, sent to the exam.
+
+An applicant's state is its own stream folded (`applicant-<id>`), which starts with `ApplicantRegistered`
+(the record and the batch's header): no decision on an applicant needs its batch. A stream written before
+ApplicantRegistered existed is folded after a registration made from the batch's chunk naming the applicant
+(`registration_from_batch`, the legacy path of `application/handlers.py`)."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from events import (
 from events.enrollment import ImportedApplicant
 from servicekit.errors import Conflict, DomainError, NotFound
 
-from enrollment.domain.events import ApplicantCorrected, ExamResultNoted
+from enrollment.domain.events import ApplicantCorrected, ApplicantRegistered, BatchHeader, ExamResultNoted
 
 TRAINING_MODES = {"online": "线上", "offline": "线下"}
 
@@ -54,13 +59,49 @@ class ExamHeadPhoto:
     key: str
 
 
+def header_of(batch: ApplicantsImported | BatchHeader) -> BatchHeader:
+    """The batch's header (what every applicant of the batch shares)."""
+    return BatchHeader(
+        batch_id=batch.batch_id,
+        enterprise_id=batch.enterprise_id,
+        institution_id=batch.institution_id,
+        position=batch.position,
+        specialisation=batch.specialisation,
+        training_mode=batch.training_mode,
+        continuing_education=batch.continuing_education,
+    )
+
+
+def registrations(chunks: Sequence[DomainEvent]) -> list[ApplicantRegistered]:
+    """The first event of each applicant's stream, for the batch's ApplicantsImported chunks."""
+    found = []
+    for chunk in chunks:
+        if isinstance(chunk, ApplicantsImported):
+            header = header_of(chunk)
+            found += [
+                ApplicantRegistered(applicant_id=r.applicant_id, batch=header, record=r)
+                for r in chunk.applicants
+            ]
+    return found
+
+
+def registration_from_batch(batch: ApplicantsImported, applicant_id: str) -> ApplicantRegistered:
+    """The registration of an applicant imported before ApplicantRegistered existed (legacy streams), from
+    the batch's chunk naming it."""
+    record = next((r for r in batch.applicants if r.applicant_id == applicant_id), None)
+    if record is None:
+        raise NotFound("未找到该学员报名记录", code="applicant_not_found")
+    return ApplicantRegistered(applicant_id=applicant_id, batch=header_of(batch), record=record)
+
+
 @dataclass
 class Applicant:
     record: ImportedApplicant
-    batch: ApplicantsImported
+    batch: BatchHeader
     status: Status = Status.PENDING
     rejection_reason: str = ""
     order_id: str | None = None
+    enrolled_by: frozenset[str] = frozenset()  # every order that ever enrolled the applicant
     exam_applications: int = 0
     noted_attempts: frozenset[str] = frozenset()
     last_score: int | None = None
@@ -70,14 +111,13 @@ class Applicant:
         return self.record.applicant_id
 
     @classmethod
-    def from_history(
-        cls, batch: ApplicantsImported, applicant_id: str, history: Sequence[DomainEvent]
-    ) -> Applicant:
-        record = next((r for r in batch.applicants if r.applicant_id == applicant_id), None)
-        if record is None:
+    def from_history(cls, history: Sequence[DomainEvent]) -> Applicant:
+        """The applicant's stream folded; it starts with `ApplicantRegistered` (NotFound otherwise)."""
+        first = history[0] if history else None
+        if not isinstance(first, ApplicantRegistered):
             raise NotFound("未找到该学员报名记录", code="applicant_not_found")
-        state = cls(record=record, batch=batch)
-        for event in history:
+        state = cls(record=first.record, batch=first.batch)
+        for event in history[1:]:
             match event:
                 case ApplicantCorrected():
                     state.record = event.record
@@ -89,6 +129,7 @@ class Applicant:
                     state.status, state.rejection_reason = Status.REJECTED, event.reason
                 case Enrolled():
                     state.status, state.order_id = Status.ENROLLED, event.order_id
+                    state.enrolled_by = state.enrolled_by | {event.order_id}
                 case ExamApplied():
                     state.status = Status.EXAM_APPLIED
                     state.exam_applications += 1
@@ -180,8 +221,9 @@ def correct(state: Applicant, corrected: ImportedApplicant) -> list[DomainEvent]
 
 
 def enroll(state: Applicant, *, order_id: str) -> list[DomainEvent]:
-    """On payment: 已审核 → 已报名. A redelivered payment for the same order changes nothing."""
-    if state.order_id == order_id and state.status in (Status.ENROLLED, *EXAM_STATUSES):
+    """On payment: 已审核 → 已报名. A redelivered payment of an order that already enrolled the applicant
+    changes nothing (also after that order's refund: a refunded order is never paid again)."""
+    if order_id in state.enrolled_by:
         return []
     _require(state, Status.QUALIFIED, action="确认报名")
     r, b = state.record, state.batch

@@ -31,6 +31,31 @@ class ApplicantMaterials(BaseModel):
     photo_problems: list[str] = Field(default_factory=list)
 
 
+class BatchHeader(BaseModel):
+    """What an applicant takes from its batch: one enterprise, institution, position and training mode."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    batch_id: str
+    enterprise_id: str
+    institution_id: str
+    position: str
+    specialisation: str | None = None
+    training_mode: str
+    continuing_education: bool = False
+
+
+@event(CONTEXT, "ApplicantRegistered", public=False)
+class ApplicantRegistered(DomainEvent):
+    """The first event of an applicant's own stream (`applicant-<id>`), written with the batch's import: the
+    applicant's record and its batch's header, so that a decision on the applicant reads its stream alone
+    (the batch's public ApplicantsImported chunks carry the same records for the other contexts)."""
+
+    applicant_id: str
+    batch: BatchHeader
+    record: ImportedApplicant
+
+
 @event(CONTEXT, "MaterialsUploaded", public=False)
 class MaterialsUploaded(DomainEvent):
     """Documents of applicants of a batch were stored (each replaces the same document uploaded before)."""

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from events import OfferPublished
-from pymongo import UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
@@ -37,7 +37,12 @@ def institution_document(event: OfferPublished, published_at: datetime) -> dict[
 
 
 def institutions(database: str) -> Projection:
-    projection = Projection(name=NAME, collections=[INSTITUTIONS], database=database)
+    projection = Projection(
+        name=NAME,
+        collections=[INSTITUTIONS],
+        database=database,
+        indexes={INSTITUTIONS: [IndexModel([("city", ASCENDING)])]},  # the institutions' list by city
+    )
 
     @projection.handlers.on(OfferPublished)
     async def published(received: ReceivedEvent, session: Session) -> None:

@@ -28,6 +28,7 @@ from events import (
     LegacyCertificateImported,
     PersonDocumentUploaded,
 )
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
@@ -69,8 +70,31 @@ def enterprise_status(database: str) -> Projection:
     return projection
 
 
+def _index(*keys: str) -> IndexModel:
+    """An index on `keys`, then `imported_at` (the lists' order)."""
+    return IndexModel([*((k, ASCENDING) for k in keys), ("imported_at", ASCENDING)])
+
+
+# What the pages filter and sort on (api/routes.py, api/profile.py, api/training.py): the institution's review
+# queue and lists (institution, status), the enterprise's lists, a batch's applicants, a person's applicants.
+APPLICANT_INDEXES = [
+    _index("institution_id", "status"),
+    _index("institution_id", "batch_id"),
+    _index("enterprise_id", "status"),
+    _index("enterprise_id"),
+    _index("batch_id"),
+    _index("id_number"),
+    _index("status"),
+]
+
+
 def applicants(database: str) -> Projection:
-    projection = Projection(name="applicants", collections=[APPLICANTS], database=database)
+    projection = Projection(
+        name="applicants",
+        collections=[APPLICANTS],
+        database=database,
+        indexes={APPLICANTS: APPLICANT_INDEXES},
+    )
     on = projection.handlers.on
 
     # The batch's event and the applicant's own events travel under different keys (partitions), so a
@@ -101,9 +125,21 @@ def applicants(database: str) -> Projection:
 
     @on(ApplicantsImported)
     async def imported(received: ReceivedEvent, session: Session) -> None:
+        """A chunk of up to 500 applicants: one read (the corrections replayed first) and one bulk write."""
         e = received.event
         assert isinstance(e, ApplicantsImported)
         table = projection.collection(session)
+        ids = [a.applicant_id for a in e.applicants]
+        corrected = {
+            doc["_id"]: doc
+            async for doc in table.find(
+                {"_id": {"$in": ids}},
+                {"corrected_at": 1, "education": 1, "major": 1, "years_in_post": 1},
+                session=session,
+            )
+            if doc.get("corrected_at")
+        }
+        updates = []
         for a in e.applicants:
             batch_fields: dict[str, object] = {
                 "batch_id": e.batch_id,
@@ -115,19 +151,22 @@ def applicants(database: str) -> Projection:
                 "continuing_education": e.continuing_education,
                 "imported_at": received.envelope.time,
             }
-            existing = await table.find_one({"_id": a.applicant_id}, session=session)
-            if existing and existing.get("corrected_at"):
+            existing = corrected.get(a.applicant_id)
+            if existing:
                 # a correction replayed first wins; only now is the position known to judge it
                 batch_fields["eligibility"] = eligibility_of(existing, e.position)
             else:
                 record = a.model_dump(mode="json", exclude={"applicant_id"})
                 batch_fields.update(record, eligibility=eligibility_of(record, e.position))
-            await table.update_one(
-                {"_id": a.applicant_id},
-                {"$set": batch_fields, "$setOnInsert": {**status_defaults, "materials": {}}},
-                upsert=True,
-                session=session,
+            updates.append(
+                UpdateOne(
+                    {"_id": a.applicant_id},
+                    {"$set": batch_fields, "$setOnInsert": {**status_defaults, "materials": {}}},
+                    upsert=True,
+                )
             )
+        if updates:
+            await table.bulk_write(updates, ordered=False, session=session)
 
     @on(ApplicantCorrected)
     async def corrected(received: ReceivedEvent, session: Session) -> None:
@@ -231,7 +270,15 @@ def certificate_holders(database: str) -> Projection:
     A certificate's own events share its key and keep their order; a renewal names the previous
     certificate, which becomes `superseded` whichever of the two arrives first (terminal states are never
     overwritten by an issue's defaults)."""
-    projection = Projection(name="certificate-holders", collections=[HOLDERS], database=database)
+    projection = Projection(
+        name="certificate-holders",
+        collections=[HOLDERS],
+        database=database,
+        # continuing education's check (imports.py) and the head-photo lock (application/profile.py)
+        indexes={
+            HOLDERS: [IndexModel([("id_number", ASCENDING), ("position", ASCENDING), ("state", ASCENDING)])]
+        },
+    )
     on = projection.handlers.on
 
     async def holder(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from events import ExamApplied, TrainingPlanned
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
@@ -84,7 +85,15 @@ def _upsert(
 
 def training_plans(database: str) -> Projection:
     projection = Projection(
-        name="training-plans", collections=[TRAINING_PLANS, APPLICANT_TRAINING], database=database
+        name="training-plans",
+        collections=[TRAINING_PLANS, APPLICANT_TRAINING],
+        database=database,
+        indexes={
+            # the plans' list (api/training.py): an institution's plans, newest first
+            TRAINING_PLANS: [IndexModel([("institution_id", ASCENDING), ("starts_on", DESCENDING)])],
+            # a plan's trainees, in the order they were planned
+            APPLICANT_TRAINING: [IndexModel([("plan_id", ASCENDING), ("planned_at", ASCENDING)])],
+        },
     )
     on = projection.handlers.on
 

@@ -106,6 +106,7 @@ async def create_order(
             ),
             stream_type="order",
             session=session,
+            loaded=([], 0),  # a new order id: nothing to read
         )
 
     await in_transaction(store.client, work)
@@ -143,7 +144,8 @@ async def upload_voucher(
     data: bytes,
 ) -> str:
     content_type = sniff_voucher(data)
-    order = await load(store, order_id)
+    history, version = await store.load_events(stream_id(order_id))  # the order's stream, read once
+    order = domain.Order.from_history(history)
     offer = await load_offer(store.db, order.institution_id) if order.status is not None else None
     payment_methods = offer.payment_methods if offer is not None else ("offline",)
     enterprise = await load_enterprise(store.db, enterprise_id)
@@ -162,10 +164,10 @@ async def upload_voucher(
             content_type=content_type,
         )
 
-    decide(list((await store.load_events(stream_id(order_id)))[0]))  # refuse before storing the file
+    decide(history)  # refuse before storing the file
     await objects.put(object_key, data, content_type)
     try:
-        await execute(store, stream_id(order_id), decide, stream_type="order")
+        await execute(store, stream_id(order_id), decide, stream_type="order", loaded=(history, version))
     except Exception:
         await objects.remove(object_key)
         raise
@@ -196,7 +198,8 @@ async def reject_voucher(
 async def refund_order(
     store: EventStore, order_id: str, *, institution_id: str, reason: str, refunded_by: str
 ) -> None:
-    order = await load(store, order_id)
+    history, version = await store.load_events(stream_id(order_id))  # the order's stream, read once
+    order = domain.Order.from_history(history)
     started = await in_training(store.db, order.applicant_ids)
 
     async def work(session: Session) -> None:
@@ -208,6 +211,7 @@ async def refund_order(
             ),
             stream_type="order",
             session=session,
+            loaded=(history, version),
         )
         await store.db[CLAIMS].delete_many({"order_id": order_id}, session=session)
 
