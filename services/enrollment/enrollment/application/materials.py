@@ -5,7 +5,6 @@ applicant (a later upload replaces single documents), and one MaterialsUploaded 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from ..adapters.photos import HeadPhotoRules, check_head_photo
 from ..domain.materials import ParsedName, base_name, materials_report, parse_entry_name
 from ..projections.read_models import APPLICANTS
 from . import profile as profile_app
+from . import uploads
 from .handlers import APPLICANT_INDEX, batch_stream
 
 HEAD_PHOTO = "头像"
@@ -91,13 +91,16 @@ async def upload_materials(
     stored: dict[str, list[MaterialDocument]] = {}
     photos: dict[str, list[str]] = {}
     keys: list[str] = []
+    # every upload under keys of its own: an object an earlier MaterialsUploaded names is never overwritten
+    upload_id = uploads.new_upload_id()
+    version_before = await store.version_of(batch_stream(batch_id))
     try:
         for done, (id_number, document, member) in enumerate(usable, start=1):
             if document == HEAD_PHOTO:
                 check = await asyncio.to_thread(check_head_photo, member.data, photo_rules)
                 photos[id_number] = [p.message for p in check]
             extension = member.name.rsplit(".", 1)[-1].lower()
-            key = f"batches/{batch_id}/{applicants[id_number]}/{document}.{extension}"
+            key = f"batches/{batch_id}/{applicants[id_number]}/{upload_id}/{document}.{extension}"
             await objects.put(key, member.data, member.content_type)
             keys.append(key)
             stored.setdefault(id_number, []).append(
@@ -135,9 +138,10 @@ async def upload_materials(
         stream = batch_stream(batch_id)
         await execute(store, stream, decide, stream_type="batch", loaded=([], await store.version_of(stream)))
     except BaseException:
-        for key in keys:  # nothing half-written: stored files of a failed upload are removed
-            with contextlib.suppress(Exception):
-                await objects.remove(key)
+        # nothing half-written: this upload's objects are removed (only these, and none an event names)
+        await uploads.discard_unrecorded(
+            store, objects, batch_stream(batch_id), keys, after_version=version_before
+        )
         raise
 
     previous = {

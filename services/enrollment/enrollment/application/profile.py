@@ -3,7 +3,6 @@ lock. See `domain/profile.py` for the rules."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from enrollment.domain.events import HeadPhotoLocked, MaterialsUploaded
 from ..domain import applicant as applicant_domain
 from ..domain import profile as domain
 from ..projections.read_models import HOLDERS, MATERIALS_HEAD_PHOTO
+from . import uploads
 from .handlers import batch_stream
 from .streams import Streams, load_stored_many
 
@@ -223,8 +223,7 @@ async def upload_document(
             stream_type=PERSON_STREAM_TYPE,
             loaded=loaded,
         )
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await objects.remove(key)
+    except BaseException:  # only this upload's object, unless the event naming it was stored after all
+        await uploads.discard_unrecorded(store, objects, domain.person_stream(id_number), [key])
         raise
     return {"document": document, "key": key, "content_type": content_type, "size": len(data)}

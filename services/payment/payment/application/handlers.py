@@ -19,6 +19,7 @@ from servicekit.objectstore import ObjectStore
 from ..domain import order as domain
 from ..projections.offers import in_training, load_enterprise, load_offer
 from ..projections.read_models import QUALIFIED
+from . import uploads
 
 CLAIMS = "applicant_claims"  # write side: applicant id -> the open or paid order holding it
 COUNTERS = "counters"
@@ -168,8 +169,8 @@ async def upload_voucher(
     await objects.put(object_key, data, content_type)
     try:
         await execute(store, stream_id(order_id), decide, stream_type="order", loaded=(history, version))
-    except Exception:
-        await objects.remove(object_key)
+    except BaseException:  # only this upload's object, unless the event naming it was stored after all
+        await uploads.discard_unrecorded(store, objects, stream_id(order_id), [object_key])
         raise
     return voucher_id
 
