@@ -15,6 +15,7 @@ positions. A check on a busy system therefore compares two read models at the sa
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -221,6 +222,73 @@ async def rebuild(
         swapped=report.swapped,
     )
     return report
+
+
+async def check_write_index(
+    index: Projection,
+    *,
+    settings: ServiceSettings,
+    client: AsyncMongoClient[Document],
+    database: Database,
+    store: EventStore,
+    own_contexts: Iterable[str],
+    rounds: int = 4,
+    repair: bool = False,
+) -> RebuildReport:
+    """Build a write-side collection (kept by the commands beside their appends, e.g. a uniqueness claim or an
+    id index) again from the service's own events and compare it with the live one.
+
+    Commands keep writing while this runs, so a document that differs is looked at again after the new
+    collection caught up with the events stored meanwhile: only a difference that stays is reported.
+    `repair` renames the rebuilt collection over the live one — only while the service is stopped.
+    """
+    started = time.perf_counter()
+    own_handlers, _ = index.handlers.split(own_contexts)
+    for name in index.collections:
+        await database[name + REBUILD_SUFFIX].drop()
+    await index.ensure_indexes(database, REBUILD_SUFFIX)
+    replay = _Replayer(client, own_handlers)
+    token = _target_suffix.set(REBUILD_SUFFIX)
+    report = RebuildReport(index.name, 0, 0, 0.0)
+    try:
+        reached = _Positions(0, {})
+        for round_no in range(rounds):
+            await _sequence_if_unattended(store)
+            target = _Positions(await store.head(), {})
+            reached = await _replay(target, reached, replay, replay, settings, store)
+            report.differences = _diff(
+                await snapshot(database, index.collections),
+                await snapshot(database, index.collections, REBUILD_SUFFIX),
+            )
+            if not report.differences:
+                break
+            if round_no < rounds - 1:
+                await asyncio.sleep(0.5)  # a command between its write here and its event's position
+        if repair:
+            await _swap(index, database)
+            report.swapped = True
+    finally:
+        _target_suffix.reset(token)
+        if not report.swapped:
+            for name in index.collections:
+                await database[name + REBUILD_SUFFIX].drop()
+    report.records_read, report.events_applied, report.poison = replay.read, replay.applied, replay.poison
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+async def _sequence_if_unattended(store: EventStore) -> None:
+    """When no replica holds the service's lease (the service is stopped), give pending events their positions
+    here, so that the check sees every stored event."""
+    from .lease import Lease
+
+    lease = Lease(store.db, "leader", ttl_seconds=5.0)
+    if await lease.try_acquire():
+        try:
+            while await store.sequence():
+                pass
+        finally:
+            await lease.release()
 
 
 async def _targets(

@@ -4,7 +4,8 @@ For each service, each projection is built again into new collections (its own e
 event store, other contexts' events from their topics), brought exactly to the live projection's positions
 while the live runners pause for a moment, and then either compared with the live read model (`--check`: a
 difference is an error, exit 1; nothing is replaced) or swapped in for it (the default). The services keep
-serving throughout.
+serving throughout. `--check` also builds each write-side collection (uniqueness claims, id indexes, number
+counters) from the events and compares it; `--repair-write-indexes` replaces them, with the service stopped.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _runtime_factory(service: str) -> Callable[[], ServiceRuntime]:
     return factory
 
 
-async def rebuild_service(service: str, *, check: bool = False) -> ServiceRebuild:
+async def rebuild_service(service: str, *, check: bool = False, repair: bool = False) -> ServiceRebuild:
     previous = os.environ.get("SERVICE_NAME")
     os.environ["SERVICE_NAME"] = service
     try:
@@ -56,14 +57,16 @@ async def rebuild_service(service: str, *, check: bool = False) -> ServiceRebuil
             os.environ["SERVICE_NAME"] = previous
     await runtime.start(consumers=False)
     try:
-        reports = await runtime.rebuild_projections(check=check)
-        return ServiceRebuild(service, reports, check)
+        reports = [] if repair else await runtime.rebuild_projections(check=check)
+        if check or repair:
+            reports += await runtime.check_write_indexes(repair=repair)
+        return ServiceRebuild(service, reports, check or repair)
     finally:
         await runtime.stop()
 
 
-async def rebuild_all(services: Sequence[str], *, check: bool) -> list[ServiceRebuild]:
-    return [await rebuild_service(name, check=check) for name in services]
+async def rebuild_all(services: Sequence[str], *, check: bool, repair: bool = False) -> list[ServiceRebuild]:
+    return [await rebuild_service(name, check=check, repair=repair) for name in services]
 
 
 def main() -> int:
@@ -73,8 +76,16 @@ def main() -> int:
     parser.add_argument(
         "--check", action="store_true", help="compare with the live read models instead of replacing them"
     )
+    parser.add_argument(
+        "--repair-write-indexes",
+        action="store_true",
+        help="replace the write-side collections (claims, indexes, counters) by ones built from the events; "
+        "only while the service is stopped",
+    )
     args = parser.parse_args()
-    results = asyncio.run(rebuild_all(args.service or names, check=args.check))
+    results = asyncio.run(
+        rebuild_all(args.service or names, check=args.check, repair=args.repair_write_indexes)
+    )
     failed = False
     for result in results:
         for report in result.reports:

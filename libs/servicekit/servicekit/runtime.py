@@ -31,7 +31,7 @@ from .logging import get_logger
 from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, SUBSCRIPTION_LAG
 from .mongo import Database, Document, create_client, ping
 from .objectstore import ObjectStore
-from .projections import Projection, RebuildReport, rebuild
+from .projections import Projection, RebuildReport, check_write_index, rebuild
 from .relay import OutboxRelay
 from .settings import ServiceSettings
 from .subscription import StoreSubscription
@@ -62,9 +62,13 @@ class ServiceRuntime:
         own_topics: Sequence[str] = (),
         use_object_store: bool = True,
         run_relay: bool = True,
+        write_indexes: Sequence[Projection] = (),
     ) -> None:
         self.settings = settings
         self.projections = list(projections)
+        # Write-side collections the commands keep beside their appends (claims, id indexes, counters): never
+        # run as consumers; `check_write_indexes` builds them again from the events and compares.
+        self.write_indexes = list(write_indexes)
         self.policies = list(policies)
         self.own_topics = list(own_topics)
         # The service's own contexts: their events come from the event store, not from Kafka.
@@ -313,6 +317,26 @@ class ServiceRuntime:
                 )
             )
         return reports
+
+    async def check_write_indexes(self, *, repair: bool = False) -> list[RebuildReport]:
+        if repair and await self.db["leases"].count_documents(
+            {"_id": "leader", "expires_at": {"$gt": datetime.now(UTC)}}
+        ):
+            raise RuntimeError(
+                "the service is running (it holds its lease): stop it before repairing write indexes"
+            )
+        return [
+            await check_write_index(
+                index,
+                settings=self.settings,
+                client=self.client,
+                database=self.db,
+                store=self.store,
+                own_contexts=self.own_contexts,
+                repair=repair,
+            )
+            for index in self.write_indexes
+        ]
 
     async def wait_for_store(self, timeout: float = 30.0) -> None:
         """Until every own event stored so far has been applied by the subscriptions (tests, tools)."""
