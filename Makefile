@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DATA ?= .data
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit integration lint format stack-up stack-down rebuild bench asyncapi schemas dlq account demo-data clean
+.PHONY: help install run test unit integration lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,7 +41,10 @@ stack-up: install ## start only the local stack in the background (SeaweedFS, Ta
 stack-down: install ## stop a local stack started by stack-up (or left behind)
 	@$(UV) run python -m servicekit.localstack down --data-dir $(DATA)/stack
 
-rebuild: install ## drop and rebuild every read model from the event log, and check the result is identical
+rebuild: install ## rebuild every read model from the log on the live system and swap it in (CHECK=1: compare only)
+	@set -a; . $(DATA)/env; set +a; $(UV) run python -m servicekit.rebuild $(if $(CHECK),--check)
+
+rebuild-check: install ## rebuild every read model and write-side collection aside and compare with the live ones
 	@set -a; . $(DATA)/env; set +a; $(UV) run python -m servicekit.rebuild --check
 
 bench: install ## benchmarks: ratios against baselines measured in the same run

@@ -393,3 +393,67 @@ async def test_readiness_fails_when_a_consumer_makes_no_progress(
     finally:
         release.set()
         await runtime.stop()
+
+
+def _tally(version: int = 1, upcasters: dict[int, Any] | None = None, every: int = 100) -> Any:
+    from servicekit.snapshots import SnapshotKind
+
+    def fold(state: dict[str, int] | None, events: Any) -> dict[str, int]:
+        state = dict(state or {"total": 0, "folded": 0})
+        for event in events:
+            state["total"] += event.amount
+            state["folded"] += 1
+        return state
+
+    return SnapshotKind(
+        name="tally", version=version, fold=fold, dump=dict, load=dict, every=every, upcasters=upcasters or {}
+    )
+
+
+async def test_snapshots_keep_a_long_stream_cheap_and_upcast_or_fall_back(
+    make_settings: Callable[..., ServiceSettings],
+) -> None:
+    from servicekit.snapshots import SNAPSHOTS, execute_on_state, load_state
+
+    settings = make_settings()
+    client = create_client(settings.mongo_url)
+    store = EventStore(client, client[settings.database_name], source="/t")
+    await store.ensure_indexes()
+    kind = _tally()
+    stream = unique_name("long")
+    for n in range(250):
+        await execute_on_state(
+            store,
+            stream,
+            kind,
+            lambda state, n=n: [CounterIncremented(counter_id=stream, amount=n)],
+            stream_type="tally",
+        )
+    state, version, folded = await load_state(store, stream, kind)
+    assert version == 250 and state["total"] == sum(range(250))
+    assert folded < kind.every, "a command folds only the events after the snapshot"
+    snap = await store.db[SNAPSHOTS].find_one({"_id": stream})
+    assert snap is not None and snap["stream_version"] >= 200
+
+    # the state's shape changed: shape 1 is upcast to shape 2 …
+    renamed = _tally(version=2, upcasters={1: lambda s: {**s, "total": s["total"]}})
+    state2, _, folded2 = await load_state(store, stream, renamed)
+    assert state2["total"] == sum(range(250)) and folded2 == folded
+    # … and a snapshot that no upcaster can bring to the current shape is ignored: folded from the start
+    unknown = _tally(version=3)
+    state3, _, folded3 = await load_state(store, stream, unknown)
+    assert state3["total"] == sum(range(250)) and folded3 == 250
+    await client.close()
+
+
+async def test_aggregates_read_old_majors_as_the_current_one(
+    make_settings: Callable[..., ServiceSettings],
+) -> None:
+    settings = make_settings()
+    client = create_client(settings.mongo_url)
+    store = EventStore(client, client[settings.database_name], source="/t")
+    await store.ensure_indexes()
+    await store.append("m-1", [MeasuredV1(item="钢管", centimetres=3)], expected_version=0)
+    events, version = await store.load_events("m-1")
+    assert version == 1 and events == [Measured(item="钢管", millimetres=30)]
+    await client.close()

@@ -8,6 +8,7 @@ from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
 from .api.routes import router
+from .application import write_indexes
 from .application.handlers import ensure_indexes
 from .projections import enterprises
 from .settings import RegistrationSettings
@@ -19,6 +20,7 @@ def build_runtime(settings: RegistrationSettings | None = None) -> ServiceRuntim
         settings,
         projections=[enterprises.build(settings.database_name, settings.scope_keywords)],
         own_topics=[EnterpriseRegistered.topic()],
+        write_indexes=[write_indexes.credit_code_claims(settings.database_name)],
     )
 
 
