@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from bench import enrollment_import, face_check, pipeline
+from bench import enrollment_import, exam_peak, face_check, pipeline
 
 
 def main() -> int:
@@ -14,6 +14,7 @@ def main() -> int:
     asyncio.run(pipeline.main(events))
     enrollment_import.run()
     face_check.run(int(os.environ.get("BENCH_FACE_CHECKS", "20")))
+    exam_peak.run()
     return 0
 
 

@@ -2,14 +2,19 @@
 candidate (unique `candidate_id`). Made when the exam starts, overwritten by each autosave, closed by the
 submission, which then records the final answers on the candidate's stream (PaperSubmitted).
 
-An autosave is one conditional update of the sheet: the filter holds `closed_by: None` (never after the
-submission closed it), the deadline still ahead and, when the client sent the `save_no` it last saw, that
-number (see `domain.answers`). What the save is checked against beforehand (the paper's shape, the deadline)
-never changes once the sheet is made, so each process keeps it in a small cache (`SHAPES`) and reads the
-sheet only on a miss, or when the update's condition failed (to tell why). A save racing the submission
-therefore either lands before the submission closes the sheet (and is in the final answers) or matches
-nothing and is refused (`already_submitted` / `time_up`). Closing is one `find_one_and_update` on
-`closed_by: None`: whoever closes first freezes the answers, every later submission reads the same ones.
+An autosave is one conditional update of the sheet (compare and set): the filter holds `closed_by: None`
+(never after the submission closed it) and the `save_no` the save was decided on — the one the client sent
+(see `domain.answers`), or else the one this process last read or wrote. What a save is checked against
+beforehand (the paper's shape, the deadline) never changes once the sheet is made, so each process keeps the
+sheets it has seen in a small cache (`SHAPES`) and reads a sheet only on a miss, or when the update matched
+nothing (to tell why: closed, another save first, a repeated request; without a client `save_no` it then
+writes again on the fresh number, so the last save to arrive wins). A save racing the submission therefore
+either lands before the submission closes the sheet (and is in the final answers) or matches nothing and is
+refused (`already_submitted` / `time_up`). Closing is one update on `closed_by: None`: whoever closes first
+freezes the answers, every later submission reads the same ones.
+
+Only `update_one`, `insert_one` and `find_one` on `_id` or the unique `candidate_id` touch this collection:
+the local MongoDB server (SecantusDB) runs `find_one_and_update` as a scan of the whole collection.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Database, Document
 
@@ -109,14 +115,15 @@ async def shape(db: Database, candidate_id: str) -> sheets.AnswerSheet | None:
 async def ensure(db: Database, state: domain.Candidate) -> sheets.AnswerSheet:
     """The attempt's sheet: the stored one, or a new one made from the stream (at the start; or later for an
     attempt that has none, see `domain.sheet_of`). Never replaces a stored sheet."""
-    made = to_document(domain.sheet_of(state))
-    doc = await db[ANSWERS].find_one_and_update(
-        {"_id": made.pop("_id")},
-        {"$setOnInsert": made},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    assert doc is not None
+    sheet = domain.sheet_of(state)
+    doc = await db[ANSWERS].find_one({"_id": sheet.attempt_id})
+    if doc is None:
+        try:
+            await db[ANSWERS].insert_one(to_document(sheet))
+            return SHAPES.put(db, sheet)
+        except DuplicateKeyError:  # made meanwhile by a racing request
+            doc = await db[ANSWERS].find_one({"_id": sheet.attempt_id})
+    assert doc is not None, f"another sheet holds candidate {sheet.candidate_id}"
     return SHAPES.put(db, from_document(doc))
 
 
@@ -126,22 +133,17 @@ async def write(
     answers: dict[str, list[int]],
     *,
     now: datetime,
-    save_no: int | None,
+    save_no: int,
 ) -> sheets.AnswerSheet | None:
-    """Store an autosave decided on `sheet`; the sheet after it, or None when the stored sheet no longer
-    allows it (closed meanwhile, or another save came first when `save_no` is given)."""
-    condition: dict[str, Any] = {"_id": sheet.attempt_id, "closed_by": None, "deadline": {"$gt": now}}
-    if save_no is not None:
-        condition["save_no"] = save_no
-    doc = await db[ANSWERS].find_one_and_update(
-        condition,
-        {"$set": {"answers": answers, "saved_at": now}, "$inc": {"save_no": 1}},
-        projection={"save_no": 1},
-        return_document=ReturnDocument.AFTER,
+    """Store an autosave decided on the sheet at `save_no`; the sheet after it, or None when the stored sheet
+    is no longer open at that number (closed meanwhile, or another save came first)."""
+    written = await db[ANSWERS].update_one(
+        {"_id": sheet.attempt_id, "closed_by": None, "save_no": save_no},
+        {"$set": {"answers": answers, "saved_at": now, "save_no": save_no + 1}},
     )
-    if doc is None:
+    if written.matched_count == 0:
         return None
-    return dataclasses.replace(sheet, answers=answers, saved_at=now, save_no=int(doc["save_no"]))
+    return SHAPES.put(db, dataclasses.replace(sheet, answers=answers, saved_at=now, save_no=save_no + 1))
 
 
 async def close(
@@ -167,11 +169,8 @@ async def close(
         change["$inc"] = {"save_no": 1}
     collection, attempt_id = db[ANSWERS], state.started.attempt_id
     for _ in range(2):
-        doc = await collection.find_one_and_update(
-            {"_id": attempt_id, "closed_by": None}, change, return_document=ReturnDocument.AFTER
-        )
-        if doc is None:  # closed already (its answers are final), or no sheet yet
-            doc = await collection.find_one({"_id": attempt_id})
+        await collection.update_one({"_id": attempt_id, "closed_by": None}, change)
+        doc = await collection.find_one({"_id": attempt_id})  # closed now, by this call or an earlier one
         if doc is not None:
             return SHAPES.put(db, from_document(doc))
         await ensure(db, state)  # an attempt without a sheet (see `domain.sheet_of`): make it, then close it

@@ -253,17 +253,17 @@ async def save(
                     )
                 ) from None
         raise
+    expected = save_no if save_no is not None else known.save_no
     for _ in range(3):
-        saved = await answer_sheets.write(store.db, known, clean, now=now, save_no=save_no)
+        saved = await answer_sheets.write(store.db, known, clean, now=now, save_no=expected)
         if saved is not None:
             return saved
-        # the condition failed: closed by a submission, another save came first, or a repeated request
+        # nothing matched: closed by a submission, another save first, a repeated request, or an old cache
         stored = await answer_sheets.find(store.db, candidate_id)
         assert stored is not None
-        decided = sheets.save(stored, answers=answers, now=now, save_no=save_no)
-        if decided is None:
+        if sheets.save(stored, answers=answers, now=now, save_no=save_no) is None:
             return stored
-        known, save_no = stored, stored.save_no if save_no is not None else None
+        known, expected = stored, stored.save_no
     raise Conflict("答案保存冲突，请重试", code="save_conflict")
 
 
