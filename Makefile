@@ -58,8 +58,9 @@ asyncapi: install ## write docs/asyncapi.json: every topic and event
 schemas: install ## update the committed JSON Schema snapshots after a compatible event change
 	@$(UV) run python -m events.compat --update
 
-dlq: install ## list dead letters: make dlq TOPIC=registration.events [REPLAY=1]
-	@set -a; . $(DATA)/env; set +a; $(UV) run python -m servicekit.dlq $(if $(REPLAY),replay,list) $(TOPIC)
+dlq: install ## list dead letters: make dlq TOPIC=registration.events | SERVICE=enrollment [REPLAY=1]
+	@set -a; . $(DATA)/env; set +a; $(UV) run python -m servicekit.dlq $(if $(REPLAY),replay,list) \
+		$(if $(SERVICE),--store $(SERVICE),$(TOPIC))
 
 account: install ## create an account: make account ROLE=admin USERNAME=root [CITY=杭州] [ORG=…]
 	@set -a; . $(DATA)/env; set +a; SERVICE_NAME=gateway $(UV) run python -m gateway.cli create-account \

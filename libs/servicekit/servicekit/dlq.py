@@ -2,6 +2,8 @@
 
     python -m servicekit.dlq list   registration.events            # one line per dead letter
     python -m servicekit.dlq replay registration.events [--event-id ID ...] [--group G]
+    python -m servicekit.dlq list   --store enrollment             # a service's own events its projections
+    python -m servicekit.dlq replay --store enrollment [--event-id ID ...]   # gave up on (in its database)
 
 Replaying re-publishes the original record (same event id, original headers, the `dlq_*` headers dropped).
 Consumer groups that already handled it skip it by de-duplication; the one that failed handles it again.
@@ -116,8 +118,56 @@ async def replay(
     return chosen
 
 
+async def store_letters(settings: ServiceSettings, database: str, *, pending_only: bool = True) -> list[Any]:
+    from .mongo import create_client
+    from .subscription import STORE_DEAD_LETTERS
+
+    client = create_client(settings.mongo_url)
+    try:
+        query: dict[str, Any] = {"replayed": False} if pending_only else {}
+        return [doc async for doc in client[database][STORE_DEAD_LETTERS].find(query).sort("failed_at", 1)]
+    finally:
+        await client.close()
+
+
+async def replay_store(settings: ServiceSettings, database: str, event_ids: set[str] | None) -> int:
+    """Ask the service's subscriptions to apply these dead letters again (its leader does it soon)."""
+    from .mongo import create_client
+    from .subscription import STORE_DEAD_LETTERS
+
+    client = create_client(settings.mongo_url)
+    try:
+        query: dict[str, Any] = {"replayed": False}
+        if event_ids:
+            query["event_id"] = {"$in": sorted(event_ids)}
+        result = await client[database][STORE_DEAD_LETTERS].update_many(query, {"$set": {"replay": True}})
+        return result.modified_count
+    finally:
+        await client.close()
+
+
 async def _main(args: argparse.Namespace) -> None:
     settings = ServiceSettings()
+    if args.store:
+        if args.command == "list":
+            letters = await store_letters(settings, args.store, pending_only=not args.all)
+            for doc in letters:
+                print(
+                    json.dumps(
+                        {
+                            k: str(doc.get(k))
+                            for k in ("event_id", "type", "subscription", "attempts", "failed_at", "error")
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+            print(f"{len(letters)} dead letter(s) in {args.store}")
+        else:
+            ids = set(args.event_id) if args.event_id else None
+            print(f"{await replay_store(settings, args.store, ids)} marked for replay")
+        return
+    if not args.topic:
+        raise SystemExit("name a topic, or --store DATABASE")
     await kafka.ensure_topics(settings, [args.topic.removesuffix(DLQ_SUFFIX)])
     if args.command == "list":
         if args.all:
@@ -143,7 +193,8 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=["list", "replay"])
-    parser.add_argument("topic", help="the topic (e.g. registration.events) or its .dlq")
+    parser.add_argument("topic", nargs="?", help="the topic (e.g. registration.events) or its .dlq")
+    parser.add_argument("--store", metavar="DATABASE", help="a service's own dead letters (its database)")
     parser.add_argument("--event-id", action="append", help="replay only these event ids")
     parser.add_argument("--group", help="replay only letters of this consumer group")
     parser.add_argument("--again", action="store_true", help="replay letters that were replayed before")

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 
 from events import UnknownEventType
 
-from .consumer import Applier, EventHandlers, Item, ReceivedEvent, UnknownMajor, error_text
+from .consumer import Applier, EventHandlers, Item, ReceivedEvent, UnknownMajor, error_text, event_context
 from .eventstore import EventStore, Fenced, StoredEvent
 from .lease import Lease
 from .logging import get_logger
 from .metrics import CONSUMER_DEAD_LETTERS, CONSUMER_LAST_PROGRESS
-from .mongo import Document, Session
+from .mongo import Document, Session, in_transaction
 from .settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -148,12 +148,45 @@ class StoreSubscription:
             items.append(item)
         return items
 
+    async def replay_dead_letters(self) -> int:
+        """Apply the dead letters an operator asked to replay (`python -m servicekit.dlq replay --store`)."""
+        replayed = 0
+        async for letter in self.db[STORE_DEAD_LETTERS].find(
+            {"subscription": self.name, "replay": True, "replayed": False}
+        ):
+            doc = await self.db["events"].find_one({"_id": letter["event_id"]})
+            if doc is None:
+                continue
+            stored = StoredEvent.from_document(doc)
+            received = ReceivedEvent(stored.envelope, stored.decode(), "", -1, stored.seq or 0)
+
+            async def work(
+                session: Session, received: ReceivedEvent = received, letter_id: str = letter["_id"]
+            ) -> None:
+                with event_context(received.envelope):
+                    await self.handlers.dispatch(received, session)
+                await self.db[STORE_DEAD_LETTERS].update_one(
+                    {"_id": letter_id},
+                    {"$set": {"replayed": True, "replayed_at": datetime.now(UTC)}},
+                    session=session,
+                )
+
+            try:
+                await in_transaction(self.store.client, work)
+                replayed += 1
+            except Exception as exc:
+                await self.db[STORE_DEAD_LETTERS].update_one(
+                    {"_id": letter["_id"]}, {"$set": {"replay": False, "error": error_text(exc)[:4000]}}
+                )
+        return replayed
+
     async def run_once(self) -> int:
         """Apply the next batch; returns how many events were read (0: nothing new, or paused)."""
         position, paused = await self.load_position()
         self._stored = position
         if paused:
             return 0
+        await self.replay_dead_letters()
         batch = await self.store.read_after(position, self.batch_size)
         if not batch:
             self.head = max(self.head, position)

@@ -457,3 +457,51 @@ async def test_aggregates_read_old_majors_as_the_current_one(
     events, version = await store.load_events("m-1")
     assert version == 1 and events == [Measured(item="钢管", millimetres=30)]
     await client.close()
+
+
+async def test_an_own_event_that_keeps_failing_is_dead_lettered_and_replayed(
+    make_settings: Callable[..., ServiceSettings],
+) -> None:
+    settings = make_settings(relay_poll_seconds=0.05, consumer_backoff_seconds=0.01)
+    broken = {"on": True}
+    projection = Projection(name="fragile", collections=["fragile"], database=settings.database_name)
+
+    @projection.handlers.on(CounterIncremented)
+    async def fragile(received: ReceivedEvent, session: Session) -> None:
+        event = received.event
+        assert isinstance(event, CounterIncremented)
+        if event.poison and broken["on"]:
+            raise RuntimeError("cannot apply this one")
+        await projection.collection(session).update_one(
+            {"_id": event.counter_id}, {"$inc": {"total": event.amount}}, upsert=True, session=session
+        )
+
+    runtime = ServiceRuntime(
+        settings, projections=[projection], own_topics=[CounterIncremented.topic()], use_object_store=False
+    )
+    await runtime.start()
+    try:
+        await runtime.wait_until_consuming()
+        await runtime.store.append("a", [CounterIncremented(counter_id="a", amount=1)], expected_version=0)
+        await runtime.store.append(
+            "b", [CounterIncremented(counter_id="b", amount=5, poison=True)], expected_version=0
+        )
+        await runtime.store.append("c", [CounterIncremented(counter_id="c", amount=7)], expected_version=0)
+        await runtime.wait_for_store()
+        totals = {d["_id"]: d["total"] async for d in runtime.db["fragile"].find({})}
+        assert totals == {"a": 1, "c": 7}, "the stream goes on past the poison event"
+        letters = await dlq.store_letters(settings, settings.database_name)
+        assert [(letter["type"], "cannot apply" in letter["error"]) for letter in letters] == [
+            (CounterIncremented.type_name(), True)
+        ]
+        broken["on"] = False
+        assert await dlq.replay_store(settings, settings.database_name, None) == 1
+        for _ in range(100):
+            if await runtime.db["fragile"].find_one({"_id": "b"}):
+                break
+            runtime.subscriptions[0].wake()
+            await asyncio.sleep(0.1)
+        assert (await runtime.db["fragile"].find_one({"_id": "b"}) or {}).get("total") == 5
+        assert await dlq.store_letters(settings, settings.database_name) == []
+    finally:
+        await runtime.stop()
