@@ -111,6 +111,10 @@ class EventRegistry:
         """Every registered model (integration and internal), sorted by type name."""
         return [self._models[key] for key in sorted(self._models)]
 
+    def known_type_names(self) -> set[str]:
+        """Every type name a stored or received record may carry: the models' and the upcasters' sources."""
+        return set(self._models) | set(self._upcasters)
+
     def public_models(self) -> list[type[DomainEvent]]:
         """The integration events (the contract), sorted by type name."""
         return [model for model in self.all_models() if model.public]

@@ -342,15 +342,23 @@ class EventStore:
         return doc["recorded_at"] if doc else None
 
     async def read_after(
-        self, position: int, limit: int, *, public_only: bool = False, until: int | None = None
+        self,
+        position: int,
+        limit: int,
+        *,
+        public_only: bool = False,
+        until: int | None = None,
+        types: Sequence[str] | None = None,
     ) -> list[StoredEvent]:
-        """Sequenced events after `position` (up to `until`), in log order."""
+        """Sequenced events after `position` (up to `until`; only of `types` if given), in log order."""
         bounds: Document = {"$gt": position}
         if until is not None:
             bounds["$lte"] = until
         query: Document = {"seq": bounds}
         if public_only:
             query["public"] = True
+        if types is not None:
+            query["type"] = {"$in": list(types)}
         cursor = self.db[EVENTS].find(query).sort("seq", ASCENDING).limit(limit)
         return [StoredEvent.from_document(doc) async for doc in cursor]
 

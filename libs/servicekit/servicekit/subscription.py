@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from events import UnknownEventType
+from events import UnknownEventType, registry
 
 from .consumer import Applier, EventHandlers, Item, ReceivedEvent, UnknownMajor, error_text, event_context
 from .eventstore import EventStore, Fenced, StoredEvent
@@ -187,13 +187,19 @@ class StoreSubscription:
         if paused:
             return 0
         await self.replay_dead_letters()
-        batch = await self.store.read_after(position, self.batch_size)
-        if not batch:
-            self.head = max(self.head, position)
+        head = await self.store.head()
+        self.head = max(self.head, head)
+        if head <= position:
             return 0
-        self.head = max(self.head, batch[-1].seq or 0)
+        # Only the types it handles (a large import of events it ignores is not read at all); when fewer than
+        # a batch come back, everything up to `head` has been looked at and the position goes there.
+        wanted = sorted(t for t in registry.known_type_names() if self.handlers.handles(t))
+        batch = await self.store.read_after(position, self.batch_size, until=head, types=wanted)
+        items = self.items_of(batch)
+        if len(batch) < self.batch_size and (not batch or (batch[-1].seq or 0) < head):
+            items.append(Item(position_after=head, received=None))
         started = time.monotonic()
-        await self.applier.apply(self.items_of(batch))
+        await self.applier.apply(items)
         self.last_progress = time.monotonic()
         CONSUMER_LAST_PROGRESS.labels(self.settings.service_name, self.name).set(time.time())
         seconds = self.last_progress - started
@@ -204,7 +210,7 @@ class StoreSubscription:
                 events=len(batch),
                 seconds=round(seconds, 2),
             )
-        return len(batch)
+        return len(batch) if len(batch) == self.batch_size else max(1, len(batch))
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
