@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from events import DomainEvent
+from servicekit import uploads
 from servicekit.commands import execute
 from servicekit.errors import DomainError, NotFound
 from servicekit.eventstore import EventStore
@@ -22,7 +23,6 @@ from ..adapters.photos import HeadPhotoRules, check_head_photo
 from ..domain.materials import ParsedName, base_name, materials_report, parse_entry_name
 from ..projections.read_models import APPLICANTS
 from . import profile as profile_app
-from . import uploads
 from .handlers import APPLICANT_INDEX, batch_stream
 
 HEAD_PHOTO = "头像"

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from events import DomainEvent
+from servicekit import uploads
 from servicekit.commands import execute
 from servicekit.eventstore import EVENTS, EventStore, StoredEvent
 from servicekit.mongo import Document, Session
@@ -20,7 +21,6 @@ from enrollment.domain.events import HeadPhotoLocked, MaterialsUploaded
 from ..domain import applicant as applicant_domain
 from ..domain import profile as domain
 from ..projections.read_models import HOLDERS, MATERIALS_HEAD_PHOTO
-from . import uploads
 from .handlers import batch_stream
 from .streams import Streams, load_stored_many
 

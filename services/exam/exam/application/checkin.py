@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from events import DomainEvent, FaceChecked
+from servicekit import uploads
 from servicekit.commands import execute
 from servicekit.consumer import ReceivedEvent
 from servicekit.errors import Conflict, NotFound
@@ -19,7 +20,6 @@ from servicekit.runtime import Policy, ServiceRuntime
 from ..adapters.images import verify_frame
 from ..domain import candidate as domain
 from ..projections.candidates import CANDIDATES
-from . import uploads
 from .context import (
     ExamRules,
     blacklisted_until,

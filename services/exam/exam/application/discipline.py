@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from events import DomainEvent
+from servicekit import uploads
 from servicekit.commands import execute
 from servicekit.errors import DomainError, NotFound
 from servicekit.eventstore import EventStore
@@ -15,7 +16,6 @@ from servicekit.objectstore import ObjectStore
 
 from ..adapters.images import sniff_evidence
 from ..domain import discipline as domain
-from . import uploads
 from .checkin import current_session_id
 from .context import load_applicant, load_session
 

@@ -1,9 +1,9 @@
 """A client of the face workers for the integration tests and the bench (the exam service never uses it: it
 appends `FaceCheckRequested` to its event store and its relay publishes it).
 
-`FaceCheckProbe` publishes requests exactly as the relay does (the CloudEvents envelope on face.requests, keyed
-by the candidate) and reads every `FaceChecked` on face.events from the beginning, without a consumer group,
-keeping all answers per check id (a redelivered request may be answered more than once).
+`FaceCheckProbe` publishes requests exactly as the relay does (the CloudEvents envelope on face.requests,
+keyed by the candidate) and reads every `FaceChecked` on face.events from the beginning, without a consumer
+group, keeping all answers per check id (a redelivered request may be answered more than once).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from events import DomainEvent
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
+from servicekit import uploads
 from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError, NotFound
 from servicekit.eventstore import EventStore
@@ -19,7 +20,6 @@ from servicekit.objectstore import ObjectStore
 from ..domain import order as domain
 from ..projections.offers import in_training, load_enterprise, load_offer
 from ..projections.read_models import QUALIFIED
-from . import uploads
 
 CLAIMS = "applicant_claims"  # write side: applicant id -> the open or paid order holding it
 COUNTERS = "counters"

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from events.registration import ReviewCheck, UploadedDocument
 from pymongo.errors import DuplicateKeyError
+from servicekit import uploads
 from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError
 from servicekit.eventstore import EventStore
@@ -21,7 +22,6 @@ from ..domain import enterprise as domain
 from ..domain.credit_code import normalize_credit_code
 from ..domain.documents import KINDS, check_file
 from ..settings import RegistrationSettings
-from . import uploads
 
 STREAM_TYPE = "enterprise"
 CLAIMS = "credit_code_claims"
