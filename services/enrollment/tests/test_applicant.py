@@ -114,7 +114,9 @@ def test_a_decision_needs_the_applicants_own_stream_only() -> None:
     enrolled = domain.enroll(domain.Applicant.from_history([*stream, *qualified]), order_id="o")
     assert isinstance(enrolled[0], Enrolled) and enrolled[0].enterprise_id == "e"
     # the legacy path makes the same registration from the batch's chunk naming the applicant
-    assert domain.registration_from_batch(chunks[1], "a3") == registrations[3]
+    legacy = domain.registration_from_batch(chunks[1], "a3")
+    assert legacy.batch_version == 0 and registrations[3].batch_version == 3, "the materials come after v3"
+    assert legacy.model_copy(update={"batch_version": 3}) == registrations[3]
     with pytest.raises(NotFound):
         domain.Applicant.from_history(qualified)  # a stream without its registration
     with pytest.raises(NotFound):

@@ -4,7 +4,8 @@ An applicant's stream (`applicant-<id>`) starts with `ApplicantRegistered` (its 
 header): a command on an applicant reads that one stream, once (`execute(..., loaded=...)` decides on what
 was read). A stream written before ApplicantRegistered existed is completed by a registration made from the
 batch's chunk naming the applicant (`legacy_registrations`; only that chunk is read, not the whole batch).
-Commands on many applicants read their streams with one query and append with one insert (`streams.py`)."""
+Commands on many applicants read their streams with a few queries (50 streams each) and append with one
+insert (`streams.py`)."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ async def legacy_registrations(
 async def read_applicants(
     store: EventStore, applicant_ids: Sequence[str], *, session: Session | None = None
 ) -> dict[str, LoadedApplicant]:
-    """The applicants found (an unknown id is absent), their streams read with one query (per 500)."""
+    """The applicants found (an unknown id is absent), their streams read with one query per 50."""
     ids = list(dict.fromkeys(applicant_ids))
     streams = await load_many(store, [applicant_stream(a) for a in ids], session=session)
     found: dict[str, LoadedApplicant] = {}
@@ -172,8 +173,9 @@ async def decide_applicants(
     *,
     institution_id: str | None = None,
 ) -> tuple[Streams, list[dict[str, Any]]]:
-    """Read the applicants (one query, no transaction), decide on each; nothing is appended yet (`commit`).
-    Returns the decided streams and the refusals (unknown applicant, another institution's, DomainError)."""
+    """Read the applicants (one query per 50, no transaction), decide on each; nothing is appended yet
+    (`commit`). Returns the decided streams and the refusals (unknown applicant, another institution's,
+    DomainError)."""
     loaded = await read_applicants(store, applicant_ids)
     streams = Streams(store)
     refused: list[dict[str, Any]] = []

@@ -44,7 +44,7 @@ async def holds_certificate(store: EventStore, id_number: str, *, session: Sessi
 class ExamPhotos:
     """The head photos applications for the exam carry (write side, in the request's transaction): the
     materials zips' head photos of the applicants (only the batches' MaterialsUploaded events naming them,
-    one query per batch) and the persons' streams (one query for all, kept in the request's `streams`, which
+    one query per batch) and the persons' streams (one query per 50, kept in the request's `streams`, which
     also collects the head-photo locks)."""
 
     def __init__(self, store: EventStore, streams: Streams, bucket: str) -> None:
@@ -57,12 +57,16 @@ class ExamPhotos:
     async def read(self, states: Sequence[applicant_domain.Applicant]) -> None:
         session = self.streams.session
         by_batch: dict[str, list[str]] = {}
+        after: dict[str, int] = {}  # the batch's version after its import: its materials come later
         for state in states:
-            by_batch.setdefault(state.batch.batch_id, []).append(state.applicant_id)
+            batch_id = state.batch.batch_id
+            by_batch.setdefault(batch_id, []).append(state.applicant_id)
+            after[batch_id] = min(after.get(batch_id, state.batch_version), state.batch_version)
         for batch_id, ids in by_batch.items():
             cursor = self.store.db[EVENTS].find(
                 {
                     "stream_id": batch_stream(batch_id),
+                    "version": {"$gt": after[batch_id]},  # not the ApplicantsImported chunks (~0.7 MB each)
                     "type": MaterialsUploaded.type_name(),
                     "data.applicants.applicant_id": {"$in": ids},
                 },

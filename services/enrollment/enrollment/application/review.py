@@ -30,8 +30,8 @@ async def review(
     reason: str = "",
 ) -> None:
     """Approve (已审核) or reject (未通过, with a reason) several applicants in one transaction: every one
-    of them is checked, and nothing is recorded unless all can be. Each applicant's stream is read once (all
-    of them with one query) and the decisions are appended with one insert (the transaction holds only it)."""
+    of them is checked, and nothing is recorded unless all can be. Each applicant's stream is read once (one
+    query per 50 of them) and the decisions are appended with one insert (the transaction holds only it)."""
     if not applicant_ids:
         raise DomainError("请选择学员", code="empty_selection")
     if len(set(applicant_ids)) != len(applicant_ids):

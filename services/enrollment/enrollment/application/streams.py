@@ -1,4 +1,4 @@
-"""Many streams at once: read with one query, appended with one insert in one short transaction.
+"""Many streams at once: read with a few queries, appended with one insert in one short transaction.
 
 servicekit's `EventStore` reads and appends one stream at a time. A request on hundreds or thousands of
 applicants (a batch's import, a bulk review, a paid order, a training plan's trainees) would make as many
@@ -28,7 +28,9 @@ from servicekit.eventstore import EVENTS, EventStore, StoredEvent
 from servicekit.logging import causation_id_var, correlation_id_var
 from servicekit.mongo import Document, Session, in_transaction, is_duplicate_key
 
-READ_CHUNK = 500  # stream ids per query
+# stream ids per query: the local MongoDB server answers an `$in` of n values in a time that grows faster
+# than n (500 ids: ~4× the time of ten queries of 50)
+READ_CHUNK = 50
 WRITE_CHUNK = 1000  # documents per insert_many
 
 

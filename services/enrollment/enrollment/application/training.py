@@ -1,7 +1,7 @@
 """Training-plan use cases: create a plan, add trainees, record completion, apply for the exam.
 
 Every command on trainees (at most 500) is recorded in ONE MongoDB transaction: the trainees' streams are
-read once (one query for all of them, before the transaction: each new event is appended at the version after
+read once (one query per 50 of them, before the transaction: each new event is appended at the version after
 the one read, so a stream that moved meanwhile makes the request run again on fresh state), the decisions are
 appended to each applicant's stream (one insert for all) and, for new trainees, the plan's roster
 (`training_plan_trainees`, write side, one document per applicant: an applicant is in at most one plan) is
@@ -101,7 +101,7 @@ class TrainingOutcome:
 async def _load_trainees(
     store: EventStore, ids: Sequence[str]
 ) -> tuple[list[_Trainee], list[domain.Refusal], Streams]:
-    """The trainees, their streams read once (one query), known to the request's `Streams`."""
+    """The trainees, their streams read once (a query per 50), known to the request's `Streams`."""
     loaded = await read_applicants(store, ids)
     streams = Streams(store)
     found: list[_Trainee] = []

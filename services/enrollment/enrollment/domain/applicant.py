@@ -73,16 +73,16 @@ def header_of(batch: ApplicantsImported | BatchHeader) -> BatchHeader:
 
 
 def registrations(chunks: Sequence[DomainEvent]) -> list[ApplicantRegistered]:
-    """The first event of each applicant's stream, for the batch's ApplicantsImported chunks."""
-    found = []
-    for chunk in chunks:
-        if isinstance(chunk, ApplicantsImported):
-            header = header_of(chunk)
-            found += [
-                ApplicantRegistered(applicant_id=r.applicant_id, batch=header, record=r)
-                for r in chunk.applicants
-            ]
-    return found
+    """The first event of each applicant's stream, for the batch's ApplicantsImported chunks (the first events
+    of the batch's stream)."""
+    imported = [c for c in chunks if isinstance(c, ApplicantsImported)]
+    return [
+        ApplicantRegistered(
+            applicant_id=r.applicant_id, batch=header_of(chunk), record=r, batch_version=len(imported)
+        )
+        for chunk in imported
+        for r in chunk.applicants
+    ]
 
 
 def registration_from_batch(batch: ApplicantsImported, applicant_id: str) -> ApplicantRegistered:
@@ -98,6 +98,7 @@ def registration_from_batch(batch: ApplicantsImported, applicant_id: str) -> App
 class Applicant:
     record: ImportedApplicant
     batch: BatchHeader
+    batch_version: int = 0  # the batch's events after this version are its materials (0: unknown, legacy)
     status: Status = Status.PENDING
     rejection_reason: str = ""
     order_id: str | None = None
@@ -116,7 +117,7 @@ class Applicant:
         first = history[0] if history else None
         if not isinstance(first, ApplicantRegistered):
             raise NotFound("未找到该学员报名记录", code="applicant_not_found")
-        state = cls(record=first.record, batch=first.batch)
+        state = cls(record=first.record, batch=first.batch, batch_version=first.batch_version)
         for event in history[1:]:
             match event:
                 case ApplicantCorrected():

@@ -54,6 +54,9 @@ class ApplicantRegistered(DomainEvent):
     applicant_id: str
     batch: BatchHeader
     record: ImportedApplicant
+    # the batch stream's version once imported (its ApplicantsImported chunks): the batch's later events, its
+    # materials, come after it, so that reading them skips the chunks
+    batch_version: int = 0
 
 
 @event(CONTEXT, "MaterialsUploaded", public=False)
