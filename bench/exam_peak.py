@@ -242,7 +242,6 @@ async def one_size(
     try:
         await store.ensure_indexes()
         await ensure_indexes(store)
-        await answer_sheets.ensure_indexes(store)
         await db[ATTEMPTS].create_index([("status", 1), ("deadline", 1)])
         answer_sheets.SHAPES.clear()
         starts_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)

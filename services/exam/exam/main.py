@@ -14,7 +14,6 @@ from .api.banks import router as banks_router
 from .api.candidates import router as candidates_router
 from .api.discipline import router as discipline_router
 from .api.sessions import router as sessions_router
-from .application import answers as answer_sheets
 from .application import attempts
 from .application.checkin import face_answers
 from .application.context import Clock, ExamRules, offset_clock, system_clock
@@ -55,7 +54,6 @@ def build_app(settings: ExamSettings | None = None, *, clock: Clock = system_clo
 
     async def start(rt: ServiceRuntime) -> None:
         await ensure_indexes(rt.store)
-        await answer_sheets.ensure_indexes(rt.store)
         await rt.db[attempt_projection.ATTEMPTS].create_index([("status", 1), ("deadline", 1)])
         if settings.exam_sweep_seconds > 0:
 

@@ -109,9 +109,9 @@ async def list_candidates(
 
 async def _with_progress(rt: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The attempts' answered count and last save, from their answer sheets (autosaves are no events)."""
-    found = await answer_sheets.progress(rt.db, (i.get("attempt_id") or "" for i in items))
+    found = await answer_sheets.progress(rt.db, (i["candidate_id"] for i in items if i.get("attempt_id")))
     for item in items:
-        item.update(found.get(item.get("attempt_id") or "", {}))
+        item.update(found.get(item["candidate_id"], {}))
     return items
 
 

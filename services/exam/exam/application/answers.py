@@ -1,6 +1,8 @@
-"""The answer sheets (`attempt_answers`, write side): one document per attempt, `_id` = attempt id, one per
-candidate (unique `candidate_id`). Made when the exam starts, overwritten by each autosave, closed by the
-submission, which then records the final answers on the candidate's stream (PaperSubmitted).
+"""The answer sheets (`attempt_answers`, write side): one document per attempt, `_id` = the candidate id (a
+candidate has one attempt at most: a retake is a new candidate; `attempt_id` is a field), so that every
+access is a point lookup on `_id` and an update maintains no second index. Made when the exam starts,
+overwritten by each autosave, closed by the submission, which then records the final answers on the
+candidate's stream (PaperSubmitted).
 
 An autosave is one conditional update of the sheet (compare and set): the filter holds `closed_by: None`
 (never after the submission closed it) and the `save_no` the save was decided on — the one the client sent
@@ -13,8 +15,8 @@ either lands before the submission closes the sheet (and is in the final answers
 refused (`already_submitted` / `time_up`). Closing is one update on `closed_by: None`: whoever closes first
 freezes the answers, every later submission reads the same ones.
 
-Only `update_one`, `insert_one` and `find_one` on `_id` or the unique `candidate_id` touch this collection:
-the local MongoDB server (SecantusDB) runs `find_one_and_update` as a scan of the whole collection.
+Only `update_one`, `insert_one` and `find_one` on `_id` touch this collection: the local MongoDB server
+(SecantusDB) runs `find_one_and_update` as a scan of the whole collection.
 """
 
 from __future__ import annotations
@@ -25,9 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
-from servicekit.eventstore import EventStore
 from servicekit.mongo import Database, Document
 
 from ..domain import answers as sheets
@@ -66,14 +66,10 @@ class Shapes:
 SHAPES = Shapes()
 
 
-async def ensure_indexes(store: EventStore) -> None:
-    await store.db[ANSWERS].create_index([("candidate_id", ASCENDING)], unique=True, name="candidate")
-
-
 def to_document(sheet: sheets.AnswerSheet) -> Document:
     return {
-        "_id": sheet.attempt_id,
-        "candidate_id": sheet.candidate_id,
+        "_id": sheet.candidate_id,
+        "attempt_id": sheet.attempt_id,
         "started_at": sheet.started_at,
         "deadline": sheet.deadline,
         "earliest_submission": sheet.earliest_submission,
@@ -88,8 +84,8 @@ def to_document(sheet: sheets.AnswerSheet) -> Document:
 
 def from_document(doc: Mapping[str, Any]) -> sheets.AnswerSheet:
     return sheets.AnswerSheet(
-        attempt_id=doc["_id"],
-        candidate_id=doc["candidate_id"],
+        attempt_id=doc["attempt_id"],
+        candidate_id=doc["_id"],
         started_at=doc["started_at"],
         deadline=doc["deadline"],
         earliest_submission=doc["earliest_submission"],
@@ -103,7 +99,7 @@ def from_document(doc: Mapping[str, Any]) -> sheets.AnswerSheet:
 
 
 async def find(db: Database, candidate_id: str) -> sheets.AnswerSheet | None:
-    doc = await db[ANSWERS].find_one({"candidate_id": candidate_id})
+    doc = await db[ANSWERS].find_one({"_id": candidate_id})
     return SHAPES.put(db, from_document(doc)) if doc is not None else None
 
 
@@ -116,14 +112,14 @@ async def ensure(db: Database, state: domain.Candidate) -> sheets.AnswerSheet:
     """The attempt's sheet: the stored one, or a new one made from the stream (at the start; or later for an
     attempt that has none, see `domain.sheet_of`). Never replaces a stored sheet."""
     sheet = domain.sheet_of(state)
-    doc = await db[ANSWERS].find_one({"_id": sheet.attempt_id})
+    doc = await db[ANSWERS].find_one({"_id": sheet.candidate_id})
     if doc is None:
         try:
             await db[ANSWERS].insert_one(to_document(sheet))
             return SHAPES.put(db, sheet)
         except DuplicateKeyError:  # made meanwhile by a racing request
-            doc = await db[ANSWERS].find_one({"_id": sheet.attempt_id})
-    assert doc is not None, f"another sheet holds candidate {sheet.candidate_id}"
+            doc = await db[ANSWERS].find_one({"_id": sheet.candidate_id})
+    assert doc is not None
     return SHAPES.put(db, from_document(doc))
 
 
@@ -138,7 +134,7 @@ async def write(
     """Store an autosave decided on the sheet at `save_no`; the sheet after it, or None when the stored sheet
     is no longer open at that number (closed meanwhile, or another save came first)."""
     written = await db[ANSWERS].update_one(
-        {"_id": sheet.attempt_id, "closed_by": None, "save_no": save_no},
+        {"_id": sheet.candidate_id, "closed_by": None, "save_no": save_no},
         {"$set": {"answers": answers, "saved_at": now, "save_no": save_no + 1}},
     )
     if written.matched_count == 0:
@@ -167,25 +163,25 @@ async def close(
     if final is not None:
         change["$set"].update(answers=final, saved_at=now)
         change["$inc"] = {"save_no": 1}
-    collection, attempt_id = db[ANSWERS], state.started.attempt_id
+    collection, candidate_id = db[ANSWERS], state.started.candidate_id
     for _ in range(2):
-        await collection.update_one({"_id": attempt_id, "closed_by": None}, change)
-        doc = await collection.find_one({"_id": attempt_id})  # closed now, by this call or an earlier one
+        await collection.update_one({"_id": candidate_id, "closed_by": None}, change)
+        doc = await collection.find_one({"_id": candidate_id})  # closed now, by this call or an earlier one
         if doc is not None:
             return SHAPES.put(db, from_document(doc))
         await ensure(db, state)  # an attempt without a sheet (see `domain.sheet_of`): make it, then close it
-    raise AssertionError(f"no answer sheet for attempt {attempt_id}")
+    raise AssertionError(f"no answer sheet for candidate {candidate_id}")
 
 
 async def record_result(db: Database, sheet: sheets.AnswerSheet, result: dict[str, Any]) -> None:
     """The result's view on the closed sheet (the refusal of a later save carries it)."""
-    await db[ANSWERS].update_one({"_id": sheet.attempt_id}, {"$set": {"result": result}})
+    await db[ANSWERS].update_one({"_id": sheet.candidate_id}, {"$set": {"result": result}})
     SHAPES.put(db, dataclasses.replace(sheet, result=result))
 
 
-async def progress(db: Database, attempt_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Live progress of attempts for the candidates' views: attempt id → answered count, last save."""
-    ids = sorted({a for a in attempt_ids if a})
+async def progress(db: Database, candidate_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Live progress of attempts for the candidates' views: candidate id → answered count, last save."""
+    ids = sorted({c for c in candidate_ids if c})
     if not ids:
         return {}
     found: dict[str, dict[str, Any]] = {}
