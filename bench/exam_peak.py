@@ -2,10 +2,10 @@
 
 The exam service's application layer runs in this process against the real local stack (or the servers the
 environment names), on a clock the bench moves: time is compressed, nothing sleeps 30 s; each round of saves
-(one per candidate) is issued as fast as CONCURRENCY requests in flight allow. The candidates are seeded as
-the read models and streams have them after check-in (ExamApplied through the candidates projection, one
-session of 30 seats per 30 candidates, CandidateVerified), and start through `attempts.start` (paper drawn
-from the demo bank).
+(one per candidate) is issued as fast as CONCURRENCY requests in flight allow. Every save sends the whole
+paper answered (the largest save; see `answers_at`). The candidates are seeded as the read models and streams
+have them after check-in (ExamApplied through the candidates projection, one session of 30 seats per 30
+candidates, CandidateVerified), and start through `attempts.start` (paper drawn from the demo bank).
 
 Measured in one run, per size, on one fresh database:
 - baseline: raw `insert_one` of a document the size of an answer sheet, from the same number of concurrent
@@ -16,8 +16,8 @@ Measured in one run, per size, on one fresh database:
   same whatever the number of earlier saves), the sustained saves/s as a ratio of the baseline, and what that
   rate means in real time (candidates saving every 30 s that one database keeps up with);
 - control: in the same rounds, 1 operation in 20 is a raw `update_one` by `_id` writing the same answers as
-  the round's saves. Its own last/first ratio is what the machine (other processes on 2 cores) and the growing
-  answer set do to any write; the saves' ratio divided by it isolates the effect of the earlier saves;
+  the round's saves. Its own last/first ratio is what the machine (other processes on 2 cores) does to any
+  write meanwhile; the saves' ratio divided by it isolates the effect of the earlier saves;
 - submission: half the candidates submit 15 s before the deadline, the sweeper submits the rest at it
   (submissions/s); then a check that every candidate's stream holds 4 events, no AnswersSaved, and that each
   PaperSubmitted carries the candidate's last saved answers.
@@ -80,12 +80,11 @@ class Sitter:
     last: dict[str, list[int]] = field(default_factory=dict)
 
 
-def answers_at(sitter: Sitter, round_no: int, rounds: int) -> dict[str, list[int]]:
-    """What a candidate has answered by a round: more questions as the exam goes on (all by 3/4 of it),
-    each answer changing from round to round (every save writes something new)."""
-    total = len(sitter.questions)
-    answered = min(total, math.ceil(total * round_no / (rounds * 0.75)))
-    return {q: [(i * 7 + round_no) % options] for i, (q, options) in enumerate(sitter.questions[:answered])}
+def answers_at(sitter: Sitter, round_no: int) -> dict[str, list[int]]:
+    """A save: every question of the paper answered (the largest save there is, from the first round on, so
+    that the deciles compare saves of one size: a real candidate's set grows, and a save of 5 answers is
+    cheaper than one of 45), each choice changing from round to round (every save writes something new)."""
+    return {q: [(i * 7 + round_no) % options] for i, (q, options) in enumerate(sitter.questions)}
 
 
 async def in_flight(items: Sequence[T], work: Callable[[T], Awaitable[None]], concurrency: int) -> None:
@@ -273,7 +272,7 @@ async def one_size(
         first = await answer_sheets.find(db, sitters[0].candidate_id)
         assert first is not None
         sample = answer_sheets.to_document(first)
-        sample["answers"] = answers_at(sitters[0], rounds, rounds)
+        sample["answers"] = answers_at(sitters[0], rounds)
         sample.pop("_id")
         baseline_n = max(2000, min(5000, n * 5))
         inserted, updated = await raw_writes(db, baseline_n, concurrency, sample)
@@ -297,7 +296,7 @@ async def one_size(
                 items.append(sitter)
                 if i % CONTROL_EVERY == CONTROL_EVERY - 1:  # a different document each time, like a save
                     items.append((round_no * (n // CONTROL_EVERY) + i // CONTROL_EVERY) % n)
-            same_size = answers_at(sitters[0], round_no, rounds)
+            same_size = answers_at(sitters[0], round_no)
 
             async def save(
                 item: Sitter | int,
@@ -312,7 +311,7 @@ async def one_size(
                     await control.update_one({"_id": item}, {"$set": {"answers": same_size, "saved_at": now}})
                     spent_control.append((time.perf_counter() - t0) * 1000)
                     return
-                answers = answers_at(item, round_no, rounds)
+                answers = answers_at(item, round_no)
                 t0 = time.perf_counter()
                 sheet = await attempts.save(
                     store, item.candidate_id, answers=answers, rules=rules, now=now, save_no=item.save_no
