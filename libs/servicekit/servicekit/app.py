@@ -6,12 +6,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -153,6 +156,33 @@ def install_middleware(app: FastAPI, service: str) -> None:
             correlation_id_var.reset(token)
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
+def swagger_page(title: str, openapi_url: str = "/openapi.json") -> HTMLResponse:
+    """Swagger UI from files this process serves (`/docs-assets`, from the fastapi-offline package): the page
+    works without internet access."""
+    return get_swagger_ui_html(
+        openapi_url=openapi_url,
+        title=title,
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+    )
+
+
+def install_docs(app: FastAPI) -> None:
+    import fastapi_offline
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
+    async def docs(_: Request) -> HTMLResponse:
+        return swagger_page(f"{app.title} - 接口文档")
+
+    app.add_route("/docs", docs, include_in_schema=False)
+
+
 def create_app(
     runtime: ServiceRuntime,
     routers: Sequence[APIRouter],
@@ -175,7 +205,15 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     app.state.runtime = runtime
     app.state.token_codec = TokenCodec(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
     install_error_handlers(app)

@@ -76,6 +76,9 @@ async def test_app_factory(make_settings: Callable[..., ServiceSettings], jwt_se
     )
     async with running_app(app) as client:
         assert (await client.get("/healthz")).json()["status"] == "ok"
+        docs = await client.get("/docs")
+        assert docs.status_code == 200 and "https://" not in docs.text  # no CDN: works offline
+        assert (await client.get("/docs-assets/swagger-ui-bundle.js")).status_code == 200
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"mongo": "ok", "kafka": "ok", "s3": "ok", "pipeline": "ok"}

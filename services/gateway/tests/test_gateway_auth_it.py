@@ -464,5 +464,8 @@ async def test_operational_endpoints_and_merged_openapi(
     assert not any(path.startswith("/api/{service}") for path in document["paths"])
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "cdn" not in docs.text and "https://" not in docs.text, "Swagger UI works without internet access"
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        assert asset in docs.text and (await client.get(asset)).status_code == 200
     unknown = await client.get("/api/gateway/nothing-here")
     assert unknown.status_code == 404

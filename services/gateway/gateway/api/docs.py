@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from servicekit.app import swagger_page
 from starlette.routing import BaseRoute
 
 OPENAPI_PATH = "/openapi.json"
@@ -24,7 +24,7 @@ def install_merged_docs(app: FastAPI) -> None:
         return JSONResponse(document)
 
     async def docs(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title=f"{app.title} - 接口文档")
+        return swagger_page(f"{app.title} - 接口文档", OPENAPI_PATH)
 
     app.add_route(OPENAPI_PATH, openapi, include_in_schema=False)
     app.add_route(DOCS_PATH, docs, include_in_schema=False)
