@@ -52,7 +52,9 @@ def created(seats: int = 2, **kw: object) -> list[DomainEvent]:
 
 
 def assign(history: list[DomainEvent], *items: Schedulability, now: datetime = NOW) -> list[DomainEvent]:
-    return domain.assign(history, institution_id="i1", requested=list(items), now=now)
+    return domain.assign(
+        domain.Session.from_history(history), institution_id="i1", requested=list(items), now=now
+    )
 
 
 def ok(n: int, **kw: object) -> Schedulability:
@@ -91,7 +93,12 @@ def test_seats_numbered_from_one_and_capacity_enforced() -> None:
     assert no_seat.value.code == "session_full"
     # a seat taken back is given again
     history += domain.unschedule(
-        history, institution_id="i1", candidate_id="c1", reason="", checked_in=False, now=NOW
+        domain.Session.from_history(history),
+        institution_id="i1",
+        candidate_id="c1",
+        reason="",
+        checked_in=False,
+        now=NOW,
     )
     again = assign(history, ok(3))
     assert [(e.candidate_id, e.seat) for e in again] == [("c3", 1)]
@@ -154,7 +161,13 @@ def test_no_assignment_once_started_or_cancelled() -> None:
         assign(created(), ok(1), now=STARTS)
     assert started.value.code == "session_started"
     history = created() + assign(created(), ok(1), ok(2))
-    cancelled = domain.cancel(history, institution_id="i1", reason="考点停电", cancelled_by="u1", now=NOW)
+    cancelled = domain.cancel(
+        domain.Session.from_history(history),
+        institution_id="i1",
+        reason="考点停电",
+        cancelled_by="u1",
+        now=NOW,
+    )
     assert [type(e) for e in cancelled] == [ExamUnscheduled, ExamUnscheduled, ExamSessionCancelled]
     assert cancelled[0].reason == "考场取消：考点停电"
     history += cancelled
@@ -162,7 +175,13 @@ def test_no_assignment_once_started_or_cancelled() -> None:
         assign(history, ok(3))
     assert gone.value.code == "session_cancelled"
     with pytest.raises(DomainError) as foreign:
-        domain.cancel(created(), institution_id="other", reason="x", cancelled_by="u", now=NOW)
+        domain.cancel(
+            domain.Session.from_history(created()),
+            institution_id="other",
+            reason="x",
+            cancelled_by="u",
+            now=NOW,
+        )
     assert foreign.value.code == "session_not_found"
 
 
@@ -170,7 +189,12 @@ def test_unschedule_refused_after_check_in() -> None:
     history = created() + assign(created(), ok(1))
     with pytest.raises(DomainError) as checked:
         domain.unschedule(
-            history, institution_id="i1", candidate_id="c1", reason="", checked_in=True, now=NOW
+            domain.Session.from_history(history),
+            institution_id="i1",
+            candidate_id="c1",
+            reason="",
+            checked_in=True,
+            now=NOW,
         )
     assert checked.value.code == "candidate_checked_in"
 
@@ -237,3 +261,11 @@ def test_blacklisted_on_a_date_inclusive_and_lifted() -> None:
 def test_session_day_is_chinas_calendar_day() -> None:
     late_evening_utc = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 01:00 on 1 December in Hangzhou
     assert local_date(late_evening_utc) == date(2026, 12, 1)
+
+
+def test_a_session_snapshot_is_the_state_it_was_taken_of() -> None:
+    history = created() + assign(created(), ok(1), ok(2))
+    state = domain.Session.from_history(history)
+    again = domain.Session.load(domain.Session.dump(state))
+    assert again == state and again.free_seats() == state.free_seats()
+    assert domain.Session.from_history(history[:1]).apply(history[1:]) == state

@@ -14,6 +14,7 @@ from servicekit.commands import execute
 from servicekit.errors import NotFound
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Database, Document
+from servicekit.snapshots import SnapshotKind, load_state
 
 from ..domain.discipline import BlacklistEntry, blacklisted_on
 from ..domain.paper import PaperRule
@@ -142,9 +143,19 @@ async def load_applicant(db: Database, candidate_id: str) -> Applicant:
     return applicant_from(await candidate_doc(db, candidate_id))
 
 
+def _fold_session(state: Session | None, events: Sequence[DomainEvent]) -> Session:
+    return (state or Session()).apply(events)
+
+
+# A session's stream holds a seat event per candidate (hundreds at an exam peak), and every check-in and start
+# reads the session: they read a snapshot and the few events after it.
+SESSION_SNAPSHOTS: SnapshotKind[Session] = SnapshotKind(
+    name="exam-session", version=1, fold=_fold_session, dump=Session.dump, load=Session.load, every=50
+)
+
+
 async def load_session(store: EventStore, session_id: str) -> Session:
-    history, _ = await store.load_events(session_stream(session_id))
-    state = Session.from_history(history)
+    state, _, _ = await load_state(store, session_stream(session_id), SESSION_SNAPSHOTS)
     if not state.exists:
         raise NotFound("未找到该考场", code="session_not_found")
     return state

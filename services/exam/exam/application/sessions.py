@@ -17,12 +17,20 @@ from servicekit.commands import execute
 from servicekit.errors import ConcurrencyConflict
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Document, Session, in_transaction
+from servicekit.snapshots import execute_on_state, load_state, snapshot_if_due
 
 from ..domain import session as domain
 from ..domain.candidate import Candidate
 from ..domain.discipline import blacklisted_on
 from ..projections.candidates import CANDIDATES
-from .context import ExamRules, applicant_from, blacklist_entries, candidate_stream, session_stream
+from .context import (
+    SESSION_SNAPSHOTS,
+    ExamRules,
+    applicant_from,
+    blacklist_entries,
+    candidate_stream,
+    session_stream,
+)
 
 T = TypeVar("T")
 
@@ -68,8 +76,9 @@ async def create_session(
     return session_id
 
 
-async def retrying(store: EventStore, work: Callable[[Session], Awaitable[T]]) -> T:
-    """Run a transaction; a concurrency conflict means another command won: decide again on fresh state."""
+async def retrying(store: EventStore, session_id: str, work: Callable[[Session], Awaitable[T]]) -> T:
+    """Run a transaction; a concurrency conflict means another command won: decide again on fresh state.
+    Once committed, the session's snapshot is renewed when due."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             result = await in_transaction(store.client, work)
@@ -78,6 +87,7 @@ async def retrying(store: EventStore, work: Callable[[Session], Awaitable[T]]) -
                 raise
             continue
         store.notify()
+        await snapshot_if_due(store, session_stream(session_id), SESSION_SNAPSHOTS)
         return result
     raise AssertionError("unreachable")
 
@@ -94,11 +104,12 @@ async def cancel_session(
     """Cancel; returns the candidates whose seats were taken back."""
 
     async def work(tx: Session) -> list[str]:
-        stored = await execute(
+        stored = await execute_on_state(
             store,
             session_stream(session_id),
-            lambda h: domain.cancel(
-                h, institution_id=institution_id, reason=reason, cancelled_by=cancelled_by, now=now
+            SESSION_SNAPSHOTS,
+            lambda state: domain.cancel(
+                state, institution_id=institution_id, reason=reason, cancelled_by=cancelled_by, now=now
             ),
             stream_type="exam_session",
             session=tx,
@@ -107,7 +118,7 @@ async def cancel_session(
         await store.db[CLAIMS].delete_many({"_id": {"$in": freed}, "session_id": session_id}, session=tx)
         return freed
 
-    return await retrying(store, work)
+    return await retrying(store, session_id, work)
 
 
 async def assign(
@@ -126,8 +137,7 @@ async def assign(
     blacklist = await blacklist_entries(store.db, [d["id_number"] for d in known.values()])
 
     async def work(tx: Session) -> list[dict[str, object]]:
-        history, _ = await store.load_events(session_stream(session_id), session=tx)
-        state = domain.Session.from_history(history)
+        state, version, _ = await load_state(store, session_stream(session_id), SESSION_SNAPSHOTS, session=tx)
         claims = {
             c["_id"]: c
             async for c in store.db[CLAIMS].find({"_id": {"$in": list(candidate_ids)}}, session=tx)
@@ -159,10 +169,11 @@ async def assign(
                     blacklisted_until=until,
                 )
             )
-        stored = await execute(
-            store,
+        decided = domain.assign(state, institution_id=institution_id, requested=requested, now=now)
+        stored = await store.append(
             session_stream(session_id),
-            lambda h: domain.assign(h, institution_id=institution_id, requested=requested, now=now),
+            decided,
+            expected_version=version,
             stream_type="exam_session",
             session=tx,
         )
@@ -178,7 +189,7 @@ async def assign(
             seats.append({"candidate_id": data["candidate_id"], "seat": data["seat"], "name": data["name"]})
         return seats
 
-    return await retrying(store, work)
+    return await retrying(store, session_id, work)
 
 
 async def unschedule(
@@ -193,11 +204,12 @@ async def unschedule(
     async def work(tx: Session) -> None:
         own, _ = await store.load_events(candidate_stream(candidate_id), session=tx)
         checked_in = Candidate.from_history(own).checked_in
-        await execute(
+        await execute_on_state(
             store,
             session_stream(session_id),
-            lambda h: domain.unschedule(
-                h,
+            SESSION_SNAPSHOTS,
+            lambda state: domain.unschedule(
+                state,
                 institution_id=institution_id,
                 candidate_id=candidate_id,
                 reason=reason,
@@ -209,7 +221,7 @@ async def unschedule(
         )
         await store.db[CLAIMS].delete_one({"_id": candidate_id, "session_id": session_id}, session=tx)
 
-    await retrying(store, work)
+    await retrying(store, session_id, work)
 
 
 async def ensure_indexes(store: EventStore) -> None:

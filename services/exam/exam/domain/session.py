@@ -60,21 +60,58 @@ class Session:
 
     @classmethod
     def from_history(cls, history: Sequence[DomainEvent]) -> Session:
-        state = cls()
-        for event in history:
+        return cls().apply(history)
+
+    def apply(self, events: Sequence[DomainEvent]) -> Session:
+        """This state after `events` (changed in place and returned)."""
+        for event in events:
             match event:
                 case ExamSessionCreated():
-                    state.session_id, state.institution_id = event.session_id, event.institution_id
-                    state.position, state.specialisation = event.position, event.specialisation
-                    state.starts_at, state.room, state.address = event.starts_at, event.room, event.address
-                    state.seats, state.duration_minutes = event.seats, event.duration_minutes
+                    self.session_id, self.institution_id = event.session_id, event.institution_id
+                    self.position, self.specialisation = event.position, event.specialisation
+                    self.starts_at, self.room, self.address = event.starts_at, event.room, event.address
+                    self.seats, self.duration_minutes = event.seats, event.duration_minutes
                 case ExamScheduled():
-                    state.holders[event.candidate_id] = event
+                    self.holders[event.candidate_id] = event
                 case ExamUnscheduled():
-                    state.holders.pop(event.candidate_id, None)
+                    self.holders.pop(event.candidate_id, None)
                 case ExamSessionCancelled():
-                    state.cancelled = True
-        return state
+                    self.cancelled = True
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """The state as a document (a snapshot of a session with hundreds of seats)."""
+        return {
+            "session_id": self.session_id,
+            "institution_id": self.institution_id,
+            "position": self.position,
+            "specialisation": self.specialisation,
+            "starts_at": self.starts_at.isoformat() if self.starts_at else None,
+            "room": self.room,
+            "address": self.address,
+            "seats": self.seats,
+            "duration_minutes": self.duration_minutes,
+            "cancelled": self.cancelled,
+            "holders": [h.model_dump(mode="json") for h in self.holders.values()],
+        }
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Session:
+        holders = [ExamScheduled.model_validate(h) for h in data["holders"]]
+        starts_at = data["starts_at"]
+        return cls(
+            session_id=data["session_id"],
+            institution_id=data["institution_id"],
+            position=data["position"],
+            specialisation=data["specialisation"],
+            starts_at=datetime.fromisoformat(starts_at) if starts_at else None,
+            room=data["room"],
+            address=data["address"],
+            seats=data["seats"],
+            duration_minutes=data["duration_minutes"],
+            cancelled=data["cancelled"],
+            holders={h.candidate_id: h for h in holders},
+        )
 
     @property
     def exists(self) -> bool:
@@ -166,7 +203,7 @@ def create(
 
 
 def cancel(
-    history: Sequence[DomainEvent],
+    state: Session,
     *,
     institution_id: str | None,
     reason: str,
@@ -174,7 +211,6 @@ def cancel(
     now: datetime,
 ) -> list[DomainEvent]:
     """Cancel a session that has not begun; every candidate's seat is taken back (they become schedulable)."""
-    state = Session.from_history(history)
     _owned(state, institution_id)
     if state.cancelled:
         raise Conflict("该考场已取消", code="session_cancelled")
@@ -215,14 +251,13 @@ class Schedulability:
 
 
 def assign(
-    history: Sequence[DomainEvent],
+    state: Session,
     *,
     institution_id: str | None,
     requested: Sequence[Schedulability],
     now: datetime,
 ) -> list[DomainEvent]:
     """Seats for all requested candidates, or for none: every refusal is named per candidate."""
-    state = Session.from_history(history)
     _owned(state, institution_id)
     if state.cancelled:
         raise Conflict("该考场已取消，不能安排考生", code="session_cancelled")
@@ -305,7 +340,7 @@ def assign(
 
 
 def unschedule(
-    history: Sequence[DomainEvent],
+    state: Session,
     *,
     institution_id: str | None,
     candidate_id: str,
@@ -314,7 +349,6 @@ def unschedule(
     now: datetime,
 ) -> list[DomainEvent]:
     """Take a seat back before the candidate checked in (the seat is free again)."""
-    state = Session.from_history(history)
     _owned(state, institution_id)
     holder = state.holders.get(candidate_id)
     if holder is None or state.cancelled:
