@@ -14,7 +14,7 @@ from .api.banks import router as banks_router
 from .api.candidates import router as candidates_router
 from .api.discipline import router as discipline_router
 from .api.sessions import router as sessions_router
-from .application import attempts
+from .application import attempts, write_indexes
 from .application.checkin import face_answers
 from .application.context import Clock, ExamRules, offset_clock, system_clock
 from .application.sessions import ensure_indexes
@@ -39,6 +39,7 @@ def build_runtime(settings: ExamSettings | None = None, rules: ExamRules | None 
             bank_projection.question_banks(database),
         ],
         own_topics=[ExamPassed.topic()],
+        write_indexes=[write_indexes.schedule_claims(database)],
     )
     runtime.policies.append(face_answers(runtime, rules or ExamRules.from_settings(settings)))
     return runtime
