@@ -4,7 +4,6 @@ import importlib.util
 import io
 import stat
 import sys
-import time
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +31,25 @@ imaging = _load_imaging()
 ID_A = "110101198001010010"
 ID_B = "330102199003071220"
 LIMITS = ArchiveLimits()
+
+
+class Decompressed:
+    """Counts the bytes decompressed out of zip entries (every `read` of an entry's stream): how much work a
+    refusal cost, without looking at the clock."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.bytes = 0
+        original = zipfile.ZipExtFile.read
+
+        def read(stream: zipfile.ZipExtFile, n: int | None = -1) -> bytes:
+            data = original(stream, n)
+            self.bytes += len(data)
+            return data
+
+        monkeypatch.setattr(zipfile.ZipExtFile, "read", read)
+
+    def since(self, mark: int) -> int:
+        return self.bytes - mark
 
 
 def refused(data: bytes, limits: ArchiveLimits = LIMITS) -> ArchiveRefused:
@@ -149,19 +167,24 @@ def test_too_many_entries() -> None:
     assert len(read_zip(imaging.make_zip(files[:2000] + junk, compression=zipfile.ZIP_STORED))) == 2000
 
 
-def test_compression_bomb() -> None:
+def test_compression_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
     bomb = imaging.bomb()
     assert len(bomb) < 100 * 1024
-    started = time.perf_counter()
+    decompressed = Decompressed(monkeypatch)
     error = refused(bomb)
     assert error.code == "compression_ratio" and "压缩炸弹" in error.message
+    assert decompressed.bytes == 0  # refused by its headers, before any decompression
     # forged headers: declared sizes tiny and harmless, the real stream 50 MB — decompression stops early
     forged = imaging.forge_sizes(bomb, 1000)
     assert refused(forged).code == "not_a_zip"
+    assert decompressed.bytes <= 1000
     generous = ArchiveLimits(max_ratio=1e9, max_entry_bytes=10 * 1024 * 1024)
+    mark = decompressed.bytes
     assert refused(forged, generous).code == "not_a_zip"  # never more than the declared bytes
+    assert decompressed.since(mark) <= 1000
+    mark = decompressed.bytes
     assert refused(bomb, generous).code == "too_large"
-    assert time.perf_counter() - started < 2
+    assert decompressed.since(mark) == 0  # its declared 50 MB are over the 10 MB limit
 
 
 def test_size_limits() -> None:
@@ -184,15 +207,21 @@ def test_lying_declared_size_is_refused() -> None:
 
 
 def test_actual_bytes_are_counted_while_reading(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Even with the header checks bypassed, decompression stops as soon as a limit is crossed."""
+    """Even with the header checks bypassed, decompression stops as soon as a limit is crossed (at most one
+    chunk past it), not after the bomb's 50 MB."""
     monkeypatch.setattr(archive, "_check_declared", lambda wanted, limits: None)
     bomb = imaging.bomb()
-    started = time.perf_counter()
+    compressed = zipfile.ZipFile(io.BytesIO(bomb)).infolist()[0].compress_size
+    decompressed = Decompressed(monkeypatch)
     assert refused(bomb).code == "compression_ratio"
+    assert decompressed.bytes <= LIMITS.max_ratio * compressed + archive.CHUNK
+    mark = decompressed.bytes
     assert refused(bomb, ArchiveLimits(max_ratio=1e9)).code == "too_large"
+    assert decompressed.since(mark) <= LIMITS.max_entry_bytes + archive.CHUNK
+    mark = decompressed.bytes
     limits = ArchiveLimits(max_ratio=1e9, max_entry_bytes=10**9, max_total_bytes=1024 * 1024)
     assert refused(bomb, limits).code == "too_large"
-    assert time.perf_counter() - started < 0.5
+    assert decompressed.since(mark) <= limits.max_total_bytes + archive.CHUNK
 
 
 @pytest.mark.parametrize(
