@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from bench import enrollment_import, exam_peak, face_check, pipeline
+from bench import enrollment_import, exam_peak, face_check, import_visible, pipeline
 
 
 def main() -> int:
@@ -15,6 +15,7 @@ def main() -> int:
     enrollment_import.run()
     face_check.run(int(os.environ.get("BENCH_FACE_CHECKS", "20")))
     exam_peak.run()
+    import_visible.run()
     return 0
 
 

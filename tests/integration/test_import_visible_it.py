@@ -12,7 +12,6 @@ service must answer within 5 s all along.
 from __future__ import annotations
 
 import asyncio
-import io
 import sys
 import time
 import uuid
@@ -20,8 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from enrollment.domain.sheet import ID_NUMBER
-from openpyxl import load_workbook
 from servicekit.launcher import ServiceProcesses
 
 from .helpers import approved_enterprise, bearer, eventually, login, new_account, publish_offer, wait_job
@@ -29,23 +26,13 @@ from .helpers import approved_enterprise, bearer, eventually, login, new_account
 # `bench` (the sheet builder) lives at the repository root, which is not on the test path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.enrollment_import import build_sheet
+from bench.import_visible import sheet_numbers
 
 pytestmark = pytest.mark.integration
 
 ROWS = 2000
 VISIBLE_WITHIN = 90.0  # seconds from the upload
 CHEAP_REQUEST_LIMIT = 5.0  # seconds
-
-
-def sheet_numbers(sheet: bytes) -> list[str]:
-    """The ID numbers of the sheet's rows, in row order."""
-    workbook = load_workbook(io.BytesIO(sheet), read_only=True, data_only=True)
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        column = list(next(rows)).index(ID_NUMBER)
-        return [str(row[column]) for row in rows]
-    finally:
-        workbook.close()
 
 
 @pytest.mark.timeout(900)
