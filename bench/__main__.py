@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from bench import enrollment_import, exam_peak, face_check, import_visible, pipeline
+from bench import enrollment_import, exam_peak, face_check, import_visible, large_batch, pipeline
 
 
 def main() -> int:
@@ -16,6 +16,7 @@ def main() -> int:
     face_check.run(int(os.environ.get("BENCH_FACE_CHECKS", "20")))
     exam_peak.run()
     import_visible.run()
+    large_batch.run()
     return 0
 
 
