@@ -28,7 +28,6 @@ from ..domain.reference import POSITIONS, TRAINING_MODES
 from ..projections.read_models import HOLDERS
 from .handlers import APPLICANT_INDEX, applicant_stream, batch_stream
 from .institutions import ensure_offered
-from .streams import Streams, commit
 
 # Applicants' streams started per transaction. The local MongoDB server stalls for minutes on a transaction
 # that writes ~10,000 event documents (~7 MB); 1,000 (~1 MB) take well under a second.
@@ -217,10 +216,17 @@ async def _append(
     # 1. each applicant's own stream, REGISTRATIONS_PER_TRANSACTION at a time: nothing names these streams
     #    before step 2 (their ids are new, and neither the index nor the batch holds them yet)
     for start in range(0, len(registrations), REGISTRATIONS_PER_TRANSACTION):
-        streams = Streams(store)
-        for registration in registrations[start : start + REGISTRATIONS_PER_TRANSACTION]:
-            streams.add(applicant_stream(registration.applicant_id), [registration], stream_type="applicant")
-        await commit(store, streams)
+        part = [
+            (applicant_stream(r.applicant_id), [r])
+            for r in registrations[start : start + REGISTRATIONS_PER_TRANSACTION]
+        ]
+        await in_transaction(
+            store.client,
+            lambda session, part=part: store.append_new_streams(
+                part, stream_type="applicant", session=session
+            ),
+        )
+        store.notify()
 
     # 2. the batch becomes visible at once: its public chunks and the applicant index, one transaction
     async def work(session: Session) -> None:
