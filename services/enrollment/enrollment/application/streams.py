@@ -6,26 +6,24 @@ round trips, each one a write the local MongoDB server does at ~1–2k/s. `Strea
 needs in a few `$in` queries, lets the request decide stream by stream (each decision sees the events decided
 before it in the same request), and appends everything with `insert_many`.
 
-The documents are the ones `EventStore.append` writes (built by the store's own builder when it has one;
-`tests/test_streams_it.py` compares the two), so they are published and read like any other. Optimistic
-concurrency holds as in `EventStore.append`: every new event takes the version after the one read, which
-exists (versions are never removed), and the unique `(stream_id, version)` index refuses it if anyone else
-got there first (`ConcurrencyConflict`); a stream that was not read is appended at version 0 (a new stream).
-So the reads need no transaction, and the one transaction of a request holds its writes only.
+The documents are the ones `EventStore.append` writes (built by the store's own builder; the integration
+test `test_large_batch_it.py` compares the two), so they are sequenced, published and read like any other.
+Optimistic concurrency holds as in `EventStore.append`: every new event takes the version after the one read,
+which exists (versions are never removed), and the unique `(stream_id, version)` index refuses it if anyone
+else got there first (`ConcurrencyConflict`); a stream that was not read is appended at version 0 (a new
+stream). So the reads need no transaction, and the one transaction of a request holds its writes only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TypeVar
 
-from events import DomainEvent, Envelope
+from events import DomainEvent
 from pymongo.errors import BulkWriteError
 from servicekit.errors import ConcurrencyConflict
 from servicekit.eventstore import EVENTS, EventStore, StoredEvent
-from servicekit.logging import causation_id_var, correlation_id_var
 from servicekit.mongo import Document, Session, in_transaction, is_duplicate_key
 
 # stream ids per query: the local MongoDB server answers an `$in` of n values in a time that grows faster
@@ -69,42 +67,11 @@ async def load_many(
 def documents(
     store: EventStore, stream_id: str, events: Sequence[DomainEvent], expected_version: int, stream_type: str
 ) -> list[Document]:
-    """The documents `EventStore.append` would store for `events` appended at `expected_version`: the
-    store's own builder when it has one, else the same fields as `EventStore.append` writes them."""
-    build = getattr(store, "_documents", None)  # servicekit's builder (the sequenced store has one)
-    if build is not None:
-        _, docs = build(stream_id, events, expected_version, stream_type)
-        return list(docs)
-    now = datetime.now(UTC)
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates keep milliseconds
-    correlation_id, causation_id = correlation_id_var.get(), causation_id_var.get()
-    found = []
-    for offset, event in enumerate(events, start=1):
-        envelope = Envelope.for_event(
-            event,
-            subject=stream_id,
-            source=store.source,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            time=now,
-        )
-        found.append(
-            {
-                "_id": envelope.id,
-                "stream_id": stream_id,
-                "stream_type": stream_type,
-                "version": expected_version + offset,
-                "type": envelope.type,
-                "topic": event.topic(),
-                "source": store.source,
-                "data": envelope.data,
-                "recorded_at": now,
-                "correlation_id": correlation_id,
-                "causation_id": causation_id,
-                "published": False,
-            }
-        )
-    return found
+    """The documents `EventStore.append` stores for `events` appended at `expected_version`, built by the
+    store itself (servicekit has no public append to many streams at versions > 0; cf. `append_new_streams`).
+    """
+    _, docs = store._documents(stream_id, events, expected_version, stream_type)
+    return list(docs)
 
 
 @dataclass
