@@ -13,7 +13,7 @@ from typing import Any
 
 import bson
 import pytest
-from enrollment.application import handlers, imports, institutions, review, streams
+from enrollment.application import handlers, imports, institutions, review
 from enrollment.application import training as training_app
 from enrollment.application.policies import OrderOutcomeRefused, follow_order
 from enrollment.domain import applicant as applicant_domain
@@ -31,6 +31,7 @@ from enrollment.domain.sheet import COLUMNS
 from enrollment.domain.training import PlanForm
 from events import ApplicantQualified, ExamApplied, OrderPaid, OrderRefunded
 from events.enrollment import ImportedApplicant, OfferLine
+from servicekit import streams
 from servicekit.errors import ConcurrencyConflict, NotFound
 from servicekit.eventstore import EVENTS, EventStore
 from servicekit.mongo import Document, create_client

@@ -18,10 +18,10 @@ from servicekit.commands import execute
 from servicekit.errors import DomainError, Forbidden, NotFound
 from servicekit.eventstore import EVENTS, EventStore, StoredEvent
 from servicekit.mongo import Session
+from servicekit.streams import Streams, commit, retrying
 
 from ..domain import applicant as applicant_domain
 from ..domain.events import ApplicantRegistered
-from .streams import Streams, commit, load_many, retrying
 
 APPLICANT_INDEX = "applicant_index"  # write side: applicant id -> its batch (and the batch's owner)
 
@@ -95,7 +95,7 @@ async def read_applicants(
 ) -> dict[str, LoadedApplicant]:
     """The applicants found (an unknown id is absent), their streams read with one query per 50."""
     ids = list(dict.fromkeys(applicant_ids))
-    streams = await load_many(store, [applicant_stream(a) for a in ids], session=session)
+    streams = await store.load_many([applicant_stream(a) for a in ids], session=session)
     found: dict[str, LoadedApplicant] = {}
     legacy: list[str] = []
     for applicant_id in ids:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from events import DomainEvent
 from events.enrollment import ImportedApplicant
 from servicekit.commands import execute
 from servicekit.errors import DomainError
@@ -216,15 +217,13 @@ async def _append(
     # 1. each applicant's own stream, REGISTRATIONS_PER_TRANSACTION at a time: nothing names these streams
     #    before step 2 (their ids are new, and neither the index nor the batch holds them yet)
     for start in range(0, len(registrations), REGISTRATIONS_PER_TRANSACTION):
-        part = [
-            (applicant_stream(r.applicant_id), [r])
+        part: list[tuple[str, Sequence[DomainEvent], int]] = [
+            (applicant_stream(r.applicant_id), [r], 0)
             for r in registrations[start : start + REGISTRATIONS_PER_TRANSACTION]
         ]
         await in_transaction(
             store.client,
-            lambda session, part=part: store.append_new_streams(
-                part, stream_type="applicant", session=session
-            ),
+            lambda session, part=part: store.append_many(part, stream_type="applicant", session=session),
         )
         store.notify()
 

@@ -15,6 +15,7 @@ from servicekit.commands import execute
 from servicekit.eventstore import EVENTS, EventStore, StoredEvent
 from servicekit.mongo import Document, Session
 from servicekit.objectstore import ObjectStore
+from servicekit.streams import Streams
 
 from enrollment.domain.events import HeadPhotoLocked, MaterialsUploaded
 
@@ -22,7 +23,6 @@ from ..domain import applicant as applicant_domain
 from ..domain import profile as domain
 from ..projections.read_models import HOLDERS, MATERIALS_HEAD_PHOTO
 from .handlers import batch_stream
-from .streams import Streams, load_stored_many
 
 PERSON_STREAM_TYPE = "person"
 
@@ -79,7 +79,7 @@ class ExamPhotos:
                     history, applicant_id, self.bucket
                 )
         persons = {domain.person_stream(s.record.id_number) for s in states}
-        found = await load_stored_many(self.store, persons, session=session)
+        found = await self.store.load_stored_many(persons, session=session)
         for stream_id in persons:
             items = found.get(stream_id, [])
             self.streams.known(stream_id, [i.decode() for i in items], items[-1].version if items else 0)

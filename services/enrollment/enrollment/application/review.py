@@ -13,11 +13,11 @@ from events.enrollment import ImportedApplicant
 from servicekit.errors import DomainError
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Session, in_transaction
+from servicekit.streams import commit, retrying
 
 from ..domain import applicant as applicant_domain
 from ..domain import sheet as sheet_rules
 from .handlers import APPLICANT_INDEX, change_applicant, decide_applicants, read_applicant
-from .streams import commit, retrying
 
 
 async def review(

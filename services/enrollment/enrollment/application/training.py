@@ -23,13 +23,13 @@ from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError, NotFound
 from servicekit.eventstore import EventStore
 from servicekit.mongo import Session, is_duplicate_key
+from servicekit.streams import Streams, commit, retrying
 
 from ..domain import applicant as applicant_domain
 from ..domain import profile as profile_domain
 from ..domain import training as domain
 from . import profile as profile_app
 from .handlers import LoadedApplicant, applicant_stream, read_applicants
-from .streams import Streams, commit, retrying
 
 PLAN_TRAINEES = "training_plan_trainees"  # write side: applicant id -> the plan it was added to
 

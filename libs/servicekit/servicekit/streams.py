@@ -1,13 +1,11 @@
-"""Many streams at once: read with a few queries, appended with one insert in one short transaction.
+"""Many streams in one request: read with a few queries, decided on stream by stream, appended together.
 
-servicekit's `EventStore` reads and appends one stream at a time. A request on hundreds or thousands of
-applicants (a batch's import, a bulk review, a paid order, a training plan's trainees) would make as many
-round trips, each one a write the local MongoDB server does at ~1–2k/s. `Streams` reads the streams a request
-needs in a few `$in` queries, lets the request decide stream by stream (each decision sees the events decided
-before it in the same request), and appends everything with `insert_many`.
+`EventStore` reads and appends one stream at a time. A request on hundreds or thousands of aggregates (a
+batch's import, a bulk review, a paid order, a training plan's trainees) would make as many round trips, each
+one a write the local MongoDB server does at ~1–2k/s. `Streams` reads the streams a request needs in a few
+`$in` queries (`EventStore.load_many`), lets the request decide stream by stream (each decision sees the
+events decided before it in the same request), and appends everything with `EventStore.append_many`.
 
-The documents are the ones `EventStore.append` writes (built by the store's own builder; the integration
-test `test_large_batch_it.py` compares the two), so they are sequenced, published and read like any other.
 Optimistic concurrency holds as in `EventStore.append`: every new event takes the version after the one read,
 which exists (versions are never removed), and the unique `(stream_id, version)` index refuses it if anyone
 else got there first (`ConcurrencyConflict`); a stream that was not read is appended at version 0 (a new
@@ -21,57 +19,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from events import DomainEvent
-from pymongo.errors import BulkWriteError
-from servicekit.errors import ConcurrencyConflict
-from servicekit.eventstore import EVENTS, EventStore, StoredEvent
-from servicekit.mongo import Document, Session, in_transaction, is_duplicate_key
 
-# stream ids per query: the local MongoDB server answers an `$in` of n values in a time that grows faster
-# than n (500 ids: ~4× the time of ten queries of 50)
-READ_CHUNK = 50
-WRITE_CHUNK = 1000  # documents per insert_many
-
-
-async def load_stored_many(
-    store: EventStore, stream_ids: Iterable[str], *, session: Session | None = None
-) -> dict[str, list[StoredEvent]]:
-    """Each stream's stored events, version ascending (a stream without events is absent). One stream is
-    read through `EventStore.load`, several with one query per `READ_CHUNK` streams."""
-    ids = list(dict.fromkeys(stream_ids))
-    found: dict[str, list[StoredEvent]] = {}
-    if len(ids) == 1:
-        stored = await store.load(ids[0], session=session)
-        if stored:
-            found[ids[0]] = stored
-        return found
-    for start in range(0, len(ids), READ_CHUNK):
-        cursor = (
-            store.db[EVENTS]
-            .find({"stream_id": {"$in": ids[start : start + READ_CHUNK]}}, session=session)
-            .sort([("stream_id", 1), ("version", 1)])
-        )
-        async for doc in cursor:
-            item = StoredEvent.from_document(doc)
-            found.setdefault(item.stream_id, []).append(item)
-    return found
-
-
-async def load_many(
-    store: EventStore, stream_ids: Iterable[str], *, session: Session | None = None
-) -> dict[str, tuple[list[DomainEvent], int]]:
-    """Each stream's events (decoded, upcast) and version; a stream without events is absent."""
-    found = await load_stored_many(store, stream_ids, session=session)
-    return {sid: ([s.decode() for s in stored], stored[-1].version) for sid, stored in found.items()}
-
-
-def documents(
-    store: EventStore, stream_id: str, events: Sequence[DomainEvent], expected_version: int, stream_type: str
-) -> list[Document]:
-    """The documents `EventStore.append` stores for `events` appended at `expected_version`, built by the
-    store itself (servicekit has no public append to many streams at versions > 0; cf. `append_new_streams`).
-    """
-    _, docs = store._documents(stream_id, events, expected_version, stream_type)
-    return list(docs)
+from .errors import ConcurrencyConflict
+from .eventstore import EventStore
+from .mongo import Session, in_transaction
 
 
 @dataclass
@@ -100,7 +51,7 @@ class Streams:
         wanted = [s for s in dict.fromkeys(stream_ids) if s not in self._streams]
         if not wanted:
             return
-        found = await load_many(self.store, wanted, session=self.session)
+        found = await self.store.load_many(wanted, session=self.session)
         for stream_id in wanted:
             events, version = found.get(stream_id, ([], 0))
             self._streams[stream_id] = _Stream(events=events, version=version)
@@ -125,25 +76,16 @@ class Streams:
         return sum(len(s.new) for s in self._streams.values())
 
     async def save(self, session: Session) -> int:
-        """Append every decided event in the caller's transaction (`insert_many`); returns how many. Changes
-        nothing in this object, so a transaction retried from the start saves the same again."""
-        docs: list[Document] = []
-        owners: list[tuple[str, int]] = []
-        for stream_id, stream in self._streams.items():
-            if stream.new:
-                docs += documents(self.store, stream_id, stream.new, stream.version, stream.stream_type)
-                owners += [(stream_id, stream.version)] * len(stream.new)
-        for start in range(0, len(docs), WRITE_CHUNK):
-            try:
-                await self.store.db[EVENTS].insert_many(
-                    docs[start : start + WRITE_CHUNK], ordered=True, session=session
-                )
-            except BulkWriteError as exc:
-                if not is_duplicate_key(exc):
-                    raise
-                stream_id, version = owners[start + exc.details["writeErrors"][0]["index"]]
-                raise ConcurrencyConflict(stream_id, version) from exc
-        return len(docs)
+        """Append every decided event in the caller's transaction; returns how many. Changes nothing in this
+        object, so a transaction retried from the start saves the same again."""
+        appends = [(sid, s.new, s.version) for sid, s in self._streams.items() if s.new]
+        by_type: dict[str, list[tuple[str, Sequence[DomainEvent], int]]] = {}
+        for stream_id, new, version in appends:
+            by_type.setdefault(self._streams[stream_id].stream_type, []).append((stream_id, new, version))
+        count = 0
+        for stream_type, group in by_type.items():
+            count += len(await self.store.append_many(group, stream_type=stream_type, session=session))
+        return count
 
     def saved(self) -> None:
         """The transaction that saved the new events committed: they are now part of what was read."""
