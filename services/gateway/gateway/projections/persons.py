@@ -7,11 +7,16 @@ The enterprises and institutions of every batch that named the person are the on
 activation code. Batches travel under different keys (partitions), so a replay may apply them in another
 order than the live consumer did; every update is therefore idempotent and order-independent:
 
-- the id sets grow with `$addToSet` and are kept sorted (`$push` of nothing with `$sort`);
+- the id sets are sorted unions (`$setUnion`, `$sortArray`);
 - first/last import times use `$min` / `$max`;
 - name and mobile are those of the latest import (envelope time, then event id, then row), whatever the order
-  the imports are applied in: a write only lands over an older version (`*_as_of`); an empty mobile never
+  the imports are applied in: a value only lands over an older version (`*_as_of`); an empty mobile never
   replaces a known one.
+
+Each imported row is ONE update of the person (an update pipeline, upserting, found by `_id` alone): an import
+of 5,000 rows is 5,000 point updates. The filter never has an `$or`, with which the local MongoDB server scans
+the whole collection for every update (690 ms against 3 ms on 20,000 persons) and holds every other service
+up meanwhile. Needs MongoDB ≥ 5.2 (`$sortArray`).
 """
 
 from __future__ import annotations
@@ -39,14 +44,19 @@ def version(received: ReceivedEvent, row: int) -> str:
     return f"{at:%Y-%m-%dT%H:%M:%S.%f}Z|{received.envelope.id}|{row:06d}"
 
 
-def _newer(id_number: str, field: str, as_of: str) -> dict[str, Any]:
-    """The person, if its `field` (a version) is missing, None or older than `as_of`.
+def _literal(value: object) -> dict[str, object]:
+    """A value inside an update pipeline, never read as a field path or an operator (a name may start `$`)."""
+    return {"$literal": value}
 
-    `$not: {$gte: …}` matches exactly those (a missing or None field is not `$gte` a string) without an `$or`:
-    with `$or` the local MongoDB server scans the whole collection for every update instead of looking the
-    document up by `_id` (690 ms against 3 ms on 20,000 persons, all of it holding every service up).
-    """
-    return {"_id": id_number, field: {"$not": {"$gte": as_of}}}
+
+def _latest(field: str, value: str, version_field: str, as_of: str) -> dict[str, dict[str, Any]]:
+    """`field` and `version_field` set to `value` and `as_of` if the stored version is missing, None or older
+    (all of them sort before a string); otherwise kept."""
+    newer = {"$lt": [f"${version_field}", _literal(as_of)]}
+    return {
+        field: {"$cond": [newer, _literal(value), f"${field}"]},
+        version_field: {"$cond": [newer, _literal(as_of), f"${version_field}"]},
+    }
 
 
 def person_updates(
@@ -62,30 +72,21 @@ def person_updates(
 ) -> list[UpdateOne]:
     at = received.envelope.time
     as_of = version(received, row)
-    updates = [
-        UpdateOne(
-            {"_id": id_number},
-            {
-                "$addToSet": {
-                    "enterprise_ids": enterprise_id,
-                    "institution_ids": institution_id,
-                    "applicant_ids": applicant_id,
-                },
-                "$min": {"first_imported_at": at},
-                "$max": {"last_imported_at": at},
-            },
-            upsert=True,
-        ),
-        UpdateOne({"_id": id_number}, {"$push": {f: {"$each": [], "$sort": 1} for f in _ID_SETS}}),
-        UpdateOne(_newer(id_number, "name_as_of", as_of), {"$set": {"name": name, "name_as_of": as_of}}),
-    ]
+    fields: dict[str, Any] = {
+        ids: {
+            "$sortArray": {
+                "input": {"$setUnion": [{"$ifNull": [f"${ids}", []]}, [_literal(value)]]},
+                "sortBy": 1,
+            }
+        }
+        for ids, value in zip(_ID_SETS, (enterprise_id, institution_id, applicant_id), strict=True)
+    }
+    fields["first_imported_at"] = {"$min": ["$first_imported_at", _literal(at)]}  # a missing one is ignored
+    fields["last_imported_at"] = {"$max": ["$last_imported_at", _literal(at)]}
+    fields |= _latest("name", name, "name_as_of", as_of)
     if mobile:
-        updates.append(
-            UpdateOne(
-                _newer(id_number, "mobile_as_of", as_of), {"$set": {"mobile": mobile, "mobile_as_of": as_of}}
-            )
-        )
-    return updates
+        fields |= _latest("mobile", mobile, "mobile_as_of", as_of)
+    return [UpdateOne({"_id": id_number}, [{"$set": fields}], upsert=True)]
 
 
 def persons(database: str) -> Projection:
