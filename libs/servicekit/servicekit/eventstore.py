@@ -6,13 +6,13 @@ E requires version E to exist (E > 0) and inserts E+1…E+n, which the unique in
 there first. Versions are never removed, so the check and the insert cannot race into a gap. A one-event
 append is a single insert; a multi-event append runs in a transaction so that it is all or nothing.
 
-**The store's sequence.** An appended event is `pending` until the sequencer gives it `seq`, the position in
-the service's whole log: a gapless, monotonic number that the relay publishes in, the service's own
-projections read in, and a rebuild replays in. Only one sequencer runs at a time (the holder of the
-service's lease, see `servicekit.lease`), and each round is one transaction that also moves the counter, so
-two sequencers that overlapped by accident conflict instead of handing out a number twice. A round takes the
-pending events ordered by `(stream_id, version)`: a version is only appended after the one before it was
-committed, so each stream's versions get ascending positions whatever the clocks of the replicas say.
+**The store's sequence.** An appended event has no `seq` (it is pending) until the sequencer gives it one:
+its position in the service's whole log, a gapless, monotonic number that the relay publishes in, the
+service's own projections read in, and a rebuild replays in. Only one sequencer runs at a time (the holder
+of the service's lease, see `servicekit.lease`), and each round is one transaction that also moves the
+counter, so two sequencers that overlapped by accident conflict instead of handing out a number twice. A
+round takes the pending events ordered by `(stream_id, version)`: a version is only appended after the one
+before it was committed, so each stream's versions get ascending positions whatever the replicas' clocks say.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .mongo import Database, Document, Session, in_transaction, is_duplicate_key
 EVENTS = "events"
 STORE_META = "store_meta"  # {_id: "sequence", value: the last position handed out}
 SEQUENCE = "sequence"
+COMMAND_CHUNK = 50  # documents per write command on a hot path
 RELAY_CHECKPOINT = "relay"  # {_id: "relay", position: the last position the relay has published}
 
 
@@ -106,45 +107,10 @@ class EventStore:
                 IndexModel(
                     [("stream_id", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
                 ),
-                # Plain (not partial) on purpose: the local MongoDB server only uses plain indexes for ranges.
+                # Plain (not partial) on purpose: the local MongoDB server only uses plain indexes for ranges,
+                # and it finds the pending events (`seq: null`) with it too.
                 IndexModel([("seq", ASCENDING)], name="seq"),
-                IndexModel(
-                    [("pending", ASCENDING)], name="pending", partialFilterExpression={"pending": True}
-                ),
             ]
-        )
-
-    async def adopt_legacy(self) -> None:
-        """Events stored before the sequence existed (no `seq`, no `pending`) get their positions once, oldest
-        first; those the old relay had already published count as published. Run by the sequencer (the lease
-        holder), so two replicas never do it at once."""
-        if await self.db[STORE_META].find_one({"_id": "legacy_adopted"}) is not None:
-            return
-        legacy = (
-            self.db[EVENTS]
-            .find({"seq": None, "pending": {"$exists": False}}, {"_id": 1, "published": 1})
-            .sort([("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)])
-        )
-        docs = [doc async for doc in legacy]
-        if docs:
-            start = await self.head()
-            await self.db[EVENTS].bulk_write(
-                [UpdateOne({"_id": d["_id"]}, {"$set": {"seq": start + n}}) for n, d in enumerate(docs, 1)],
-                ordered=True,
-            )
-            await self.db[STORE_META].update_one(
-                {"_id": SEQUENCE}, {"$set": {"value": start + len(docs)}}, upsert=True
-            )
-            published = start
-            for doc in docs:
-                if not doc.get("published", True):
-                    break
-                published += 1
-            await self.db[STORE_META].update_one(
-                {"_id": RELAY_CHECKPOINT}, {"$max": {"position": published}}, upsert=True
-            )
-        await self.db[STORE_META].update_one(
-            {"_id": "legacy_adopted"}, {"$set": {"count": len(docs)}}, upsert=True
         )
 
     async def append(
@@ -292,7 +258,7 @@ class EventStore:
                     "recorded_at": now,
                     "correlation_id": correlation_id,
                     "causation_id": causation_id,
-                    "pending": True,
+                    "seq": None,  # pending: the sequencer gives it its position
                 }
             )
             stored.append(StoredEvent(envelope, stream_id, stream_type, version, topic, now, None, public))
@@ -327,14 +293,17 @@ class EventStore:
 
     # ------------------------------------------------------------------ the sequence
 
-    async def sequence(self, limit: int = 2000) -> int:
-        """Give the pending events their positions (one transaction); returns how many were sequenced."""
+    async def sequence(self, limit: int = 500) -> int:
+        """Give the pending events their positions (one transaction); returns how many were sequenced.
+
+        Events stored before the sequence existed have no `seq` either: they are sequenced like new ones
+        (and published once more: consumers know their ids)."""
 
         async def work(tx: Session) -> int:
             pending = [
                 doc
                 async for doc in self.db[EVENTS]
-                .find({"pending": True}, {"_id": 1, "stream_id": 1, "version": 1}, session=tx)
+                .find({"seq": None}, {"_id": 1, "stream_id": 1, "version": 1}, session=tx)
                 .sort([("stream_id", ASCENDING), ("version", ASCENDING)])
                 .limit(limit)
             ]
@@ -343,14 +312,18 @@ class EventStore:
             counter = await self.db[STORE_META].find_one({"_id": SEQUENCE}, session=tx)
             start = int(counter["value"]) if counter else 0
             ops = [
-                UpdateOne(
-                    {"_id": doc["_id"], "pending": True},
-                    {"$set": {"seq": start + n}, "$unset": {"pending": ""}},
-                )
+                UpdateOne({"_id": doc["_id"], "seq": None}, {"$set": {"seq": start + n}})
                 for n, doc in enumerate(pending, start=1)
             ]
-            result = await self.db[EVENTS].bulk_write(ops, ordered=True, session=tx)
-            if result.modified_count != len(ops):
+            # Small commands: the local server runs one command without letting other clients in, so one
+            # bulk write of hundreds of updates would hold every service up for as long as it takes.
+            modified = 0
+            for first in range(0, len(ops), COMMAND_CHUNK):
+                result = await self.db[EVENTS].bulk_write(
+                    ops[first : first + COMMAND_CHUNK], ordered=True, session=tx
+                )
+                modified += result.modified_count
+            if modified != len(ops):
                 raise Fenced("another sequencer sequenced some of these events")
             moved = await self.db[STORE_META].update_one(
                 {"_id": SEQUENCE, "value": start} if counter else {"_id": SEQUENCE},
@@ -370,10 +343,10 @@ class EventStore:
         return int(counter["value"]) if counter else 0
 
     async def pending_count(self) -> int:
-        return await self.db[EVENTS].count_documents({"pending": True})
+        return await self.db[EVENTS].count_documents({"seq": None})
 
     async def oldest_pending(self) -> datetime | None:
-        doc = await self.db[EVENTS].find_one({"pending": True}, {"recorded_at": 1})
+        doc = await self.db[EVENTS].find_one({"seq": None}, {"recorded_at": 1})
         return doc["recorded_at"] if doc else None
 
     async def read_after(

@@ -282,7 +282,9 @@ class LocalStack:
                     "--storage-path",
                     str(mongo_dir),
                     "--cache-size",
-                    "256M",
+                    # 256M froze the server under a 5,000-row import (its commit thread waited for cache
+                    # space while pruning the oplog, every client blocked); 1G is the server's own default
+                    os.environ.get("LOCAL_MONGO_CACHE_SIZE", "1G"),
                 ],
             )
             self._wait("Tansu", lambda: _port_open(p["kafka"]), timeout=60)

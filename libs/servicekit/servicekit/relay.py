@@ -51,7 +51,6 @@ class OutboxRelay:
         self._listeners: list[Callable[[], None]] = []
         self.published_total = 0
         self.sequenced_total = 0
-        self._adopted = False
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -102,9 +101,6 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """One round: sequence, then publish until nothing is left; returns how many were published."""
-        if not self._adopted:
-            await self.store.adopt_legacy()
-            self._adopted = True
         await self.sequence_once()
         published = 0
         while True:
