@@ -12,21 +12,17 @@ service must answer within 5 s all along.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 from servicekit.launcher import ServiceProcesses
 
-from .helpers import approved_enterprise, bearer, eventually, login, new_account, publish_offer, wait_job
-
-# `bench` (the sheet builder) lives at the repository root, which is not on the test path
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.enrollment_import import build_sheet
 from bench.import_visible import sheet_numbers
+
+from .helpers import approved_enterprise, bearer, eventually, login, new_account, publish_offer, wait_job
 
 pytestmark = pytest.mark.integration
 

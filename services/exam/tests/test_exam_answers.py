@@ -55,12 +55,12 @@ def scorer(questions: Sequence[PaperQuestion], answers: Mapping[str, Sequence[in
 
 def fresh(**changes: object) -> sheets.AnswerSheet:
     sheet = domain.sheet_of(domain.Candidate.from_history([VERIFIED, STARTED]))
-    return dataclasses.replace(sheet, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(sheet, **changes)
 
 
 def refused(sheet: sheets.AnswerSheet, answers: dict[str, list[int]], **kw: object) -> DomainError:
     with pytest.raises(DomainError) as caught:
-        sheets.save(sheet, answers=answers, now=kw.pop("now", T0 + timedelta(minutes=5)), **kw)  # type: ignore[arg-type]
+        sheets.save(sheet, answers=answers, now=kw.pop("now", T0 + timedelta(minutes=5)), **kw)
     return caught.value
 
 
@@ -96,7 +96,7 @@ def test_save_no_orders_the_saves() -> None:
     assert sheets.save(sheet, answers={"q1": [1]}, now=T0, save_no=3) == {"q1": [1]}, "based on the latest"
     assert sheets.save(sheet, answers={"q1": [1]}, now=T0) == {"q1": [1]}, "no save_no: arrival order"
     stale = refused(sheet, {"q1": [2]}, save_no=2)
-    assert stale.code == "stale_save" and stale.status == 409 and stale.details["save_no"] == 3  # type: ignore[index]
+    assert stale.code == "stale_save" and stale.status == 409 and stale.details["save_no"] == 3
     assert refused(sheet, {"q1": [2]}, save_no=4).code == "stale_save", "a number the server never gave"
     assert sheets.save(sheet, answers={"q1": [0]}, now=T0, save_no=2) is None, "a repeated request: saved"
     assert sheets.save(sheet, answers={"q1": [0]}, now=T0) is None
