@@ -51,6 +51,10 @@ class Projection:
     # new collections. Every query a page or a handler runs on a large collection needs one: the local
     # MongoDB server scans the whole collection otherwise, and holds everyone else up while it does.
     indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
+    # A write-side collection's check (`check_write_index`): how the live collection may differ from the one
+    # built from the events, as problems (default: not at all). E.g. a number counter may be ahead of the
+    # numbers the events hold (a command that took a number and then failed), never behind.
+    compare: Callable[[dict[str, list[Document]], dict[str, list[Document]]], list[str]] | None = None
 
     def collection(self, session: Session, name: str | None = None) -> Collection:
         """One of the projection's collections, bound to the handler's transaction's client (during a
