@@ -7,6 +7,7 @@ The same variables point a service at the embedded local stack or at production 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,11 @@ class ServiceSettings(BaseSettings):
     )
 
     service_name: str = Field(default="service", validation_alias="SERVICE_NAME")
+    # `production` refuses development conveniences (a payment sandbox, short demo exams); `make run` and the
+    # tests run `development`.
+    environment: Literal["development", "production"] = Field(
+        default="development", validation_alias="PLATFORM_ENV"
+    )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     kafka_partitions: int = Field(default=3, validation_alias="KAFKA_PARTITIONS")
     kafka_replication_factor: int = Field(default=1, validation_alias="KAFKA_REPLICATION_FACTOR")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, Literal
 
 from events import (
@@ -20,6 +20,7 @@ from events import (
 )
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+from servicekit import clock
 from servicekit.commands import execute
 from servicekit.errors import ConcurrencyConflict, Conflict, DomainError, NotFound
 from servicekit.eventstore import EventStore
@@ -38,7 +39,6 @@ INDEX = "certificate_index"  # write side: certificate id → number, holder, ow
 COUNTERS = "counters"
 INSTITUTIONS = "institutions"  # read model (OfferPublished): institution id → name
 PERSON_PHOTOS = "person_photos"  # read model (PersonDocumentUploaded): ID number → head photo object
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 CERTIFICATE_NAMESPACE = uuid.UUID("6f1b2d4e-3c5a-4e7b-9a1d-2b3c4d5e6f70")
 
 _STATE_AFTER: dict[type[DomainEvent], str] = {
@@ -49,11 +49,12 @@ _STATE_AFTER: dict[type[DomainEvent], str] = {
 
 
 def today_in_china() -> date:
-    return datetime.now(CHINA).date()
+    """Today in business time (`BUSINESS_TIMEZONE`, China time by default)."""
+    return clock.today()
 
 
 def date_in_china(moment: datetime | None) -> date:
-    return (moment or datetime.now(UTC)).astimezone(CHINA).date()
+    return clock.business_date(moment or clock.now())
 
 
 def stream(certificate_id: str) -> str:

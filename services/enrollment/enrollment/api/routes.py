@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
+from servicekit import clock
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import DomainError, Forbidden, NotFound
@@ -104,7 +105,8 @@ class ReviewRequest(BaseModel):
 
 
 def _today() -> date:
-    return datetime.now(UTC).astimezone().date()
+    """Today in business time (China time by default): ages are counted on the import date there."""
+    return clock.today()
 
 
 def _applicant_view(doc: dict[str, Any]) -> dict[str, Any]:

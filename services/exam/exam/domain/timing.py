@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-# Dates (a session's day, a blacklist's `until`) are China's calendar dates; China keeps UTC+8 all year.
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+from servicekit import clock
+
+# Dates (a session's day, a blacklist's `until`) are business dates: China's calendar by default
+# (`BUSINESS_TIMEZONE`, see servicekit.clock).
 
 
 def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
+    return clock.business_date(moment)
 
 
 def local_text(moment: datetime) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return clock.local_text(moment)
 
 
 def minutes_ceil(delta: timedelta) -> int:
