@@ -15,7 +15,7 @@ from servicekit.runtime import ServiceRuntime
 from .adapters.signing import CertificateSigner
 from .api import verify
 from .api.routes import router
-from .application import handlers
+from .application import handlers, write_indexes
 from .application.policies import issue_on_exam_passed, revoke_on_blacklist
 from .projections import read_models
 from .settings import CertificationSettings
@@ -34,6 +34,10 @@ def build_runtime(settings: CertificationSettings | None = None) -> ServiceRunti
             read_models.person_photos(database),
         ],
         own_topics=[CertificateIssued.topic()],
+        write_indexes=[
+            write_indexes.certificate_index(database),
+            write_indexes.certificate_counters(database),
+        ],
     )
     runtime.policies.append(issue_on_exam_passed(runtime))
     runtime.policies.append(revoke_on_blacklist(runtime))

@@ -13,6 +13,7 @@ from .api.institutions import router as institutions_router
 from .api.profile import router as profile_router
 from .api.routes import router
 from .api.training import router as training_router
+from .application import write_indexes
 from .application.handlers import ensure_indexes
 from .application.policies import follow_exam_results, follow_orders
 from .application.training import ensure_training_indexes
@@ -36,6 +37,7 @@ def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
             training_projection.training_plans(database),
         ],
         own_topics=[ApplicantsImported.topic()],
+        write_indexes=[write_indexes.applicant_index(database), write_indexes.plan_trainees(database)],
     )
     runtime.policies.append(follow_orders(runtime))
     runtime.policies.append(follow_exam_results(runtime))

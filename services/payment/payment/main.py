@@ -10,6 +10,7 @@ from servicekit.runtime import ServiceRuntime
 
 from .api import online
 from .api.routes import router
+from .application import write_indexes
 from .projections import offers, read_models
 from .settings import PaymentSettings
 
@@ -26,6 +27,11 @@ def build_runtime(settings: PaymentSettings | None = None) -> ServiceRuntime:
             offers.trainings(settings.database_name),
         ],
         own_topics=[OrderCreated.topic()],
+        write_indexes=[
+            write_indexes.applicant_claims(settings.database_name),
+            write_indexes.order_counters(settings.database_name),
+            write_indexes.online_payments(settings.database_name),
+        ],
     )
 
 
