@@ -40,7 +40,7 @@ def _applicant(n: int) -> dict[str, Any]:
 
 
 def _changed(collection: str, key: str, field: str, live: object, rebuilt: object) -> str:
-    """A difference as `servicekit.projections._diff` words it (live → rebuilt)."""
+    """A difference as `servicekit.projections.diff` words it (live → rebuilt)."""
     return f"{collection}: missing [], extra [], changed {[f'{key}: {field} {live!r} → {rebuilt!r}']}"
 
 

@@ -197,7 +197,7 @@ async def rebuild(
             final = await _targets(projection, database, group, has_own, settings, topics, store)
             reached = await _replay(final, reached, own_replay, foreign_replay, settings, store)
             if check:
-                report.differences = _diff(
+                report.differences = diff(
                     await snapshot(database, projection.collections),
                     await snapshot(database, projection.collections, REBUILD_SUFFIX),
                 )
@@ -260,7 +260,7 @@ async def check_write_index(
             await _sequence_if_unattended(store)
             target = _Positions(await store.head(), {})
             reached = await _replay(target, reached, replay, replay, settings, store)
-            report.differences = _diff(
+            report.differences = (index.compare or diff)(
                 await snapshot(database, index.collections),
                 await snapshot(database, index.collections, REBUILD_SUFFIX),
             )
@@ -405,8 +405,8 @@ async def snapshot(
     return result
 
 
-def _diff(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> list[str]:
-    """What differs, down to the fields of the changed documents."""
+def diff(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> list[str]:
+    """What differs between two snapshots (live, rebuilt), down to the fields of the changed documents."""
     out = []
     for name in before:
         old = {d["_id"]: d for d in before[name]}

@@ -138,7 +138,7 @@ class ServiceRuntime:
     async def start(self, *, consumers: bool = True) -> None:
         await self.store.ensure_indexes()
         await ConsumerRunner.ensure_indexes(self.db, marks_days=self.settings.processed_marks_days)
-        for projection in self.projections:
+        for projection in [*self.projections, *self.write_indexes]:
             await projection.ensure_indexes(self.db)
         if self.objects is not None:
             await self.objects.ensure_bucket()

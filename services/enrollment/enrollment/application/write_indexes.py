@@ -7,7 +7,7 @@ from events import ApplicantsImported, TrainingPlanned
 from pymongo import IndexModel, ReplaceOne
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Document, Session
-from servicekit.projections import Projection, _diff
+from servicekit.projections import Projection, diff
 
 from ..domain.events import ApplicantCorrected
 from .handlers import APPLICANT_INDEX
@@ -103,4 +103,4 @@ def _without_added_at(live: dict[str, list[Document]], rebuilt: dict[str, list[D
             for name, rows in docs.items()
         }
 
-    return _diff(strip(live), strip(rebuilt))
+    return diff(strip(live), strip(rebuilt))
