@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import TokenCodec
 from .errors import DomainError
+from .eventstore import appended_in_request
 from .logging import configure_logging, correlation_id_var, get_logger
 from .runtime import ServiceRuntime
 
@@ -133,6 +134,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(500, "internal_error", "服务器内部错误，请稍后重试；如持续出现请联系技术支持")
 
 
+READ_MODELS_HEADER = "X-Read-Models"
+
+
 def install_middleware(app: FastAPI, service: str) -> None:
     @app.middleware("http")
     async def correlation_and_metrics(
@@ -140,6 +144,8 @@ def install_middleware(app: FastAPI, service: str) -> None:
     ) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
         token = correlation_id_var.set(correlation_id)
+        appended: list[str] = []
+        appended_token = appended_in_request.set(appended)
         started = time.perf_counter()
         status = 500
         try:
@@ -147,12 +153,18 @@ def install_middleware(app: FastAPI, service: str) -> None:
                 response = await call_next(request)
             status = response.status_code
             response.headers[CORRELATION_HEADER] = correlation_id
+            if appended and status < 400:
+                # Read-your-writes: the caller's next read of this service shows what this command did.
+                runtime: ServiceRuntime = request.app.state.runtime
+                applied = await runtime.wait_applied(appended, runtime.settings.read_your_writes_seconds)
+                response.headers[READ_MODELS_HEADER] = "current" if applied else "updating"
             return response
         finally:
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")
             HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
             HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
+            appended_in_request.reset(appended_token)
             correlation_id_var.reset(token)
 
 

@@ -18,6 +18,7 @@ before it was committed, so each stream's versions get ascending positions whate
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +35,17 @@ STORE_META = "store_meta"  # {_id: "sequence", value: the last position handed o
 SEQUENCE = "sequence"
 COMMAND_CHUNK = 50  # documents per write command on a hot path
 RELAY_CHECKPOINT = "relay"  # {_id: "relay", position: the last position the relay has published}
+
+
+# The ids of the events appended while handling one request (`servicekit.app` waits for them to be applied
+# to the service's own read models before it answers: read-your-writes).
+appended_in_request: ContextVar[list[str] | None] = ContextVar("appended_in_request", default=None)
+
+
+def _remember(docs: Sequence[Document]) -> None:
+    found = appended_in_request.get()
+    if found is not None:
+        found.extend(doc["_id"] for doc in docs)
 
 
 class Fenced(Exception):
@@ -148,6 +160,7 @@ class EventStore:
                     raise
                 raise ConcurrencyConflict(stream_id, expected_version) from exc
 
+        _remember(docs)
         if session is not None:
             await work(session)
             return stored
@@ -184,6 +197,7 @@ class EventStore:
             stored += s
             docs += d
             owners += [(stream_id, expected_version)] * len(d)
+        _remember(docs)
         for start in range(0, len(docs), chunk):
             try:
                 await self.db[EVENTS].insert_many(docs[start : start + chunk], ordered=True, session=session)

@@ -338,6 +338,39 @@ class ServiceRuntime:
             for index in self.write_indexes
         ]
 
+    async def wait_applied(self, event_ids: Sequence[str], timeout: float) -> bool:
+        """Until the service's own projections have applied these events (read-your-writes); False when that
+        takes longer than `timeout` (the answer then says the read models are still being updated). Events
+        of a transaction that did not commit are not waited for."""
+        if not event_ids or not self.subscriptions:
+            return True
+        deadline = time.monotonic() + timeout
+        ids = list(dict.fromkeys(event_ids))
+        target = 0
+        while True:
+            docs = [d async for d in self.store.db["events"].find({"_id": {"$in": ids}}, {"seq": 1})]
+            if all(d.get("seq") is not None for d in docs):
+                target = max((int(d["seq"]) for d in docs), default=0)
+                break
+            if self.relay is not None:
+                self.relay.wake()
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        leading = self.lease is not None and self.lease.held
+        while True:
+            if leading:
+                positions = [s.position for s in self.subscriptions]
+            else:
+                positions = [(await s.load_position())[0] for s in self.subscriptions]
+            if all(p >= target for p in positions):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            for subscription in self.subscriptions:
+                subscription.wake()
+            await asyncio.sleep(0.01)
+
     async def wait_for_store(self, timeout: float = 30.0) -> None:
         """Until every own event stored so far has been applied by the subscriptions (tests, tools)."""
         deadline = time.monotonic() + timeout

@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.5, validation_alias="RELAY_POLL_SECONDS")
     # The lease that makes one replica the relay and the runner of the service's own projections; another
     # replica takes over at most this long after the holder died.
+    # A command waits this long at most for its events to reach the service's own read models before it
+    # answers (read-your-writes); if they have not, the answer says so (`X-Read-Models: updating`).
+    read_your_writes_seconds: float = Field(default=3.0, validation_alias="READ_YOUR_WRITES_SECONDS")
     lease_ttl_seconds: float = Field(default=10.0, validation_alias="LEASE_TTL_SECONDS")
     # Readiness fails when a consumer with work waiting has made no progress for this long, or has stopped.
     consumer_stall_seconds: float = Field(default=120.0, validation_alias="CONSUMER_STALL_SECONDS")

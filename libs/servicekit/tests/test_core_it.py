@@ -505,3 +505,40 @@ async def test_an_own_event_that_keeps_failing_is_dead_lettered_and_replayed(
         assert await dlq.store_letters(settings, settings.database_name) == []
     finally:
         await runtime.stop()
+
+
+async def test_a_command_answers_once_its_own_read_models_show_it(
+    make_settings: Callable[..., ServiceSettings],
+) -> None:
+    """Read-your-writes: the read right after a command sees what the command did, every time."""
+    from fastapi import APIRouter
+    from servicekit.app import READ_MODELS_HEADER, create_app
+    from servicekit.testing import running_app
+
+    settings = make_settings(relay_poll_seconds=2.0)  # a slow poll: only the wake-ups make it quick
+    seen: list[tuple[str, Any]] = []
+    projection = _recorder(settings.database_name, "ryw", seen)
+    runtime = ServiceRuntime(
+        settings, projections=[projection], own_topics=[CounterIncremented.topic()], use_object_store=False
+    )
+    router = APIRouter()
+
+    @router.post("/counters/{counter_id}")
+    async def add(counter_id: str, amount: int) -> dict[str, int]:
+        version = await runtime.store.version_of(counter_id)
+        await runtime.store.append(
+            counter_id, [CounterIncremented(counter_id=counter_id, amount=amount)], expected_version=version
+        )
+        return {"version": version + 1}
+
+    @router.get("/counters/{counter_id}")
+    async def read(counter_id: str) -> dict[str, Any]:
+        return await runtime.db["ryw_docs"].find_one({"_id": counter_id}) or {}
+
+    app = create_app(runtime, [router], title="ryw")
+    async with running_app(app) as client:
+        await runtime.wait_until_consuming()
+        for n in range(1, 21):
+            added = await client.post("/counters/c", params={"amount": n})
+            assert added.status_code == 200 and added.headers[READ_MODELS_HEADER] == "current"
+            assert (await client.get("/counters/c")).json()["total"] == sum(range(1, n + 1))
