@@ -48,8 +48,14 @@ async def approved_enterprise(
     """Only an enterprise whose registration its city approved may use enrollment."""
     doc = await rt.db[ENTERPRISES].find_one({"_id": identity.org_id})
     if doc is None or doc.get("status") != "approved":
-        reason = {"submitted": "企业注册正在等待审核", "rejected": "企业注册审核未通过"}.get(
-            (doc or {}).get("status", ""), "企业尚未提交注册信息"
+        # What enrollment knows from registration's events, which arrive a moment after registration
+        # answered: each reason says what may still be on its way (never "not submitted" for a lag).
+        reason = {
+            "submitted": "企业注册正在等待审核（如已审核通过，审核结果正在处理中，请稍后再试）",
+            "rejected": "企业注册审核未通过（如已修改后重新提交，正在处理中，请稍后再试）",
+        }.get(
+            (doc or {}).get("status", ""),
+            "尚未获知本企业的注册信息（刚提交的注册正在处理中，请稍后再试；尚未提交的请先提交注册信息）",
         )
         raise Forbidden(f"{reason}，经所在市建设主管部门审核通过后方可报名", code="enterprise_not_approved")
     return identity

@@ -339,7 +339,13 @@ def refuse_trainee(
         reasons.add("already_in_other_plan", f"该学员已在其他培训计划中（计划编号 {training.plan_id}）")
     if training.plan_id is None and state.status is not applicant_domain.Status.ENROLLED:
         label = applicant_domain.STATUS_LABELS[state.status]
-        reasons.add("not_enrolled", f"学员当前状态为“{label}”，须为“已报名”（已缴费确认）才能安排培训")
+        # 已审核 may be a payment confirmed a moment ago whose OrderPaid has not reached enrollment yet
+        lag = (
+            "；如刚确认缴费，报名状态正在处理中，请稍后再试"
+            if state.status is applicant_domain.Status.QUALIFIED
+            else ""
+        )
+        reasons.add("not_enrolled", f"学员当前状态为“{label}”，须为“已报名”（已缴费确认）才能安排培训{lag}")
     if state.batch.training_mode != plan.training_mode:
         mode = TRAINING_MODES.get(state.batch.training_mode, state.batch.training_mode)
         reasons.add(

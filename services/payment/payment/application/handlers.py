@@ -52,7 +52,9 @@ async def create_order(
     missing = [a for a in applicant_ids if a not in docs or docs[a].get("enterprise_id") != enterprise_id]
     if missing:
         raise DomainError(
-            "以下学员尚未通过资格审核（或不属于本企业），不能生成订单",
+            # payment learns of a qualification from enrollment's ApplicantQualified, a moment after it
+            "尚未获知以下学员通过资格审核：刚审核通过的正在处理中，请稍后再试；"
+            "未通过资格审核或不属于本企业的学员不能生成订单",
             code="applicants_not_qualified",
             details={"applicant_ids": missing},
         )

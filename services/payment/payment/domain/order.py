@@ -174,7 +174,12 @@ def create(
     if len(kinds) > 1:
         raise DomainError("继续教育学员与新取证学员不能合并在一个订单中，请分别生成订单", code="mixed_order")
     if offer is None or offer.institution_id != institution_id:
-        raise DomainError("该培训机构尚未发布招生信息（收费标准），不能生成订单", code="not_offered")
+        # payment learns of an offer from enrollment's OfferPublished, a moment after it was published
+        raise DomainError(
+            "尚未获知该培训机构的招生信息（收费标准）：刚发布的正在处理中，请稍后再试；"
+            "培训机构发布招生信息后方可生成订单",
+            code="not_offered",
+        )
     lines = [
         OrderLine(
             applicant_id=a.applicant_id,
@@ -311,7 +316,9 @@ def upload_voucher(
     if "offline" not in payment_methods:
         raise Conflict("该培训机构不接受线下转账缴费，请在线支付", code="offline_not_accepted")
     if enterprise is None or enterprise.enterprise_id != enterprise_id:
-        raise Conflict("尚未获知本企业的注册信息，请稍后重试", code="enterprise_unknown")
+        raise Conflict(
+            "尚未获知本企业注册审核通过的信息（正在处理中），请稍后重试", code="enterprise_unknown"
+        )
     check_voucher(form, enterprise)
     return [
         VoucherUploaded(
