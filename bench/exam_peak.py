@@ -24,8 +24,8 @@ Measured in one run, per size, on one fresh database:
 
 BENCH_EXAM_SIZES (e.g. "50,100") overrides the sizes (default 200, 500, 1000); BENCH_EXAM_CONCURRENCY the
 requests in flight (default 8). With the default sizes a size whose projected time (at the rate the previous
-size sustained) would take the run past BENCH_EXAM_BUDGET seconds (default 1800: all three sizes run) is skipped, and the output
-says so; sizes given explicitly always run.
+size sustained) would take the run past BENCH_EXAM_BUDGET seconds (default 1800, enough for all three sizes)
+is skipped, and the output says so; sizes given explicitly always run.
 """
 
 from __future__ import annotations
