@@ -8,13 +8,20 @@ from importlib import resources
 
 import pytest
 from enrollment.domain.eligibility import Eligibility, classify_major, normalise_major, precheck, tables
-from enrollment.domain.reference import EDUCATION_LEVELS, GROUP_A, GROUP_B
+from enrollment.domain.reference import (
+    EDUCATION_LEVELS,
+    EDUCATION_SYNONYMS,
+    GROUP_A,
+    GROUP_B,
+    canonical_education,
+    education_level,
+)
 
 DATA = json.loads(resources.files("enrollment.data").joinpath("annex5.json").read_text(encoding="utf-8"))
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 # A sheet value (学历) for each level.
-EDUCATION_OF = {"graduate": "硕士研究生", "bachelor": "本科", "college": "大专", "secondary": "中专"}
+EDUCATION_OF = {"graduate": "研究生", "bachelor": "本科", "college": "专科", "secondary": "中职"}
 POSITION_OF = {"A": "施工员", "B": "资料员"}
 OTHER_MAJOR = "汉语言文学"
 
@@ -168,10 +175,34 @@ def test_empty_major() -> None:
     assert c.verdict == "needs_review"
 
 
+def test_education_levels_agree_with_annex5() -> None:
+    """The sheet's words are the levels 附件5 speaks of (annex5.json "levels"), plus 高中 counted as 中职."""
+    labels = DATA["levels"]
+    for word, level in EDUCATION_LEVELS.items():
+        assert word == labels[level] or (word, labels[level]) == ("高中", "中职"), word
+    assert set(EDUCATION_LEVELS.values()) == {"graduate", "bachelor", "college", "secondary"}
+    for synonym, word in EDUCATION_SYNONYMS.items():
+        assert canonical_education(synonym) == word and education_level(synonym) == EDUCATION_LEVELS[word]
+    assert canonical_education("初中") is None and education_level("初中") == "below"
+
+
+@pytest.mark.parametrize("synonym", sorted(EDUCATION_SYNONYMS))
+def test_a_synonym_is_judged_as_its_level(synonym: str) -> None:
+    word = EDUCATION_SYNONYMS[synonym]
+    own = first_major(EDUCATION_LEVELS[word], "A", "own")
+    same = check(precheck(position="施工员", education=synonym, major=own, years_in_post=3))
+    canonical = precheck(position="施工员", education=word, major=own, years_in_post=3)
+    assert (same.verdict, same.rule) == (canonical.verdict, canonical.rule) == ("eligible", same.rule)
+
+
 def test_education() -> None:
     below = check(precheck(position="施工员", education="初中及以下", major="土木工程", years_in_post=20))
     assert (below.verdict, below.rule) == ("not_eligible", "education.below")
-    for value in ("小学", "", "专科"):
+    primary = check(precheck(position="施工员", education="小学", major="土木工程", years_in_post=20))
+    assert (primary.verdict, primary.rule) == ("not_eligible", "education.below")
+    college = check(precheck(position="施工员", education="专科", major="建筑工程技术", years_in_post=1))
+    assert college.verdict == "eligible" and "专科层次" in college.reason
+    for value in ("", "大学", "Bachelor"):
         unknown = check(precheck(position="施工员", education=value, major="土木工程", years_in_post=5))
         assert (unknown.verdict, unknown.rule) == ("needs_review", "education.unknown")
     spaced = check(precheck(position="施工员", education=" 本科 ", major="土木工程", years_in_post=1))

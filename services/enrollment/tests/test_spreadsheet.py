@@ -303,6 +303,7 @@ def test_template_drop_down_lists() -> None:
     assert gender.type == "list" and education.type == "list"
     assert gender.formula1 == '"' + ",".join(GENDERS) + '"'
     assert education.formula1 == '"' + ",".join(EDUCATION_LEVELS) + '"'
+    assert education.formula1 == '"研究生,本科,专科,中职,高中"'  # the levels of 附件5, plus 高中
     assert gender.showErrorMessage and education.showErrorMessage
     assert len(education.formula1) <= 257  # Excel's limit for an inline list
 
@@ -315,6 +316,8 @@ def test_template_notes() -> None:
     assert "模板内容皆为必填" in text and "身份证号不可以是这种‘1.10101E+17’格式" in text
     for column in HEADER:
         assert column in text
+    assert "研究生、本科、专科、中职、高中" in text and "大专" in text
+    assert "注册的全称" in text and "简称" in text
 
 
 def test_a_filled_template_imports() -> None:

@@ -13,7 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from servicekit.xlsx import XlsxContainerError, XlsxProblem, check_xlsx_container, is_blank
 
-from ..domain.reference import EDUCATION_LEVELS, GENDERS
+from ..domain.reference import EDUCATION_LEVELS, EDUCATION_SYNONYMS, GENDERS
 from ..domain.sheet import (
     EDUCATION,
     EMPLOYER,
@@ -49,8 +49,13 @@ NOTES: tuple[str, ...] = (
     "4. 性别：从下拉列表中选择（" + "、".join(GENDERS) + "），须与身份证号一致；"
     "报名年龄为男 18–60 周岁、女 18–55 周岁（按身份证号计算）。",
     "5. 手机号：11 位手机号码。",
-    "6. 学历：从下拉列表中选择（" + "、".join(EDUCATION_LEVELS) + "）。",
-    "7. 工作单位：填写工作单位的全称（与营业执照一致）。",
+    "6. 学历：从下拉列表中选择（"
+    + "、".join(EDUCATION_LEVELS)
+    + "）；填写同义的"
+    + "、".join(EDUCATION_SYNONYMS)
+    + "也可，导入时按对应学历保存（如大专保存为专科）；初中、小学等不在列表中的学历不能报名。",
+    "7. 工作单位：填写本企业在报名系统中注册的全称（与营业执照一致），不能填写简称或其他单位；"
+    "空格和全角、半角括号不影响核对。",
     "8. 所学专业、毕业时间、岗位工作年限为选填：毕业时间填写如 2015-06-30 或 2015.06，"
     "岗位工作年限填写整数年数（如 3）。",
     "9. 任何一行有错误时整张表都不会导入：请按系统提示的行、列和问题改正后重新导入。",

@@ -83,9 +83,11 @@ class ApplicantRow(BaseModel):
     id_number: str = Field(default="", description="身份证号（18 位）")
     mobile: str = ""
     education: str = Field(
-        default="", description="学历：博士研究生、硕士研究生、本科、大专、中专、职高、技校、高中…"
+        default="",
+        description="学历：研究生、本科、专科、中职、高中（大专、中专、职高、技校、硕士研究生、博士研究生"
+        "按对应学历保存）",
     )
-    employer: str = Field(default="", description="工作单位全称")
+    employer: str = Field(default="", description="工作单位：本企业注册的全称")
     major: str = ""
     graduated_on: date | None = None
     years_in_post: int | None = None

@@ -26,7 +26,7 @@ from ..domain import sheet as sheet_rules
 from ..domain.batch import BatchForm, import_batch
 from ..domain.identity import normalize_cell, normalize_id_number
 from ..domain.reference import POSITIONS, TRAINING_MODES
-from ..projections.read_models import HOLDERS
+from ..projections.read_models import ENTERPRISES, HOLDERS
 from .handlers import APPLICANT_INDEX, applicant_stream, batch_stream
 from .institutions import ensure_offered
 
@@ -86,6 +86,22 @@ def check_spec(spec: BatchSpec) -> None:
         )
 
 
+async def registered_name(store: EventStore, enterprise_id: str) -> str:
+    """The enterprise's registered full name, which every 工作单位 of its sheets must be (from registration's
+    EnterpriseApproved, in the `enterprise_status` read model). Only an approved enterprise can import, and
+    approval carries the name, so an unknown name is a fault: nothing is imported unchecked."""
+    doc = await store.db[ENTERPRISES].find_one({"_id": enterprise_id}, {"name": 1})
+    name = " ".join(str((doc or {}).get("name") or "").split())
+    if not name:
+        raise DomainError(
+            "报名系统尚未获得本企业的注册名称，无法核对“工作单位”，未导入任何数据；请稍后重试，"
+            "如仍出现请联系所在市建设主管部门",
+            code="enterprise_name_unknown",
+            status=409,
+        )
+    return name
+
+
 def _id_rows(header: Sequence[object], rows: Sequence[Sequence[object]], header_row: int) -> dict[str, int]:
     """ID number → spreadsheet row, for problems found after the sheet's own validation."""
     try:
@@ -119,7 +135,7 @@ async def validate_and_import(
     every problem (row, column, value, code, message) otherwise."""
     check_spec(spec)
     await ensure_offered(store, spec.institution_id, spec.position, spec.specialisation, spec.training_mode)
-    rules = sheet_rules.SheetRules(today=today)
+    rules = sheet_rules.SheetRules(today=today, employer=await registered_name(store, enterprise_id))
     result = await asyncio.to_thread(
         sheet_rules.validate_sheet, header, rows, rules, progress=progress, header_row=header_row
     )

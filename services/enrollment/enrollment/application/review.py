@@ -18,6 +18,7 @@ from servicekit.streams import commit, retrying
 from ..domain import applicant as applicant_domain
 from ..domain import sheet as sheet_rules
 from .handlers import APPLICANT_INDEX, change_applicant, decide_applicants, read_applicant
+from .imports import registered_name
 
 
 async def review(
@@ -68,7 +69,8 @@ async def correct(
         raise DomainError("未找到该学员报名记录", code="applicant_not_found", status=404)
     header = list(sheet_rules.COLUMNS)
     cells = [row.get(key) for key in ROW_KEYS]
-    result = sheet_rules.validate_sheet(header, [cells], sheet_rules.SheetRules(today=today))
+    rules = sheet_rules.SheetRules(today=today, employer=await registered_name(store, enterprise_id))
+    result = sheet_rules.validate_sheet(header, [cells], rules)
     if result.problems:
         raise DomainError(
             "学员信息不正确：" + "；".join(p.message for p in result.problems[:3]),

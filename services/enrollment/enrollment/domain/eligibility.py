@@ -17,7 +17,14 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from enrollment.domain.reference import EDUCATION_LEVELS, GROUP_A, GROUP_B, POSITIONS, position_group
+from enrollment.domain.reference import (
+    EDUCATION_LEVELS,
+    GROUP_A,
+    GROUP_B,
+    POSITIONS,
+    education_level,
+    position_group,
+)
 
 MajorClass = Literal["own", "related", "other", "unknown"]
 Verdict = Literal["eligible", "not_eligible", "needs_review"]
@@ -31,6 +38,7 @@ CLASS_LABELS: dict[str, str] = {
 _GROUP_LABELS = {"A": "、".join(GROUP_A), "B": "、".join(GROUP_B)}
 _COLLEGE_PLUS = ("graduate", "bachelor", "college")
 _SECONDARY_VALUES = "、".join(value for value, level in EDUCATION_LEVELS.items() if level == "secondary")
+_EDUCATION_VALUES = "、".join(EDUCATION_LEVELS)
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,8 @@ def precheck(
 ) -> Eligibility:
     """Pre-check one applicant against domain.md's table and 附件5.
 
-    ``education`` is the sheet's 学历 value (``reference.EDUCATION_LEVELS``); ``overrides`` is the
+    ``education`` is the sheet's 学历 value (``reference.EDUCATION_LEVELS``; a synonym such as 大专 is the
+    same level, a value below 中职 stored before the sheet refused it is "below"); ``overrides`` is the
     institution's decision for particular majors (major → "own" / "related" / "other") and takes precedence
     over the table. The result informs the reviewer; the institution's review decides.
     """
@@ -197,12 +206,12 @@ def precheck(
     group = position_group(position)
     head = f"报考岗位{position}（附件5“{_GROUP_LABELS[group]}”一栏）"
 
-    level = EDUCATION_LEVELS.get(education_value)
+    level = education_level(education_value)
     if level is None:
         shown = f"“{education_value}”" if education_value else "（未填写）"
         return Eligibility(
             "needs_review",
-            f"{head}；学历{shown}不是报名表学历列表中的值（{'、'.join(EDUCATION_LEVELS)}），"
+            f"{head}；学历{shown}不是报名表学历列表中的值（{_EDUCATION_VALUES}），"
             "无法确定学历层次，请人工审核。",
             "education.unknown",
             "unknown",

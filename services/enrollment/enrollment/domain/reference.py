@@ -27,18 +27,45 @@ def position_group(position: str) -> str:
 
 GENDERS: tuple[str, ...] = ("男", "女")
 
-# The 学历 drop-down of the summary sheet → the level the eligibility rules speak of.
+# 学历: the levels 附件5 speaks of (研究生, 本科, 专科, 中职) plus 高中 (ours, domain.md), each with the
+# level the eligibility rules use (annex5.json "levels"; 高中 counts as 中职 there). These are the template's
+# drop-down and the one value stored.
 EDUCATION_LEVELS: dict[str, str] = {
-    "博士研究生": "graduate",
-    "硕士研究生": "graduate",
+    "研究生": "graduate",
     "本科": "bachelor",
-    "大专": "college",
-    "中专": "secondary",
-    "职高": "secondary",
-    "技校": "secondary",
+    "专科": "college",
+    "中职": "secondary",
     "高中": "secondary",
-    "初中及以下": "below",
 }
+# What people type for the same level: normalised to the canonical word, not refused (domain.md).
+EDUCATION_SYNONYMS: dict[str, str] = {
+    "大专": "专科",
+    "中专": "中职",
+    "职高": "中职",
+    "技校": "中职",
+    "硕士研究生": "研究生",
+    "博士研究生": "研究生",
+}
+# Below 中职: refused by the sheet; the pre-check still recognises these in records stored before the list
+# was the one above (they were once a drop-down value).
+BELOW_SECONDARY: tuple[str, ...] = ("初中及以下", "初中", "小学")
+
+
+def canonical_education(value: str) -> str | None:
+    """The canonical 学历 of a value (spaces removed), a synonym normalised; None when it is not one."""
+    key = "".join(value.split())
+    if key in EDUCATION_LEVELS:
+        return key
+    return EDUCATION_SYNONYMS.get(key)
+
+
+def education_level(value: str) -> str | None:
+    """The eligibility level (graduate/bachelor/college/secondary/below) of a 学历 value or synonym."""
+    canonical = canonical_education(value)
+    if canonical is not None:
+        return EDUCATION_LEVELS[canonical]
+    return "below" if "".join(value.split()) in BELOW_SECONDARY else None
+
 
 TRAINING_MODES: dict[str, str] = {"online": "线上", "offline": "线下"}
 

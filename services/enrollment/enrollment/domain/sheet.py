@@ -21,7 +21,7 @@ from .identity import (
     normalize_id_number,
     normalize_mobile,
 )
-from .reference import EDUCATION_LEVELS, GENDERS
+from .reference import EDUCATION_LEVELS, EDUCATION_SYNONYMS, GENDERS, canonical_education
 
 NAME = "姓名"
 GENDER = "性别"
@@ -45,8 +45,15 @@ ID_AS_NUMBER_MESSAGE = "身份证号被存成了数字（可能已丢失末位�
 
 _ALLOWED_GENDERS = "、".join(GENDERS)
 _ALLOWED_EDUCATION = "、".join(EDUCATION_LEVELS)
+_EDUCATION_SYNONYMS_SHOWN = "；".join(
+    f"{canonical}（{'、'.join(s for s, c in EDUCATION_SYNONYMS.items() if c == canonical)}）"
+    for canonical in EDUCATION_LEVELS
+    if canonical in EDUCATION_SYNONYMS.values()
+)
 _GENDER_SET = frozenset(GENDERS)
-_EDUCATION_SET = frozenset(EDUCATION_LEVELS)
+_BRACKETS = str.maketrans({"（": "(", "）": ")"})
+# A name that ends so is a company's full name (maybe another one), not an abbreviation of this one.
+_COMPANY_ENDINGS = ("公司", "厂", "院", "所", "中心", ")")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,9 @@ class SheetRules:
     max_age_male: int = 60
     max_age_female: int = 55
     max_rows: int = 10000
+    # The enterprise's registered full name: every 工作单位 must be it (spaces and bracket widths aside) and
+    # the record carries it as registered. None: not compared (only for callers that have no enterprise).
+    employer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +302,35 @@ def _is_blank(value: object) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)  # 工作单位 repeats down a sheet
+def employer_key(value: str) -> str:
+    """What two spellings of one company name share: no spaces of any kind, full-width digits and letters
+    made ASCII, full-width brackets （） made ( )."""
+    return compact(value).translate(_BRACKETS)
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    """Whether `short` reads as `long` with characters left out (西湖建工 in 杭州西湖建工集团有限公司)."""
+    rest = iter(long)
+    return all(ch in rest for ch in short)
+
+
+def employer_problem(value: str, registered: str) -> tuple[str, str] | None:
+    """None when `value` is the registered full name; else (code, what is wrong) in Chinese."""
+    key, expected = employer_key(value), employer_key(registered)
+    if key == expected:
+        return None
+    if key and not key.endswith(_COMPANY_ENDINGS) and _is_subsequence(key, expected):
+        return (
+            "employer_abbreviated",
+            f"“{value}”是简称，应填写本企业的全称“{registered}”（与营业执照一致）",
+        )
+    return (
+        "employer_mismatch",
+        f"“{value}”不是本企业的名称：应填写本企业的全称“{registered}”（通过本企业报名的人员须为本企业职工）",
+    )
+
+
 def _birth_and_gender(number: str) -> tuple[date, str]:
     # Only for numbers that passed `id_number_problem`.
     birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -490,19 +529,28 @@ def validate_sheet(
         education = compact(raw_education)
         if not education:
             required(row_number, EDUCATION)
-        elif education not in _EDUCATION_SET:
+        elif (canonical := canonical_education(education)) is not None:
+            education = canonical  # 大专 → 专科, 中专 → 中职…: one word per level is stored
+        else:
             problem(
                 row_number,
                 EDUCATION,
                 raw_education,
                 "invalid_choice",
-                f"“{_shown(raw_education)}”不在可选范围内，请从下拉列表中选择：{_ALLOWED_EDUCATION}",
+                f"“{_shown(raw_education)}”不在可选范围内，请从下拉列表中选择：{_ALLOWED_EDUCATION}"
+                f"（也可填写同义的{_EDUCATION_SYNONYMS_SHOWN}）",
             )
 
         # 工作单位
         employer = " ".join(normalize_cell(cells[i_employer]).split())
         if not employer:
             required(row_number, EMPLOYER)
+        elif rules.employer is not None:
+            wrong = employer_problem(employer, rules.employer)
+            if wrong is None:
+                employer = rules.employer
+            else:
+                problem(row_number, EMPLOYER, cells[i_employer], *wrong)
 
         # Optional columns.
         major = " ".join(normalize_cell(None if i_major is None else cells[i_major]).split())
