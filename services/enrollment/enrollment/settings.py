@@ -14,6 +14,8 @@ class EnrollmentSettings(ServiceSettings):
     max_sheet_bytes: int = Field(default=20 * 1024 * 1024, validation_alias="ENROLLMENT_MAX_SHEET_BYTES")
     max_zip_bytes: int = Field(default=500 * 1024 * 1024, validation_alias="ENROLLMENT_MAX_ZIP_BYTES")
     zip_max_entries: int = Field(default=6 * 5000, validation_alias="ENROLLMENT_ZIP_MAX_ENTRIES")
+    # files a batch's zip may hold beyond six per applicant of the batch
+    zip_entry_margin: int = Field(default=20, ge=0, validation_alias="ENROLLMENT_ZIP_ENTRY_MARGIN")
     zip_max_entry_bytes: int = Field(
         default=20 * 1024 * 1024, validation_alias="ENROLLMENT_ZIP_MAX_ENTRY_BYTES"
     )
@@ -22,6 +24,7 @@ class EnrollmentSettings(ServiceSettings):
     photo_width: int = Field(default=295, validation_alias="ENROLLMENT_PHOTO_WIDTH")
     photo_height: int = Field(default=413, validation_alias="ENROLLMENT_PHOTO_HEIGHT")
     photo_min_sharpness: float = Field(default=60.0, validation_alias="ENROLLMENT_PHOTO_MIN_SHARPNESS")
+    photo_max_tilt_degrees: float = Field(default=8.0, validation_alias="ENROLLMENT_PHOTO_MAX_TILT_DEGREES")
     person_upload_max_bytes: int = Field(
         default=5 * 1024 * 1024, validation_alias="ENROLLMENT_PERSON_UPLOAD_MAX_BYTES"
     )
@@ -33,6 +36,7 @@ class EnrollmentSettings(ServiceSettings):
             max_total_bytes=self.max_zip_bytes * 4,
             max_entry_bytes=self.zip_max_entry_bytes,
             max_ratio=self.zip_max_ratio,
+            entry_margin=self.zip_entry_margin,
         )
 
     def photo_rules(self) -> HeadPhotoRules:
@@ -41,4 +45,5 @@ class EnrollmentSettings(ServiceSettings):
             width=self.photo_width,
             height=self.photo_height,
             min_sharpness=self.photo_min_sharpness,
+            max_tilt_degrees=self.photo_max_tilt_degrees,
         )

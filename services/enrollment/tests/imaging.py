@@ -1,6 +1,7 @@
-"""Test images and zips generated in memory (no binary fixtures in the repository).
+"""Test images and zips generated in memory (no binary fixtures in the repository but the labeled faces).
 
-The face comes from scikit-image's `astronaut()` (public domain, one frontal face around (175..265, 76..166)).
+The face comes from scikit-image's `astronaut()` (public domain, one frontal face around (175..265, 76..166)),
+or from the labeled face photos in tests/fixtures/faces (`labeled_head_photo`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import functools
 import io
 import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -180,3 +182,43 @@ def applicant_files(id_number: str, documents: Iterable[str]) -> list[tuple[str,
             (f"{id_number}${document}.{extension}", small_jpeg() if extension == "jpg" else small_png())
         )
     return files
+
+
+# ---- head photos made from the labeled face photos (tests/fixtures/faces, MIT licence) ----
+
+FACES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "faces"
+
+
+@functools.cache
+def labeled_face(name: str = "obama") -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The labeled photo `name` and its face box (left, top, right, bottom) as dlib finds it."""
+    from servicekit import faces
+
+    image = Image.open(FACES / f"{name}.jpg").convert("RGB")
+    [face] = faces.detect_faces(np.asarray(image))[:1]
+    return image, face.box
+
+
+def labeled_head_photo(
+    name: str = "obama", *, tilt: float = 0.0, size: tuple[int, int] = (WIDTH, HEIGHT), quality: int = 85
+) -> bytes:
+    """A head photo made from a labeled face photo: the head and shoulders (the face box × 1.9 wide, 5:7) on
+    white with a margin of 1/12 of the width, `size` pixels. `tilt`: degrees the head is turned clockwise in
+    the picture plane about the face's centre (the eye line's tilt grows by as much, the right eye lowering)."""
+    image, (left, top, right, bottom) = labeled_face(name)
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    if tilt:
+        image = image.rotate(
+            -tilt, resample=Image.Resampling.BICUBIC, center=(cx, cy), fillcolor=(255, 255, 255)
+        )
+    crop_width = (right - left) * 1.9
+    crop_height = crop_width * 7 / 5
+    # the crop on white where it reaches past the photo's edges (Pillow's crop would fill black)
+    crop = canvas(size=(round(crop_width), round(crop_height)))
+    crop.paste(image, (-round(cx - crop_width / 2), -round(cy - crop_height * 0.45)))
+    width, height = size
+    margin = round(width / 12)
+    inner = crop.resize((width - 2 * margin, height - 2 * margin - margin), Image.Resampling.LANCZOS)
+    photo = canvas(size=size)
+    photo.paste(inner, (margin, 2 * margin))
+    return jpeg(photo, quality=quality)

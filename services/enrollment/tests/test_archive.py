@@ -162,9 +162,61 @@ def test_nested_archives(name: str, content: bytes) -> None:
 def test_too_many_entries() -> None:
     files = [(f"{i:018d}$头像.jpg", imaging.small_jpeg()) for i in range(2001)]
     error = refused(imaging.make_zip(files, compression=zipfile.ZIP_STORED))
-    assert error.code == "too_many_entries" and "2001" in error.message
+    assert error.code == "too_many_entries" and "2,001" in error.message and "2,000" in error.message
     junk = [(f"__MACOSX/._{i}", b"") for i in range(10)]
     assert len(read_zip(imaging.make_zip(files[:2000] + junk, compression=zipfile.ZIP_STORED))) == 2000
+
+
+def test_entries_are_bounded_by_the_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small batch's zip holds six documents per applicant and a small margin: ten thousand entries for
+    two applicants are refused whole from the central directory, before a byte is decompressed."""
+    two = ArchiveLimits(max_entries=30_000, entry_margin=20).for_batch(2, len(MATERIAL_DOCUMENTS))
+    assert (two.batch_entries, two.entries_bound) == (32, 32)
+    flood = [(f"{ID_A}$报名表{i}.pdf", imaging.PDF_BYTES) for i in range(10_000)]
+    decompressed = Decompressed(monkeypatch)
+    error = refused(imaging.make_zip(flood, compression=zipfile.ZIP_STORED), two)
+    assert error.code == "too_many_entries" and decompressed.bytes == 0
+    assert "10,000 个文件" in error.message and "本批次的上限 32 个" in error.message
+    assert "2 名学员 × 每人 6 份资料 + 20 个余量" in error.message and "未保存任何资料" in error.message
+
+
+@pytest.mark.parametrize(("count", "ok"), [(32, True), (33, False)])
+def test_entry_bound_boundary(count: int, ok: bool) -> None:
+    two = ArchiveLimits(entry_margin=20).for_batch(2, 6)
+    files = [(f"{i:018d}$报名表.pdf", imaging.PDF_BYTES) for i in range(count)]
+    junk = [(f"__MACOSX/._{i}", b"") for i in range(count)] + [("资料/", b"")]  # not counted
+    data = imaging.make_zip(files + junk, compression=zipfile.ZIP_STORED)
+    if ok:
+        assert len(read_zip(data, two)) == count
+    else:
+        assert refused(data, two).code == "too_many_entries"
+
+
+def test_entry_bound_is_configuration() -> None:
+    assert ArchiveLimits(entry_margin=0).for_batch(3, 6).entries_bound == 18
+    # the platform's limit still holds for a batch too large for it
+    huge = ArchiveLimits(max_entries=30_000).for_batch(10_000, 6)
+    assert huge.entries_bound == 30_000
+    files = [(f"{i:018d}$报名表.pdf", b"%PDF-") for i in range(31)]
+    error = refused(imaging.make_zip(files), ArchiveLimits(max_entries=30).for_batch(10, 6))
+    assert "超过上限 30 个" in error.message
+
+
+def test_settings_bound_the_archive_by_the_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from enrollment.settings import EnrollmentSettings
+
+    monkeypatch.setenv("ENROLLMENT_ZIP_ENTRY_MARGIN", "4")
+    limits = EnrollmentSettings().archive_limits()
+    assert (limits.max_entries, limits.entry_margin) == (30_000, 4)
+    assert limits.for_batch(5, 6).entries_bound == 34
+
+
+def test_one_byte_over_the_entry_limit_reads_in_bytes() -> None:
+    content = b"\xff\xd8\xff" + b"\x00" * (1024 * 1024 - 2)  # 1 MiB + 1 byte
+    data = imaging.make_zip([("a.jpg", content)], compression=zipfile.ZIP_STORED)
+    error = refused(data, ArchiveLimits(max_entry_bytes=1024 * 1024))
+    assert error.code == "too_large"
+    assert "1,048,577 字节" in error.message and "1,048,576 字节（1.0 MB）" in error.message
 
 
 def test_compression_bomb(monkeypatch: pytest.MonkeyPatch) -> None:

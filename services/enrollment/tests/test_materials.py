@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from enrollment.domain.materials import (
     NameProblem,
     ParsedName,
+    Problem,
+    grouped,
     is_ignored,
     materials_report,
+    ordered,
     parse_entry_name,
+    summary,
 )
 from enrollment.domain.reference import MATERIAL_DOCUMENTS
 
@@ -120,3 +126,69 @@ def test_applicant_without_any_file() -> None:
     report = materials_report([], [ID_A])
     assert report.applicants[ID_A].missing == MATERIAL_DOCUMENTS
     assert not report.complete
+
+
+# ---- the upload's problems: most important first, grouped, few examples ----
+
+
+def batch_of(count: int) -> list[str]:
+    return [f"{330106199001010000 + 10 * i:018d}" for i in range(count)]
+
+
+def test_one_bad_entry_comes_before_fifty_missing_documents() -> None:
+    """A .png head photo in a zip for a batch of nine: the fifty-odd missing documents are a consequence; the
+    entry that cannot be used is the reason, and it comes first (in the report and its summary)."""
+    batch = batch_of(9)
+    report = materials_report([f"{batch[0]}$头像.png"], batch)
+    problems = ordered(report.problems())
+    assert [p.code for p in problems][:2] == ["bad_extension", "missing_documents"]
+    assert problems[0].entry == f"{batch[0]}$头像.png" and "jpg/jpeg" in problems[0].message
+    assert report.messages()[0] == problems[0].message
+    groups = grouped(problems)
+    assert [(g["code"], g["count"]) for g in groups] == [("bad_extension", 1), ("missing_documents", 9)]
+    text = summary(groups, head="压缩包中没有可用的报名资料")
+    assert text.startswith("压缩包中没有可用的报名资料：1 个文件的格式不被接受：文件“")
+    assert "头像.png" in text.split("；")[0] and "另有 9 处其他问题" in text
+
+
+@pytest.mark.parametrize(
+    ("codes", "first"),
+    [
+        (["missing_documents", "not_in_batch", "bad_name"], "bad_name"),
+        (["missing_documents", "too_large", "duplicate_document"], "duplicate_document"),
+        (["missing_documents", "head_photo_locked", "not_white"], "not_white"),
+        (["missing_documents", "head_photo_locked"], "head_photo_locked"),
+        (["unknown_document", "bad_extension"], "bad_extension"),
+    ],
+)
+def test_problem_order(codes: list[str], first: str) -> None:
+    problems = [Problem(code, f"问题 {code}") for code in codes]
+    assert ordered(problems)[0].code == first
+    assert grouped(problems)[0]["code"] == first
+
+
+def test_repeated_problems_are_grouped_with_counts_and_few_examples() -> None:
+    """Ten thousand wrongly named entries make three groups of at most ten examples each: a small report."""
+    batch = batch_of(2)
+    entries = [f"{batch[0]}$照片{i}.jpg" for i in range(5000)]
+    entries += [f"{330206199001010000 + i:018d}$头像.jpg" for i in range(4000)]
+    entries += [f"readme{i}.txt" for i in range(1000)]
+    report = materials_report(entries, batch)
+    groups = grouped(report.problems(), max_examples=10)
+    assert [(g["code"], g["count"]) for g in groups] == [
+        ("unknown_document", 5000),
+        ("bad_name", 1000),
+        ("not_in_batch", 4000),
+        ("missing_documents", 2),
+    ]
+    assert all(len(g["examples"]) <= 10 for g in groups)
+    assert (
+        groups[0]["message"].startswith("5,000 个文件的材料名称无法识别：文件“")
+        and "等" in groups[0]["message"]
+    )
+    assert groups[0]["examples"][0] == {
+        "entry": f"{batch[0]}$照片0.jpg",
+        "message": groups[0]["examples"][0]["message"],
+    }
+    assert groups[3]["examples"][0]["id_number"] == batch[0]
+    assert len(json.dumps(groups, ensure_ascii=False).encode()) < 8 * 1024

@@ -1,8 +1,9 @@
 """Reading an uploaded materials zip safely: paths, nesting, bombs, encodings and sniffed types.
 
-Any problem refuses the whole archive (`ArchiveRefused`) before anything is stored. Declared sizes in the
-zip headers are checked first (cheap), and the actual bytes are counted again while decompressing in
-chunks, stopping as soon as a limit is crossed.
+Any problem refuses the whole archive (`ArchiveRefused`) before anything is stored. The number of files
+is checked first, from the central directory alone (a batch's zip holds six documents per applicant and a
+small margin, never more than `max_entries`); then the declared sizes in the zip headers (cheap); and the
+actual bytes are counted again while decompressing in chunks, stopping as soon as a limit is crossed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from ..domain.materials import base_name, is_ignored
@@ -64,10 +65,46 @@ _ENCRYPTED_FLAG = 0x1
 
 @dataclass(frozen=True)
 class ArchiveLimits:
-    max_entries: int = 2000
+    max_entries: int = 2000  # files (folders and OS junk aside), whatever the batch
     max_total_bytes: int = 500 * MiB
     max_entry_bytes: int = 20 * MiB
     max_ratio: float = 100.0
+    # The batch's own bound: `documents_per_applicant` files for each of `batch_applicants` plus
+    # `entry_margin` (a stray readme, a document given twice: reported, not refused). None: only max_entries.
+    batch_applicants: int | None = None
+    documents_per_applicant: int = 6
+    entry_margin: int = 20
+
+    def for_batch(self, applicants: int, documents_per_applicant: int) -> ArchiveLimits:
+        return replace(self, batch_applicants=applicants, documents_per_applicant=documents_per_applicant)
+
+    @property
+    def batch_entries(self) -> int | None:
+        if self.batch_applicants is None:
+            return None
+        return self.batch_applicants * self.documents_per_applicant + self.entry_margin
+
+    @property
+    def entries_bound(self) -> int:
+        """The most files the archive may hold."""
+        batch = self.batch_entries
+        return self.max_entries if batch is None else min(self.max_entries, batch)
+
+
+def _too_many_entries(count: int, limits: ArchiveLimits) -> ArchiveRefused:
+    batch = limits.batch_entries
+    if batch is not None and batch <= limits.max_entries:
+        why = (
+            f"超过本批次的上限 {batch:,} 个（{limits.batch_applicants:,} 名学员 × 每人 "
+            f"{limits.documents_per_applicant} 份资料 + {limits.entry_margin} 个余量）"
+        )
+    else:
+        why = f"超过上限 {limits.max_entries:,} 个"
+    return ArchiveRefused(
+        "too_many_entries",
+        f"压缩包中有 {count:,} 个文件，{why}，已拒绝整个压缩包，未保存任何资料；"
+        "请只放入本批次学员的报名资料（每人每份资料一个文件）",
+    )
 
 
 @dataclass(frozen=True)
@@ -145,6 +182,13 @@ def _mib(n: float) -> str:
     return f"{n / MiB:.1f} MB"
 
 
+def _over(size: int, limit: int) -> tuple[str, str]:
+    """A size over a limit and the limit, in MB, or in bytes when the MB would read the same."""
+    if _mib(size) != _mib(limit):
+        return _mib(size), _mib(limit)
+    return f"{size:,} 字节", f"{limit:,} 字节（{_mib(limit)}）"
+
+
 def _open(data: bytes | BinaryIO) -> zipfile.ZipFile:
     source: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
     try:
@@ -172,11 +216,8 @@ def read_zip(
             if info.is_dir() or is_ignored(name):
                 continue
             wanted.append((info, name))
-        if len(wanted) > limits.max_entries:
-            raise ArchiveRefused(
-                "too_many_entries",
-                f"压缩包中有 {len(wanted)} 个文件，超过上限 {limits.max_entries} 个，请分批上传",
-            )
+        if len(wanted) > limits.entries_bound:  # from the central directory: nothing extracted yet
+            raise _too_many_entries(len(wanted), limits)
         _check_declared(wanted, limits)
 
         members: list[Member] = []
@@ -207,11 +248,9 @@ def _check_declared(wanted: list[tuple[zipfile.ZipInfo, str]], limits: ArchiveLi
                 name,
             )
         if info.file_size > limits.max_entry_bytes:
+            size, limit = _over(info.file_size, limits.max_entry_bytes)
             raise ArchiveRefused(
-                "too_large",
-                f"压缩包中的“{name}”解压后 {_mib(info.file_size)}，"
-                f"超过单个文件上限 {_mib(limits.max_entry_bytes)}",
-                name,
+                "too_large", f"压缩包中的“{name}”解压后 {size}，超过单个文件上限 {limit}", name
             )
         declared_total += info.file_size
         if declared_total > limits.max_total_bytes:

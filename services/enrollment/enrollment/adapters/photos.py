@@ -1,6 +1,10 @@
 """Head-photo check (一寸白底免冠正面照): Pillow for format and size, OpenCV for background and sharpness,
 dlib (via `servicekit.faces`) for the face count and pose. Every failed rule is reported by name, with the
 measured values so a reviewer sees why.
+
+一寸 (domain.md): 5:7 within ±2 %, at least 295×413 px (any higher resolution of the same shape is a 一寸
+photo), ≤ 80 KB; the head neither turned (nose off the eye line's middle) nor tilted in the picture plane (eye
+line more than 8° from level, 5-point landmarks). The same check serves 我的资料 and the materials zip.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ RULE_NAMES: tuple[str, ...] = (
     "background",
     "face_count",
     "frontal",
+    "tilt",
     "sharpness",
 )
 
@@ -29,13 +34,13 @@ RULE_NAMES: tuple[str, ...] = (
 @dataclass(frozen=True)
 class HeadPhotoRules:
     max_bytes: int = 80 * 1024
-    width: int = 295
+    width: int = 295  # the least width and height of a 一寸 photo; any higher resolution is fine
     height: int = 413
-    size_tolerance: float = 0.15  # relative, per side
     aspect: float = 5 / 7  # width / height
-    aspect_tolerance: float = 0.06  # relative
+    aspect_tolerance: float = 0.02  # relative: 5:7 ± 2 %
     min_background_whiteness: float = 0.80  # fraction of white pixels in the border strips
     max_frontal_offset: float = 0.18
+    max_tilt_degrees: float = 8.0  # eye line against the horizontal (head tilted in the picture plane)
     min_sharpness: float = 60.0  # variance of the Laplacian
     background_border: float = 0.06  # width of the left, right and top strips, relative to the image side
     white_min_value: int = 200  # HSV V (0–255)
@@ -97,38 +102,58 @@ def sniff_format(data: bytes) -> str:
     return "未知格式"
 
 
+def _over(value: float, limit: float, scale: float = 1.0) -> str:
+    """`value` (over `limit`) with one decimal, or as many more as it takes not to read as the limit."""
+    for digits in range(1, 7):
+        if round(value * scale, digits) != round(limit * scale, digits):
+            break
+    return f"{value * scale:.{digits}f}"
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1024:g} KB" if size % 1024 == 0 else f"{size / 1024:.1f} KB"
+
+
 def check_file_size(size: int, rules: HeadPhotoRules) -> PhotoProblem | None:
+    """In bytes: one byte over 80 KB must not read as "80.0 KB，超过 80 KB"."""
     if size <= rules.max_bytes:
         return None
     return PhotoProblem(
         "file_size",
         "too_large",
-        f"头像文件 {size / 1024:.1f} KB，超过 {rules.max_bytes / 1024:.0f} KB 的上限",
+        f"头像文件 {size:,} 字节，超过 {rules.max_bytes:,} 字节（{_kb(rules.max_bytes)}）的上限",
     )
 
 
 def check_dimensions(width: int, height: int, rules: HeadPhotoRules) -> PhotoProblem | None:
-    ok = (
-        abs(width - rules.width) <= rules.width * rules.size_tolerance
-        and abs(height - rules.height) <= rules.height * rules.size_tolerance
-    )
-    if ok:
+    """At least the 一寸 pixels in each direction; any higher resolution is fine (the shape is the aspect
+    rule's)."""
+    if width >= rules.width and height >= rules.height:
         return None
     return PhotoProblem(
         "dimensions",
         "wrong_size",
-        f"头像尺寸 {width}×{height} 像素，应约为 {rules.width}×{rules.height} 像素（一寸）",
+        f"头像尺寸 {width}×{height} 像素，小于一寸照的最低 {rules.width}×{rules.height} 像素"
+        "（更高分辨率的 5:7 照片均可）",
     )
 
 
+def aspect_deviation(width: int, height: int, rules: HeadPhotoRules) -> float:
+    """Relative difference of width / height from 5:7 (−0.021 = 2.1 % too narrow)."""
+    return (width / height) / rules.aspect - 1 if height else -1.0
+
+
 def check_aspect_ratio(width: int, height: int, rules: HeadPhotoRules) -> PhotoProblem | None:
-    aspect = width / height if height else 0.0
-    if abs(aspect - rules.aspect) <= rules.aspect * rules.aspect_tolerance:
+    deviation = aspect_deviation(width, height, rules)
+    if abs(deviation) <= rules.aspect_tolerance:
         return None
+    shape = "偏窄" if deviation < 0 else "偏宽"
+    percent = _over(abs(deviation), rules.aspect_tolerance, 100)
     return PhotoProblem(
         "aspect_ratio",
         "wrong_aspect",
-        f"头像宽高比 {aspect:.2f}，应为 5:7（{rules.aspect:.2f}）的竖版照片",
+        f"头像宽高比 {width}:{height}，比一寸照的 5:7 {shape} {percent}%"
+        f"（允许 ±{rules.aspect_tolerance:.0%}），应为 5:7 的竖版照片",
     )
 
 
@@ -176,6 +201,19 @@ def check_frontal(face: faces.Face, rules: HeadPhotoRules) -> PhotoProblem | Non
         "not_frontal",
         f"人脸不是正面：鼻尖偏离双眼中线 {offset:.2f}"
         f"（上限 {rules.max_frontal_offset:.2f}，以两眼间距为单位）",
+    )
+
+
+def check_tilt(tilt_degrees: float, rules: HeadPhotoRules) -> PhotoProblem | None:
+    """`tilt_degrees`: `faces.eye_line_tilt` of the face (signed)."""
+    if abs(tilt_degrees) <= rules.max_tilt_degrees:
+        return None
+    return PhotoProblem(
+        "tilt",
+        "tilted",
+        f"头部歪斜：双眼连线与水平方向成 {_over(abs(tilt_degrees), rules.max_tilt_degrees)}°"
+        f"（上限 {rules.max_tilt_degrees:g}°），"
+        "请拍摄头部端正的正面照",
     )
 
 
@@ -236,7 +274,11 @@ def check_head_photo(data: bytes, rules: HeadPhotoRules = HeadPhotoRules()) -> H
     face; without a face, sharpness is measured on the whole image and the pose is not judged.
     """
     started = time.perf_counter()
-    measurements: dict[str, Any] = {"format": sniff_format(data), "file_kb": round(len(data) / 1024, 1)}
+    measurements: dict[str, Any] = {
+        "format": sniff_format(data),
+        "file_bytes": len(data),
+        "file_kb": round(len(data) / 1024, 1),
+    }
     problems: list[PhotoProblem | None] = [check_format(data)]
     try:
         rgb = faces.decode_rgb(data, max_pixels=rules.max_pixels)
@@ -256,6 +298,7 @@ def check_head_photo(data: bytes, rules: HeadPhotoRules = HeadPhotoRules()) -> H
     found = _detect(rgb, rules)
     face = found[0] if found else None
     sharp = sharpness(rgb, face.box if face else None)
+    tilt = faces.eye_line_tilt(face) if face else None
     measurements.update(
         width=width,
         height=height,
@@ -264,6 +307,7 @@ def check_head_photo(data: bytes, rules: HeadPhotoRules = HeadPhotoRules()) -> H
         face_count=len(found),
         faces=[{"box": list(f.box), "confidence": round(f.confidence, 2)} for f in found],
         frontal_offset=round(faces.frontal_offset(face), 3) if face else None,
+        tilt_degrees=round(tilt, 1) if tilt is not None else None,
         sharpness=round(sharp, 1),
     )
     problems += [
@@ -273,6 +317,7 @@ def check_head_photo(data: bytes, rules: HeadPhotoRules = HeadPhotoRules()) -> H
         check_background(whiteness, rules),
         check_face_count(len(found)),
         check_frontal(face, rules) if face else None,
+        check_tilt(tilt, rules) if tilt is not None else None,
         check_sharpness(sharp, rules),
     ]
     measurements["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)

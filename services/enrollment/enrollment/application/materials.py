@@ -1,6 +1,9 @@
-"""Uploading a batch's materials: one zip, checked for safety as a whole, every entry named
-`<ID number>$<document>.<ext>`, every head photo checked against the photo rules, documents stored per
-applicant (a later upload replaces single documents), and one MaterialsUploaded record of what was stored."""
+"""Uploading a batch's materials: one zip, checked for safety as a whole (and for its number of files against
+the batch), every entry named `<ID number>$<document>.<ext>`, every head photo checked against the photo rules
+(one that fails is reported with its codes and not stored), documents stored per applicant (a later upload
+replaces single documents), and one MaterialsUploaded record of what was stored and of the photo checks. The
+job's result is small whatever the archive: problems grouped by code with counts and a few examples, most
+important first."""
 
 from __future__ import annotations
 
@@ -16,17 +19,39 @@ from servicekit.errors import DomainError, NotFound
 from servicekit.eventstore import EventStore
 from servicekit.objectstore import ObjectStore
 
-from enrollment.domain.events import ApplicantMaterials, MaterialDocument, MaterialsUploaded
+from enrollment.domain.events import (
+    ApplicantMaterials,
+    HeadPhotoProblem,
+    MaterialDocument,
+    MaterialsUploaded,
+)
 
 from ..adapters.archive import ArchiveLimits, ArchiveRefused, Member, read_zip
-from ..adapters.photos import HeadPhotoRules, check_head_photo
-from ..domain.materials import ParsedName, base_name, materials_report, parse_entry_name
+from ..adapters.photos import HeadPhotoRules, PhotoProblem, check_head_photo
+from ..domain.materials import (
+    DUPLICATE_DOCUMENT,
+    HEAD_PHOTO_LOCKED,
+    MISSING_DOCUMENTS,
+    ParsedName,
+    Problem,
+    base_name,
+    grouped,
+    materials_report,
+    missing_problem,
+    parse_entry_name,
+    rank,
+    summary,
+)
+from ..domain.reference import MATERIAL_DOCUMENTS
 from ..projections.read_models import APPLICANTS
 from . import profile as profile_app
 from .handlers import APPLICANT_INDEX, batch_stream
 
 HEAD_PHOTO = "头像"
 EVENT_CHUNK = 200  # applicants per MaterialsUploaded event
+MAX_EXAMPLES = 10  # problems listed in full per code in a job's result (the rest are counted)
+MAX_LISTED_APPLICANTS = 100  # applicants listed in a job's result (the rest are counted)
+LOCKED_MESSAGE = "该学员已申请考试，头像已用于考试人脸核验，不能更换；压缩包中的头像未保存"
 
 Progress = Callable[..., None]
 
@@ -42,6 +67,18 @@ async def batch_applicants(store: EventStore, batch_id: str, enterprise_id: str 
     return found
 
 
+async def _documents_on_file(store: EventStore, batch_id: str) -> dict[str, set[str]]:
+    """Applicant id → the documents earlier uploads stored (from the read model): not missing any more."""
+    return {
+        d["_id"]: set((d.get("materials") or {}).keys())
+        async for d in store.db[APPLICANTS].find({"batch_id": batch_id}, {"materials": 1})
+    }
+
+
+def _photo_problem(id_number: str, found: PhotoProblem) -> Problem:
+    return Problem(found.code, f"{id_number}：{found.message}", id_number=id_number)
+
+
 async def upload_materials(
     store: EventStore,
     objects: ObjectStore,
@@ -53,7 +90,12 @@ async def upload_materials(
     photo_rules: HeadPhotoRules,
     progress: Progress,
 ) -> dict[str, Any]:
+    """Read the zip (refused whole, before anything is extracted, above six files per applicant of the batch
+    plus the margin), check every head photo with 我的资料's rules (one that fails is not stored: it never
+    replaces a usable photo), store the rest and record one MaterialsUploaded; the result groups the problems,
+    most important first. Nothing usable: `no_usable_materials` (or `head_photo_locked`), nothing stored."""
     applicants = await batch_applicants(store, batch_id, enterprise_id)
+    limits = limits.for_batch(len(applicants), len(MATERIAL_DOCUMENTS))
     try:
         members = await asyncio.to_thread(
             read_zip, data, limits, progress=lambda done, total: progress(done, total, "检查压缩包")
@@ -74,31 +116,43 @@ async def upload_materials(
     locked = await profile_app.locked_id_numbers(store, {n for n, d, _ in usable if d == HEAD_PHOTO})
     kept_locked = sorted(n for n, d, _ in usable if d == HEAD_PHOTO and n in locked)
     usable = [(n, d, m) for n, d, m in usable if not (d == HEAD_PHOTO and n in locked)]
-    if not usable and kept_locked:
-        raise DomainError(
-            "压缩包中只有头像，而这些学员已申请考试，头像已用于考试人脸核验，不能更换",
-            code="head_photo_locked",
-            status=409,
-            details={"id_numbers": kept_locked},
-        )
+
+    # every head photo checked before anything is stored: the same rules as 我的资料's upload
+    heads = [(n, m) for n, d, m in usable if d == HEAD_PHOTO]
+    photos: dict[str, list[PhotoProblem]] = {}
+    for done, (number, member) in enumerate(heads, start=1):
+        photos[number] = list(await asyncio.to_thread(check_head_photo, member.data, photo_rules))
+        progress(done, len(heads), "检查头像")
+    usable = [(n, d, m) for n, d, m in usable if not (d == HEAD_PHOTO and photos.get(n))]
+
+    on_file = await _documents_on_file(store, batch_id)
+    found = [p for p in report.problems() if p.code != MISSING_DOCUMENTS]
+    found += [_photo_problem(n, p) for n in applicants if n in photos for p in photos[n]]
+    found += [
+        Problem(HEAD_PHOTO_LOCKED, f"{n}：{LOCKED_MESSAGE}", id_number=n, entry=None) for n in kept_locked
+    ]
     if not usable:
+        incomplete: list[Problem] = []
+        for number, item in report.applicants.items():
+            lacking = [d for d in item.missing if d not in on_file.get(applicants[number], set())]
+            if lacking:
+                incomplete.append(missing_problem(number, lacking))
+        groups = grouped([*found, *incomplete], max_examples=MAX_EXAMPLES)
+        locked_only = bool(groups) and groups[0]["code"] == HEAD_PHOTO_LOCKED
         raise DomainError(
-            "压缩包中没有可用的报名资料：" + "；".join(report.messages()[:5]),
-            code="no_usable_materials",
-            details={"problems": report.messages()},
+            summary(groups, head="压缩包中没有可用的报名资料，未保存任何资料"),
+            code=HEAD_PHOTO_LOCKED if locked_only else "no_usable_materials",
+            status=409 if locked_only else None,
+            details=groups,
         )
 
     stored: dict[str, list[MaterialDocument]] = {}
-    photos: dict[str, list[str]] = {}
     keys: list[str] = []
     # every upload under keys of its own: an object an earlier MaterialsUploaded names is never overwritten
     upload_id = uploads.new_upload_id()
     version_before = await store.version_of(batch_stream(batch_id))
     try:
         for done, (id_number, document, member) in enumerate(usable, start=1):
-            if document == HEAD_PHOTO:
-                check = await asyncio.to_thread(check_head_photo, member.data, photo_rules)
-                photos[id_number] = [p.message for p in check]
             extension = member.name.rsplit(".", 1)[-1].lower()
             key = f"batches/{batch_id}/{applicants[id_number]}/{upload_id}/{document}.{extension}"
             await objects.put(key, member.data, member.content_type)
@@ -108,16 +162,20 @@ async def upload_materials(
                     document=document, object_key=key, content_type=member.content_type, size=len(member.data)
                 )
             )
-            progress(done, len(usable), "检查照片并保存资料")
+            progress(done, len(usable), "保存资料")
         records = [
             ApplicantMaterials(
                 applicant_id=applicants[number],
                 id_number=number,
-                documents=documents,
+                documents=stored.get(number, []),
                 photo_ok=(not photos[number]) if number in photos else None,
-                photo_problems=photos.get(number, []),
+                head_photo_problems=[
+                    HeadPhotoProblem(rule=p.rule, code=p.code, message=p.message)
+                    for p in photos.get(number, [])
+                ],
             )
-            for number, documents in stored.items()
+            for number in applicants
+            if number in stored or number in photos
         ]
         index = await store.db[APPLICANT_INDEX].find_one({"batch_id": batch_id})
         assert index is not None
@@ -144,43 +202,53 @@ async def upload_materials(
         )
         raise
 
-    previous = {
-        d["_id"]: set((d.get("materials") or {}).keys())
-        async for d in store.db[APPLICANTS].find({"batch_id": batch_id}, {"materials": 1})
-    }
-    applicants_report = []
+    # per applicant: what this upload stored, what is still missing (earlier uploads count), the photo check
+    listed: list[tuple[int, dict[str, Any]]] = []
+    kept = set(kept_locked)
     for number, item in report.applicants.items():
-        have = set(item.found) | previous.get(applicants[number], set())
-        missing = [d for d in item.missing if d not in have]
-        applicants_report.append(
-            {
-                "id_number": number,
-                "applicant_id": applicants[number],
-                "stored": sorted(d.document for d in stored.get(number, [])),
-                "missing": missing,
-                "photo_problems": photos.get(number, []),
-            }
+        have = {d.document for d in stored.get(number, [])} | on_file.get(applicants[number], set())
+        missing = [d for d in MATERIAL_DOCUMENTS if d not in have]
+        if missing:
+            found.append(missing_problem(number, missing))
+        problems = [p.code for p in photos.get(number, [])]
+        problems += [HEAD_PHOTO_LOCKED] * (number in kept)
+        problems += [DUPLICATE_DOCUMENT] * bool(item.duplicated) + [MISSING_DOCUMENTS] * bool(missing)
+        if not problems:
+            continue
+        listed.append(
+            (
+                min(rank(code) for code in problems),
+                {
+                    "id_number": number,
+                    "applicant_id": applicants[number],
+                    "stored": sorted(d.document for d in stored.get(number, [])),
+                    "missing": missing,
+                    "duplicated": list(item.duplicated),
+                    "photo_ok": (not photos[number]) if number in photos else None,
+                    "photo_problems": [
+                        {"rule": p.rule, "code": p.code, "message": p.message} for p in photos.get(number, [])
+                    ],
+                },
+            )
         )
+    listed.sort(key=lambda pair: pair[0])
+    groups = grouped(found, max_examples=MAX_EXAMPLES)
     return {
         "batch_id": batch_id,
         "documents_stored": sum(len(v) for v in stored.values()),
-        "applicants": applicants_report,
-        "unknown_entries": [{"entry": u.entry, "code": u.code, "message": u.message} for u in report.unknown],
-        "not_in_batch": [
-            {"entry": f.entry, "id_number": f.id_number, "message": f.message} for f in report.not_in_batch
-        ],
-        "duplicates": [
-            {"id_number": d.id_number, "document": d.document, "message": d.message}
-            for d in report.duplicates
-        ],
+        "applicants_in_batch": len(applicants),
+        "applicants_with_all_documents": len(applicants)
+        - sum(1 for p in found if p.code == MISSING_DOCUMENTS),
+        "photos_checked": len(photos),
         "photo_failures": sum(1 for v in photos.values() if v),
+        "message": summary(groups, head="报名资料已保存") if groups else "报名资料已保存，没有发现问题",
+        "problems": groups,
+        # the applicants with something to fix, most important first (the whole batch: GET /applicants)
+        "applicants_with_problems": len(listed),
+        "applicants": [entry for _, entry in listed[:MAX_LISTED_APPLICANTS]],
         "head_photos_kept": [
-            {
-                "id_number": number,
-                "code": "head_photo_locked",
-                "message": "该学员已申请考试，头像已用于考试人脸核验，不能更换；压缩包中的头像未保存",
-            }
-            for number in kept_locked
+            {"id_number": number, "code": HEAD_PHOTO_LOCKED, "message": LOCKED_MESSAGE}
+            for number in kept_locked[:MAX_LISTED_APPLICANTS]
         ],
     }
 

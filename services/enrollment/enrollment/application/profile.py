@@ -147,14 +147,16 @@ def current_head_photo(
     for doc in applicants:
         item = (doc.get("materials") or {}).get(MATERIALS_HEAD_PHOTO)
         if item and doc.get("head_photo_uploaded_at"):
+            # the stored photo's check; the applicant's `photo_ok` may be of a later photo, refused unstored
+            ok = item.get("photo_ok", doc.get("photo_ok"))
             candidates.append(
                 {
                     "bucket": bucket,
                     "key": item["object_key"],
                     "source": "materials",
                     "uploaded_at": doc["head_photo_uploaded_at"],
-                    "photo_ok": doc.get("photo_ok"),
-                    "photo_problems": doc.get("photo_problems", []),
+                    "photo_ok": ok,
+                    "photo_problems": doc.get("photo_problems", []) if ok is False else [],
                 }
             )
     if not candidates:

@@ -21,14 +21,40 @@ class MaterialDocument(BaseModel):
     size: int
 
 
+class HeadPhotoProblem(BaseModel):
+    """A head-photo rule that failed: `rule` (adapters/photos.RULE_NAMES), stable `code`, Chinese message —
+    what 我的资料's head-photo upload answers too."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    rule: str = ""
+    code: str
+    message: str
+
+
+# The code given to a problem recorded before problems had codes (only its message was kept).
+LEGACY_PHOTO_CODE = "photo_invalid"
+
+
 class ApplicantMaterials(BaseModel):
+    """One applicant's part of an upload. `photo_ok`: the zip's head photo was checked (None: it had none);
+    one that failed is not stored (`documents` has no 头像) and `head_photo_problems` says why."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     applicant_id: str
     id_number: str
     documents: list[MaterialDocument]
     photo_ok: bool | None = None
+    head_photo_problems: list[HeadPhotoProblem] = Field(default_factory=list)
+    # events recorded before the codes: the messages only (a failing photo was then stored all the same)
     photo_problems: list[str] = Field(default_factory=list)
+
+    def photo_findings(self) -> list[HeadPhotoProblem]:
+        """The failed head-photo rules, with codes (a message recorded without one gets LEGACY_PHOTO_CODE)."""
+        if self.head_photo_problems or not self.photo_problems:
+            return list(self.head_photo_problems)
+        return [HeadPhotoProblem(code=LEGACY_PHOTO_CODE, message=m) for m in self.photo_problems]
 
 
 class BatchHeader(BaseModel):

@@ -1,10 +1,12 @@
-"""Materials of a batch: entry names `<ID number>$<document>.<ext>` and the per-applicant report (pure)."""
+"""Materials of a batch: entry names `<ID number>$<document>.<ext>`, the per-applicant report, and the
+upload's problems grouped and ordered for the job's result (pure)."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .reference import MATERIAL_DOCUMENTS
 
@@ -146,11 +148,20 @@ class MaterialsReport:
         return [i for i, a in self.applicants.items() if not a.complete]
 
     def messages(self) -> list[str]:
-        """Every problem as one Chinese line, applicants first."""
-        lines = [f"{a.id_number}：{m}" for a in self.applicants.values() for m in a.messages]
-        lines += [u.message for u in self.unknown]
-        lines += [f.message for f in self.not_in_batch]
-        return lines
+        """Every problem as one Chinese line, most important first (`problems`)."""
+        return [p.message for p in ordered(self.problems())]
+
+    def problems(self) -> list[Problem]:
+        """What the names alone tell: entries that cannot be used, documents given twice, documents missing
+        (missing from this archive: an earlier upload may have brought them, see `missing_problem`)."""
+        found = [Problem(u.code, u.message, entry=u.entry) for u in self.unknown]
+        found += [Problem(NOT_IN_BATCH, f.message, entry=f.entry) for f in self.not_in_batch]
+        found += [
+            Problem(DUPLICATE_DOCUMENT, d.message, id_number=d.id_number, entry=d.entries[0])
+            for d in self.duplicates
+        ]
+        found += [missing_problem(a.id_number, a.missing) for a in self.applicants.values() if a.missing]
+        return found
 
 
 def materials_report(entries: Sequence[str], batch_id_numbers: Collection[str]) -> MaterialsReport:
@@ -209,3 +220,97 @@ def materials_report(entries: Sequence[str], batch_id_numbers: Collection[str]) 
         duplicates=tuple(duplicates),
         ignored=tuple(ignored),
     )
+
+
+# ---- the upload's problems: grouped by code, most important first, few examples each ----
+
+NOT_IN_BATCH = "not_in_batch"
+DUPLICATE_DOCUMENT = "duplicate_document"
+HEAD_PHOTO_LOCKED = "head_photo_locked"
+MISSING_DOCUMENTS = "missing_documents"
+
+# Most important first: what makes an entry unusable (and the whole archive, when no entry is usable), named
+# by its file; then head photos refused by the photo rules (any other code: `_PHOTO_RANK`); then head photos
+# kept because the exam uses them; last what is merely missing, often a consequence of the first.
+_RANKS: dict[str, int] = {
+    "bad_extension": 0,
+    "unknown_document": 1,
+    "bad_name": 2,
+    NOT_IN_BATCH: 3,
+    DUPLICATE_DOCUMENT: 4,
+    HEAD_PHOTO_LOCKED: 6,
+    MISSING_DOCUMENTS: 7,
+}
+_PHOTO_RANK = 5
+
+_GROUP_TITLES: dict[str, str] = {
+    "bad_extension": "{n} 个文件的格式不被接受",
+    "unknown_document": "{n} 个文件的材料名称无法识别",
+    "bad_name": "{n} 个文件的名称不符合“身份证号$材料名称.扩展名”",
+    NOT_IN_BATCH: "{n} 个文件的身份证号不在本批次中",
+    DUPLICATE_DOCUMENT: "{n} 份材料有多个文件，均未保存",
+    HEAD_PHOTO_LOCKED: "{n} 名学员的头像已用于考试人脸核验，压缩包中的头像未保存",
+    MISSING_DOCUMENTS: "{n} 名学员缺少材料",
+}
+_PHOTO_TITLE = "{n} 名学员的头像不符合要求，头像未保存"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of an upload: stable `code`, Chinese `message` naming the file or the applicant."""
+
+    code: str
+    message: str
+    entry: str | None = None
+    id_number: str | None = None
+
+
+def missing_problem(id_number: str, missing: Sequence[str]) -> Problem:
+    return Problem(MISSING_DOCUMENTS, f"{id_number}：缺少材料：{'、'.join(missing)}", id_number=id_number)
+
+
+def rank(code: str) -> int:
+    return _RANKS.get(code, _PHOTO_RANK)
+
+
+def ordered(problems: Sequence[Problem]) -> list[Problem]:
+    """Most important first (stable within a rank)."""
+    return sorted(problems, key=lambda p: rank(p.code))
+
+
+def grouped(problems: Sequence[Problem], *, max_examples: int = 10) -> list[dict[str, Any]]:
+    """One group per code, most important first: {code, count, message, examples}. The message gives the
+    count and the first problem in full; `examples` lists at most `max_examples` problems (a 30,000-entry
+    archive still makes a short report)."""
+    groups: dict[str, list[Problem]] = {}
+    for problem in ordered(problems):
+        groups.setdefault(problem.code, []).append(problem)
+    out = []
+    for code, items in groups.items():
+        title = _GROUP_TITLES.get(code, _PHOTO_TITLE).format(n=f"{len(items):,}", code=code)
+        first = items[0].message + ("等" if len(items) > 1 else "")
+        out.append(
+            {
+                "code": code,
+                "count": len(items),
+                "message": f"{title}：{first}",
+                "examples": [
+                    {
+                        k: v
+                        for k, v in (("entry", p.entry), ("id_number", p.id_number), ("message", p.message))
+                        if v is not None
+                    }
+                    for p in items[:max_examples]
+                ],
+            }
+        )
+    return out
+
+
+def summary(groups: Sequence[dict[str, Any]], *, head: str) -> str:
+    """`head` and the most important group's message; how many other problems there are."""
+    if not groups:
+        return head
+    rest = sum(g["count"] for g in groups[1:])
+    more = f"；另有 {rest:,} 处其他问题（见 errors）" if rest else ""
+    return f"{head}：{groups[0]['message']}{more}"

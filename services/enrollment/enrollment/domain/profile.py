@@ -119,9 +119,8 @@ def materials_head_photo(
             for doc in item.documents:
                 if doc.document == MATERIALS_HEAD_PHOTO:
                     ok = item.photo_ok is not False
-                    found = StoredPhoto(
-                        bucket, doc.object_key, at, "materials", ok, tuple(item.photo_problems)
-                    )
+                    problems = tuple(p.message for p in item.photo_findings())
+                    found = StoredPhoto(bucket, doc.object_key, at, "materials", ok, problems)
     return found
 
 

@@ -3,7 +3,10 @@
 - `enterprise_status`: which enterprises their city has approved (only those may enroll);
 - `applicants`: one document per applicant with its batch data and status, for enterprises and institutions;
   `head_photo_uploaded_at` is when the materials zip last brought a head photo, `exam_head_photo` the photo
-  the exam uses (set by ExamApplied);
+  the exam uses (set by ExamApplied); `photo_ok` / `photo_problems` ([{rule, code, message}], the codes of
+  我的资料's head-photo check) the check of the head photo the last zip with one brought (a photo that failed
+  was not stored: `materials.头像`, with its own `photo_ok`, is then an earlier one, if any), `photo_checked_at`
+  when;
 - `certificate_holders`: every certificate of a person with its state (valid / lapsed / revoked /
   superseded), for continuing education (only valid ones) and the head-photo lock;
 - `person_profiles`: one document per person (ID number): their own documents and the head-photo lock.
@@ -195,12 +198,19 @@ def applicants(database: str) -> Projection:
         e = received.event
         assert isinstance(e, MaterialsUploaded)
         for item in e.applicants:
-            fields: dict[str, object] = {
-                f"materials.{d.document}": d.model_dump(mode="json", exclude={"document"})
-                for d in item.documents
-            }
+            fields: dict[str, object] = {}
+            for d in item.documents:
+                document = d.model_dump(mode="json", exclude={"document"})
+                if d.document == MATERIALS_HEAD_PHOTO:
+                    # the stored photo's own check (before the codes, a photo that failed was stored too)
+                    document["photo_ok"] = item.photo_ok is not False
+                fields[f"materials.{d.document}"] = document
             if item.photo_ok is not None:
-                fields.update(photo_ok=item.photo_ok, photo_problems=item.photo_problems)
+                fields.update(
+                    photo_ok=item.photo_ok,
+                    photo_problems=[p.model_dump(mode="json") for p in item.photo_findings()],
+                    photo_checked_at=received.envelope.time,
+                )
             if any(d.document == MATERIALS_HEAD_PHOTO for d in item.documents):
                 fields["head_photo_uploaded_at"] = received.envelope.time
             await projection.collection(session).update_one(
