@@ -1,5 +1,6 @@
 """Enrollment end to end: template → sheet with errors (nothing imported) → corrected sheet → materials zip
-with photo checks → institution review (bulk) → rejection → correction → approval."""
+with photo checks (a failing head photo: not stored, its rule codes in the job, the review queue and the
+applicant view) → institution review (bulk) → rejection → correction → approval."""
 
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ async def test_enrollment_flow(platform: ServiceProcesses, admin_credentials: tu
         broken = [list(p) for p in people]
         broken[1][2] = 1.10101e17  # what Excel does to an ID typed as a number
         broken[2][1] = "未知"
+        broken[0][5] = "杭州建工"  # an abbreviation of the enterprise's registered name
         upload = await api.post(
             "/api/enrollment/batches/import",
             headers=bearer(token),
@@ -117,8 +119,10 @@ async def test_enrollment_flow(platform: ServiceProcesses, admin_credentials: tu
         found = {(e["row"], e["code"]) for e in job["error"]["errors"]}
         assert any(code == "id_scientific_notation" for _, code in found), found
         assert any(code in ("invalid_choice", "gender_mismatch") for _, code in found), found
+        abbreviated = next(e for e in job["error"]["errors"] if e["code"] == "employer_abbreviated")
+        assert abbreviated["column"] == "工作单位" and "“杭州建工集团有限公司”" in abbreviated["message"]
         header_row = template_header_row(template.content)
-        assert {row for row, _ in found} == {header_row + 2, header_row + 3}, found
+        assert {row for row, _ in found} == {header_row + 1, header_row + 2, header_row + 3}, found
         listed = await api.get("/api/enrollment/applicants", headers=bearer(token))
         assert listed.json()["total"] == 0, "nothing is imported from a sheet with problems"
 
@@ -146,6 +150,12 @@ async def test_enrollment_flow(platform: ServiceProcesses, admin_credentials: tu
 
         applicants = {a["id_number"]: a for a in await eventually(imported, what="the imported applicants")}
         assert all(a["status_label"] == "待审核" for a in applicants.values())
+        # 学历 as the level of 附件5 (大专 → 专科, 中专 → 中职)
+        assert {a["name"]: a["education"] for a in applicants.values()} == {
+            "张三": "专科",
+            "李四": "本科",
+            "王五": "中职",
+        }
         eligibility = {a["name"]: a["eligibility"]["verdict"] for a in applicants.values()}
         assert eligibility["张三"] == "eligible" and eligibility["王五"] in ("not_eligible", "needs_review")
 
@@ -168,10 +178,20 @@ async def test_enrollment_flow(platform: ServiceProcesses, admin_credentials: tu
         job = await wait_job(api, token, upload.json()["status_url"])
         assert job["state"] == "succeeded", job
         result = job["result"]
-        assert result["documents_stored"] == 18 and result["photo_failures"] == 1
-        assert result["not_in_batch"] and result["unknown_entries"]
+        # 王五's photo fails the background rule: not stored, named by its code; the other 17 documents are
+        assert result["documents_stored"] == 17 and result["photo_failures"] == 1
+        assert [g["code"] for g in result["problems"]] == [
+            "unknown_document",
+            "not_in_batch",
+            "not_white",
+            "missing_documents",
+        ]
         by_number = {a["id_number"]: a for a in result["applicants"]}
-        assert by_number[people[2][2]]["photo_problems"] and not by_number[people[0][2]]["photo_problems"]
+        assert set(by_number) == {people[2][2]}, "only the applicants with something to fix are listed"
+        assert by_number[people[2][2]]["photo_ok"] is False and by_number[people[2][2]]["missing"] == ["头像"]
+        assert [(p["rule"], p["code"]) for p in by_number[people[2][2]]["photo_problems"]] == [
+            ("background", "not_white")
+        ]
 
         # an unsafe archive is refused as a whole
         evil = io.BytesIO()
@@ -195,6 +215,17 @@ async def test_enrollment_flow(platform: ServiceProcesses, admin_credentials: tu
 
         queue = {i["name"]: i for i in await eventually(queued, what="the review queue with photo checks")}
         assert queue["王五"]["photo_ok"] is False and queue["张三"]["photo_ok"] is True
+        assert [p["code"] for p in queue["王五"]["photo_problems"]] == ["not_white"]
+        assert "背景不是白色" in queue["王五"]["photo_problems"][0]["message"]
+        assert queue["张三"]["photo_problems"] == [] and "头像" not in queue["王五"]["materials"]
+        wang_view = (
+            await api.get(
+                f"/api/enrollment/applicants/{queue['王五']['applicant_id']}", headers=bearer(token)
+            )
+        ).json()
+        assert (
+            wang_view["photo_ok"] is False and wang_view["photo_problems"] == queue["王五"]["photo_problems"]
+        )
         links = (
             await api.get(
                 f"/api/enrollment/applicants/{queue['张三']['applicant_id']}/documents",

@@ -204,7 +204,7 @@ def labeled_head_photo(
 ) -> bytes:
     """A head photo made from a labeled face photo: the head and shoulders (the face box × 1.9 wide, 5:7) on
     white with a margin of 1/12 of the width, `size` pixels. `tilt`: degrees the head is turned clockwise in
-    the picture plane about the face's centre (the eye line's tilt grows by as much, the right eye lowering)."""
+    the picture plane about the face's centre (the eye line tilts as much, the right eye lowering)."""
     image, (left, top, right, bottom) = labeled_face(name)
     cx, cy = (left + right) / 2, (top + bottom) / 2
     if tilt:

@@ -13,6 +13,7 @@ from enrollment.domain.events import (
     ApplicantMaterials,
     ExamResultNoted,
     HeadPhotoLocked,
+    HeadPhotoProblem,
     MaterialDocument,
     MaterialsUploaded,
     TrainingCompleted,
@@ -309,6 +310,80 @@ async def test_profile_applicant_and_training_read_models(stack_env: dict[str, s
         assert counts is not None and counts["exam_applied_count"] == 1, "a retake is counted once"
         trainee = await client[name][APPLICANT_TRAINING].find_one({"_id": "a"})
         assert trainee is not None and trainee["exam_applied"] and trainee["exam_retakes"] == 1
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def test_the_applicants_photo_check_carries_the_rule_codes(stack_env: dict[str, str]) -> None:
+    """A zip's head photo that passed is stored with its check; one that failed is not stored, and the
+    applicant's `photo_ok` / `photo_problems` (what the review queue shows) name the failed rules by code; an
+    event recorded before the codes (messages only, the failing photo stored) gets the code photo_invalid."""
+    client = create_client(stack_env["MONGO_URL"])
+    name = f"photos-{uuid.uuid4().hex[:8]}"
+    head = MaterialDocument(
+        document="头像", object_key="batches/b/a/u1/头像.jpg", content_type="image/jpeg", size=9
+    )
+    form = MaterialDocument(
+        document="报名表", object_key="batches/b/a/u2/报名表.jpg", content_type="image/jpeg", size=5
+    )
+
+    def uploaded(*items: ApplicantMaterials) -> MaterialsUploaded:
+        return MaterialsUploaded(
+            batch_id="b", enterprise_id="ent", institution_id="inst", applicants=list(items)
+        )
+
+    tilted = HeadPhotoProblem(
+        rule="tilt", code="tilted", message="头部歪斜：双眼连线与水平方向成 19.2°（上限 8°）"
+    )
+    try:
+        await _apply(
+            client,
+            applicants(name),
+            [
+                (
+                    uploaded(
+                        ApplicantMaterials(applicant_id="a", id_number=ID, documents=[head], photo_ok=True)
+                    ),
+                    "b",
+                ),
+                (
+                    uploaded(
+                        ApplicantMaterials(
+                            applicant_id="a",
+                            id_number=ID,
+                            documents=[form],
+                            photo_ok=False,
+                            head_photo_problems=[tilted],
+                        )
+                    ),
+                    "b",
+                ),
+                (
+                    uploaded(
+                        ApplicantMaterials(
+                            applicant_id="old",
+                            id_number="330106199001010030",
+                            documents=[head],
+                            photo_ok=False,
+                            photo_problems=["照片模糊"],
+                        )
+                    ),
+                    "b",
+                ),
+            ],
+        )
+        doc = await client[name][APPLICANTS].find_one({"_id": "a"})
+        assert doc is not None and doc["photo_ok"] is False
+        assert doc["photo_problems"] == [tilted.model_dump()]
+        # the photo on file is the earlier one, which passed
+        assert (
+            doc["materials"]["头像"]["object_key"] == head.object_key and doc["materials"]["头像"]["photo_ok"]
+        )
+        assert doc["photo_checked_at"] > doc["head_photo_uploaded_at"]
+        old = await client[name][APPLICANTS].find_one({"_id": "old"})
+        assert old is not None and old["materials"]["头像"]["photo_ok"] is False
+        assert old["photo_problems"] == [{"rule": "", "code": "photo_invalid", "message": "照片模糊"}]
     finally:
         await client.drop_database(name)
         await client.close()

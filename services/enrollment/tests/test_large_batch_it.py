@@ -29,6 +29,7 @@ from enrollment.domain.identity import id_check_character
 from enrollment.domain.institution import OfferForm
 from enrollment.domain.sheet import COLUMNS
 from enrollment.domain.training import PlanForm
+from enrollment.projections.read_models import ENTERPRISES
 from events import ApplicantQualified, ExamApplied, OrderPaid, OrderRefunded
 from events.enrollment import ImportedApplicant, OfferLine
 from servicekit import streams
@@ -80,6 +81,10 @@ async def store(stack_env: dict[str, str]) -> AsyncIterator[EventStore]:
             offers=[OfferLine(position="施工员", specialisation="土建施工", fee_online_fen=60000)],
             payment_methods=["offline"],
         ),
+    )
+    # the enterprise as registration's EnterpriseApproved leaves it: every 工作单位 must be its name
+    await store.db[ENTERPRISES].insert_one(
+        {"_id": ENTERPRISE, "status": "approved", "name": "杭州建工集团有限公司"}
     )
     try:
         yield store

@@ -102,7 +102,7 @@ async def test_a_failed_reupload_keeps_the_earlier_documents(
             {
                 "$set": {
                     "status": "approved",
-                    "name": "杭州建工",
+                    "name": "杭州建工集团有限公司",
                     "city": "杭州",
                     "updated_at": datetime.now(UTC),
                 }

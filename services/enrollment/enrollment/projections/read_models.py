@@ -4,9 +4,9 @@
 - `applicants`: one document per applicant with its batch data and status, for enterprises and institutions;
   `head_photo_uploaded_at` is when the materials zip last brought a head photo, `exam_head_photo` the photo
   the exam uses (set by ExamApplied); `photo_ok` / `photo_problems` ([{rule, code, message}], the codes of
-  我的资料's head-photo check) the check of the head photo the last zip with one brought (a photo that failed
-  was not stored: `materials.头像`, with its own `photo_ok`, is then an earlier one, if any), `photo_checked_at`
-  when;
+  我的资料's head-photo check): the check of the head photo the last zip with one brought, at
+  `photo_checked_at` (a photo that failed was not stored: `materials.头像`, with its own `photo_ok`, is then
+  an earlier one, if any);
 - `certificate_holders`: every certificate of a person with its state (valid / lapsed / revoked /
   superseded), for continuing education (only valid ones) and the head-photo lock;
 - `person_profiles`: one document per person (ID number): their own documents and the head-photo lock.
