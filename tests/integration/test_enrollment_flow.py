@@ -279,12 +279,24 @@ async def test_enrollment_flow(platform: ServiceProcesses, admin_credentials: tu
             f"/api/enrollment/applicants/{wang}", headers=bearer(token), json={**row, "mobile": "123"}
         )
         assert bad_fix.status_code == 422 and bad_fix.json()["errors"][0]["field"] == "mobile"
+        # a correction goes through the sheet's rules: the employer's full name, 学历 stored as its level
+        short = await api.put(
+            f"/api/enrollment/applicants/{wang}", headers=bearer(token), json={**row, "employer": "杭州建工"}
+        )
+        assert short.status_code == 422, short.text
+        assert [(e["field"], e["code"]) for e in short.json()["errors"]] == [
+            ("employer", "employer_abbreviated")
+        ]
         fixed = await api.put(
             f"/api/enrollment/applicants/{wang}",
             headers=bearer(token),
             json={**row, "major": "建筑工程施工", "years_in_post": 10},
         )
         assert fixed.status_code == 200, fixed.text
+        assert (fixed.json()["record"]["education"], fixed.json()["record"]["employer"]) == (
+            "中职",
+            "杭州建工集团有限公司",
+        )
         assert (
             await api.post(f"/api/enrollment/applicants/{wang}/qualify", headers=bearer(institution))
         ).status_code == 204
