@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from servicekit.launcher import PLATFORM, ServiceProcesses
-from servicekit.localstack import free_port
+from servicekit.localstack import LocalStack, StackConfig, free_port, uses_external_servers
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +43,41 @@ def platform(
         raise
     yield services
     services.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcesses]:
+    """The platform as `EXAM_DEMO_TIMING=1 make run` starts it (default settings otherwise, two face workers),
+    on a local stack of its own: empty databases, as on a fresh clone (the README's walkthrough creates fixed
+    names such as the account `admin`), and nothing shared with the session's `platform`. Stopped after the
+    module that uses it."""
+    if uses_external_servers(os.environ):
+        pytest.skip("needs a local stack of its own; the environment names external servers")
+    root = Path(tmp_path_factory.mktemp("demo-timing-platform"))
+    stack = LocalStack(StackConfig.load_or_create(root / "stack", free_ports=True))
+    stack.start()
+    try:
+        env = {
+            **stack.env(),
+            "JWT_SECRET": secrets.token_urlsafe(48),
+            "CERTIFICATION_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "EXAM_DEMO_TIMING": "1",
+        }
+        ports = {spec.name: free_port() for spec in PLATFORM}
+        services = ServiceProcesses(env, ports, log_dir=root / "logs", face_workers=2)
+        try:
+            services.start(timeout=180)
+        except Exception:
+            services.stop()
+            for log in sorted((root / "logs").glob("*.log")):
+                sys.stderr.write(f"--- {log.name}\n{log.read_text()[-3000:]}\n")
+            raise
+        try:
+            yield services
+        finally:
+            services.stop()
+    finally:
+        stack.stop()
 
 
 @pytest.fixture(scope="session")
