@@ -92,7 +92,8 @@ async def test_exam_flow(
         assert any("人脸比对不一致" in r for r in failed["last_failure"]["reasons"]), failed
         replayed = await check_in(api, cohort.institution_token, failer.candidate_id, face("obama"))
         assert replayed["verified"] is False and replayed["attempts_left"] == 1
-        assert "疑似翻拍/重放照片" in replayed["last_failure"]["reasons"], replayed
+        assert replayed["last_failure"]["reasons"] == ["疑似翻拍或重放的照片：请考生本人正对摄像头重新拍摄"]
+        assert replayed["last_failure"]["reason_codes"] == ["replay_suspected"], replayed
         early_override = await api.post(
             f"/api/exam/candidates/{failer.candidate_id}/override",
             headers=institution,

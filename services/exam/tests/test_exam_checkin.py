@@ -16,9 +16,12 @@ from events import (
     FaceChecked,
     FaceCheckRequested,
 )
+from exam.application import checkin
+from exam.application.context import ExamRules
 from exam.domain import candidate as domain
 from exam.domain.session import Applicant, Session
 from exam.domain.timing import CheckInRules, ExamTiming
+from exam.settings import ExamSettings
 from servicekit.errors import DomainError
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Hangzhou
@@ -67,6 +70,7 @@ def session(starts_at: datetime = T0, duration: int = 120) -> Session:
 
 
 RULES = CheckInRules(max_attempts=3, pending_timeout=timedelta(seconds=60))
+EXAM_RULES = ExamRules.from_settings(ExamSettings())
 NOW = T0 - timedelta(minutes=10)
 
 
@@ -145,7 +149,7 @@ def test_no_match_fails_with_attempts_left_then_exhausted() -> None:
         failed = history[-1]
         assert isinstance(failed, CheckInFailed)
         assert (failed.attempt_no, failed.attempts_left) == (n, left)
-        assert "人脸比对不一致（距离 0.85，阈值 0.60）" in failed.reasons
+        assert failed.reasons == ["人脸比对不一致（距离 0.85，阈值 0.60）：请确认是考生本人后重新拍摄"]
     with pytest.raises(DomainError) as exhausted:
         request(history, "k4")
     assert exhausted.value.code == "checkin_attempts_exhausted"
@@ -154,14 +158,74 @@ def test_no_match_fails_with_attempts_left_then_exhausted() -> None:
 def test_replay_is_a_failure_even_when_the_faces_match() -> None:
     history = request([], "k1")
     [failed] = answered(history, answer("k1", match=True, distance=0.05, replay=True))
-    assert isinstance(failed, CheckInFailed) and failed.reasons[0] == "疑似翻拍/重放照片"
+    assert isinstance(failed, CheckInFailed) and failed.reasons == [domain.REASONS["replay_suspected"]]
     assert failed.attempts_left == 2
+
+
+def test_a_replay_refusal_says_what_happened_and_what_to_do_once() -> None:
+    """The worker answers a replay with match=False and a small distance: the refusal must not add that the
+    faces do not match (距离 0.08 under 阈值 0.60 says they do)."""
+    history = request([], "k1")
+    [failed] = answered(history, answer("k1", match=False, distance=0.08, replay=True))
+    assert isinstance(failed, CheckInFailed)
+    assert failed.reasons == ["疑似翻拍或重放的照片：请考生本人正对摄像头重新拍摄"]
+    assert not any("距离" in r or "不一致" in r for r in failed.reasons)
+    [(code, _)] = domain.reasons_view(failed.reasons)
+    assert code == "replay_suspected"
 
 
 def test_quality_flags_become_reasons() -> None:
     history = request([], "k1")
     [failed] = answered(history, answer("k1", match=False, distance=None, flags=["no_face", "too_dark"]))
-    assert isinstance(failed, CheckInFailed) and failed.reasons == ["未检测到人脸", "画面过暗"]
+    assert isinstance(failed, CheckInFailed) and failed.reasons == [
+        "未检测到人脸：请考生正对摄像头、露出完整面部后重新拍摄",
+        "画面过暗：请打开照明或面向光源后重新拍摄",
+    ]
+
+
+def test_a_close_face_refused_for_quality_names_no_mismatch() -> None:
+    history = request([], "k1")
+    [failed] = answered(history, answer("k1", match=False, distance=0.35, flags=["blurred"]))
+    assert isinstance(failed, CheckInFailed)
+    assert failed.reasons == ["画面模糊：请保持不动、擦净镜头后重新拍摄"]
+    [far] = answered(history, answer("k1", match=False, distance=0.85, flags=["blurred"]))
+    assert isinstance(far, CheckInFailed) and [domain.reason_code(r) for r in far.reasons] == [
+        "blurred",
+        "face_mismatch",
+    ]
+
+
+def test_every_refusal_reason_says_what_to_do() -> None:
+    for code, text in domain.REASONS.items():
+        happened, _, todo = text.partition("：")
+        assert happened and todo.startswith("请"), code
+        assert domain.reason_code(text) == code
+    assert domain.reason_code(domain.mismatch_reason(0.85, 0.6)) == "face_mismatch"
+
+
+def test_older_refusals_are_shown_in_todays_words() -> None:
+    """CheckInFailed events recorded before: the replay's contradictory distance clause is dropped, and so is
+    a distance under the threshold beside a quality flag; the codes are the same."""
+    shown = domain.reasons_view(["疑似翻拍/重放照片", "人脸比对不一致（距离 0.08，阈值 0.60）"])
+    assert shown == [("replay_suspected", "疑似翻拍或重放的照片：请考生本人正对摄像头重新拍摄")]
+    assert domain.reasons_view(["画面过暗", "人脸比对不一致（距离 0.40，阈值 0.60）"]) == [
+        ("too_dark", domain.REASONS["too_dark"])
+    ]
+    assert domain.reasons_view(["人脸比对不一致（距离 0.85，阈值 0.60）"]) == [
+        ("face_mismatch", "人脸比对不一致（距离 0.85，阈值 0.60）：请确认是考生本人后重新拍摄")
+    ]
+    assert domain.reasons_view(["人脸过小，请靠近摄像头"]) == [
+        ("face_too_small", domain.REASONS["face_too_small"])
+    ]
+
+
+def test_the_check_in_status_shows_the_refusal_text_and_codes() -> None:
+    history = request([], "k1")
+    history += answered(history, answer("k1", match=False, distance=0.08, replay=True))
+    status = checkin.status_view(domain.Candidate.from_history(history), EXAM_RULES)
+    assert status["last_failure"]["reasons"] == ["疑似翻拍或重放的照片：请考生本人正对摄像头重新拍摄"]
+    assert status["last_failure"]["reason_codes"] == ["replay_suspected"]
+    assert status["attempts_left"] == 2
 
 
 def test_a_pending_check_blocks_a_new_one_until_it_times_out() -> None:

@@ -14,6 +14,7 @@ from servicekit.mongo import Document
 from servicekit.objectstore import ObjectStore
 
 from ..application.context import ExamRules, candidate_doc
+from ..domain.candidate import reasons_view
 from ..settings import ExamSettings
 
 
@@ -64,4 +65,10 @@ def candidate_view(doc: Document) -> dict[str, Any]:
     hidden = {"_id", "schedules", "head_photo_bucket", "head_photo_key"}
     view = {"candidate_id": doc["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
     view["has_head_photo"] = bool(doc.get("head_photo_key"))
+    checkin = doc.get("checkin")
+    if isinstance(checkin, dict) and checkin.get("last_reasons"):  # as the check-in status shows them
+        view["checkin"] = {
+            **checkin,
+            "last_reasons": [text for _, text in reasons_view(checkin["last_reasons"])],
+        }
     return view

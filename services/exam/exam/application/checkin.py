@@ -157,6 +157,7 @@ def status_view(state: domain.Candidate, rules: ExamRules) -> dict[str, Any]:
         label = f"人脸核验未通过，还可尝试 {rules.checkin.max_attempts - state.failures} 次"
     else:
         label = "待入场核验"
+    reasons = domain.reasons_view(last.reasons) if last is not None else []
     return {
         "verified": state.checked_in,
         "override": bool(verified and verified.override),
@@ -172,7 +173,8 @@ def status_view(state: domain.Candidate, rules: ExamRules) -> dict[str, Any]:
         if last is None
         else {
             "check_id": last.check_id,
-            "reasons": last.reasons,
+            "reasons": [text for _, text in reasons],
+            "reason_codes": [code for code, _ in reasons],
             "distance": last.distance,
             "attempt_no": last.attempt_no,
         },

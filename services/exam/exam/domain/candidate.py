@@ -10,6 +10,7 @@ of older attempts may hold AnswersSaved events, still read). The seat itself liv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,17 +33,40 @@ from . import answers as sheets
 from .session import Applicant, Session
 from .timing import CheckInRules, ExamTiming, ScoringRules, local_text, minutes_ceil
 
-REPLAY_REASON = "疑似翻拍/重放照片"
-QUALITY_REASONS = {
-    "no_face": "未检测到人脸",
-    "multiple_faces": "画面中有多张人脸",
-    "face_too_small": "人脸过小，请靠近摄像头",
-    "not_frontal": "请正对摄像头",
-    "too_dark": "画面过暗",
-    "too_bright": "画面过亮",
-    "blurred": "画面模糊",
-    "reference_unusable": "报名头像无法用于比对",
-    "image_unreadable": "图片无法读取",
+# Why a face check failed, each as what happened and what to do, once. The codes are the face worker's
+# quality flags (events.FaceChecked.quality_flags) and `replay_suspected`, `face_mismatch`, `not_matched`.
+RETAKE = "请考生本人正对摄像头重新拍摄"
+REPLAY = "replay_suspected"
+MISMATCH = "face_mismatch"
+NOT_MATCHED = "not_matched"
+REASONS = {
+    REPLAY: f"疑似翻拍或重放的照片：{RETAKE}",
+    "no_face": "未检测到人脸：请考生正对摄像头、露出完整面部后重新拍摄",
+    "multiple_faces": "画面中有多张人脸：请确保镜头前只有考生本人后重新拍摄",
+    "face_too_small": "人脸过小：请考生靠近摄像头后重新拍摄",
+    "not_frontal": "人脸未正对摄像头：请考生正视摄像头后重新拍摄",
+    "too_dark": "画面过暗：请打开照明或面向光源后重新拍摄",
+    "too_bright": "画面过亮：请避开强光、背光后重新拍摄",
+    "blurred": "画面模糊：请保持不动、擦净镜头后重新拍摄",
+    "reference_unusable": "报名头像无法用于比对：请监考人员核对考生身份证件，按人工放行办理",
+    "image_unreadable": "照片无法读取：请重新拍摄并上传",
+    NOT_MATCHED: f"人脸比对未通过：{RETAKE}",
+}
+MISMATCH_PREFIX = "人脸比对不一致"
+_MISMATCH_NUMBERS = re.compile(r"距离 ([0-9.]+)，阈值 ([0-9.]+)")
+# Texts of events recorded before the reasons said what to do (shown as today's text, same code).
+LEGACY_REASONS = {
+    "疑似翻拍/重放照片": REPLAY,
+    "未检测到人脸": "no_face",
+    "画面中有多张人脸": "multiple_faces",
+    "人脸过小，请靠近摄像头": "face_too_small",
+    "请正对摄像头": "not_frontal",
+    "画面过暗": "too_dark",
+    "画面过亮": "too_bright",
+    "画面模糊": "blurred",
+    "报名头像无法用于比对": "reference_unusable",
+    "图片无法读取": "image_unreadable",
+    "人脸比对未通过": NOT_MATCHED,
 }
 MIN_OVERRIDE_REASON = 5
 
@@ -188,16 +212,58 @@ def request_face_check(
     ]
 
 
-def failure_reasons(checked: FaceChecked) -> list[str]:
-    reasons: list[str] = []
+def mismatch_reason(distance: float, threshold: float) -> str:
+    return f"{MISMATCH_PREFIX}（距离 {distance:.2f}，阈值 {threshold:.2f}）：请确认是考生本人后重新拍摄"
+
+
+def failure_causes(checked: FaceChecked) -> list[tuple[str, str]]:
+    """(code, text) of why a check failed, each saying what to do, none contradicting another: a suspected
+    replay is refused for that alone (its distance is small by nature, so no distance clause); the distance
+    is named only when it is what failed (above the threshold), not when the face was close enough and the
+    frame's quality refused it."""
     if checked.replay_suspected:
-        reasons.append(REPLAY_REASON)
-    reasons += [QUALITY_REASONS.get(flag, flag) for flag in checked.quality_flags]
-    if not checked.match and checked.distance is not None:
-        reasons.append(f"人脸比对不一致（距离 {checked.distance:.2f}，阈值 {checked.threshold:.2f}）")
-    if not reasons:
-        reasons.append("人脸比对未通过")
-    return reasons
+        return [(REPLAY, REASONS[REPLAY])]
+    causes = [(flag, REASONS.get(flag, flag)) for flag in checked.quality_flags]
+    if not checked.match and checked.distance is not None and checked.distance > checked.threshold:
+        causes.append((MISMATCH, mismatch_reason(checked.distance, checked.threshold)))
+    if not causes:
+        causes.append((NOT_MATCHED, REASONS[NOT_MATCHED]))
+    return causes
+
+
+def failure_reasons(checked: FaceChecked) -> list[str]:
+    return [text for _, text in failure_causes(checked)]
+
+
+def reason_code(text: str) -> str:
+    """The code of a recorded reason (today's text or an older one)."""
+    for code, known in REASONS.items():
+        if text == known:
+            return code
+    if text.startswith(MISMATCH_PREFIX):
+        return MISMATCH
+    return LEGACY_REASONS.get(text, text)
+
+
+def reasons_view(reasons: Sequence[str]) -> list[tuple[str, str]]:
+    """(code, text) of a CheckInFailed's reasons as shown today: an older event's texts in today's words, and
+    a suspected replay once, without the contradictory distance clause older events carry."""
+    causes: list[tuple[str, str]] = []
+    for text in reasons:
+        code = reason_code(text)
+        shown = REASONS.get(code, text)
+        if code == MISMATCH:
+            found = _MISMATCH_NUMBERS.search(text)
+            if found is not None:
+                distance, threshold = float(found[1]), float(found[2])
+                if distance <= threshold:  # an older event's clause beside a quality flag: not what failed
+                    continue
+                shown = mismatch_reason(distance, threshold)
+        if (code, shown) not in causes:
+            causes.append((code, shown))
+    if any(code == REPLAY for code, _ in causes):
+        return [(REPLAY, REASONS[REPLAY])]
+    return causes or [(NOT_MATCHED, REASONS[NOT_MATCHED])]
 
 
 def face_checked(
