@@ -23,7 +23,8 @@ the institution's and the enterprise's tokens, the candidate, applicant and atte
 
 Time: the exam's clock is the server's. The platform runs the exam service with EXAM_TEST_CLOCK_OFFSET_FILE
 (tests/integration/conftest.py); `exam_clock_offset` moves that clock forward (seconds) instead of waiting
-30 or 120 minutes, and `pass_exam` puts it back to 0 before returning.
+for the session's start (starting opens then: docs/adr/0001-exam-clock.md) or for 30 or 120 minutes, and
+`pass_exam` puts it back to 0 before returning.
 """
 
 from __future__ import annotations
@@ -357,6 +358,17 @@ def exam_clock_offset(platform: ServiceProcesses, seconds: float) -> Iterator[No
         path.write_text("0")
 
 
+async def seconds_to_session_start(api: httpx.AsyncClient, token: str, candidate_id: str) -> float:
+    """How far the exam's clock must move for the candidate's session to have started (starting the exam
+    opens at the session's start), one second to spare; 0 if it has started."""
+    r = await api.get(f"/api/exam/candidates/{candidate_id}", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    starts_at = datetime.fromisoformat(r.json()["session"]["starts_at"])
+    if starts_at.tzinfo is None:
+        starts_at = starts_at.replace(tzinfo=UTC)
+    return max(0.0, (starts_at - datetime.now(UTC)).total_seconds() + 1)
+
+
 @dataclass
 class PassedExam:
     id_number: str
@@ -384,25 +396,28 @@ async def take_exam(
     frame: bytes | None = None,
     correct: bool = True,
 ) -> dict[str, Any]:
-    """A scheduled candidate checks in (obama2.jpg by default), starts, answers (all right, or all wrong),
-    and submits once the 30 minutes are over (the exam's clock moved forward); returns the submit answer."""
+    """A scheduled candidate checks in (obama2.jpg by default), starts at the session's start, answers (all
+    right, or all wrong), and submits once the 30 minutes are over (the exam's clock moved forward); returns
+    the submit answer."""
     status = await check_in(api, institution_token, candidate_id, frame or face("obama2"))
     assert status["verified"], status
-    started = await api.post(f"/api/exam/candidates/{candidate_id}/start", headers=bearer(person_token))
-    assert started.status_code == 201, started.text
-    paper = started.json()
-    right = await drawn_answers(platform, candidate_id)
-    answers = {}
-    for q in paper["questions"]:
-        wrong = [i for i in range(len(q["options"])) if [i] != right[q["question_id"]]][:1]
-        answers[q["question_id"]] = right[q["question_id"]] if correct else wrong
-    saved = await api.put(
-        f"/api/exam/candidates/{candidate_id}/answers",
-        headers=bearer(person_token),
-        json={"answers": answers},
-    )
-    assert saved.status_code == 200, saved.text
-    with exam_clock_offset(platform, 30 * 60 + 1):
+    lead = await seconds_to_session_start(api, institution_token, candidate_id)
+    with exam_clock_offset(platform, lead):
+        started = await api.post(f"/api/exam/candidates/{candidate_id}/start", headers=bearer(person_token))
+        assert started.status_code == 201, started.text
+        paper = started.json()
+        right = await drawn_answers(platform, candidate_id)
+        answers = {}
+        for q in paper["questions"]:
+            wrong = [i for i in range(len(q["options"])) if [i] != right[q["question_id"]]][:1]
+            answers[q["question_id"]] = right[q["question_id"]] if correct else wrong
+        saved = await api.put(
+            f"/api/exam/candidates/{candidate_id}/answers",
+            headers=bearer(person_token),
+            json={"answers": answers},
+        )
+        assert saved.status_code == 200, saved.text
+    with exam_clock_offset(platform, lead + 30 * 60 + 1):
         submitted = await api.post(
             f"/api/exam/candidates/{candidate_id}/submit", headers=bearer(person_token)
         )
@@ -474,5 +489,6 @@ __all__ = [
     "new_session",
     "pass_exam",
     "schedule",
+    "seconds_to_session_start",
     "take_exam",
 ]

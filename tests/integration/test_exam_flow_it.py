@@ -27,6 +27,7 @@ from .exam_support import (
     face,
     new_session,
     schedule,
+    seconds_to_session_start,
 )
 from .helpers import bearer, eventually, login, new_account, sample_pdf
 
@@ -118,37 +119,46 @@ async def test_exam_flow(
         verified = await check_in(api, cohort.institution_token, passer.candidate_id, face("obama2"))
         assert verified["verified"] is True and verified["override"] is False and verified["distance"] < 0.6
 
-        # the paper: no answers in it; submitting at once is refused with the time left
-        started = await api.post(
+        # starting opens at the session's start, not at check-in (docs/adr/0001-exam-clock.md)
+        too_soon = await api.post(
             f"/api/exam/candidates/{passer.candidate_id}/start", headers=bearer(passer_token)
         )
-        assert started.status_code == 201, started.text
-        paper = started.json()
-        assert len(paper["questions"]) == 45 and all(
-            set(q) >= {"stem", "options"} for q in paper["questions"]
-        )
-        assert all("answer" not in q for q in paper["questions"])
-        foreign = await api.get(
-            f"/api/exam/candidates/{passer.candidate_id}/paper", headers=bearer(failer_token)
-        )
-        assert foreign.status_code == 404
-        at_once = await api.post(
-            f"/api/exam/candidates/{passer.candidate_id}/submit", headers=bearer(passer_token)
-        )
-        assert at_once.status_code == 409 and at_once.json()["code"] == "submit_too_early"
-        assert 29 * 60 < at_once.json()["errors"]["seconds_left"] <= 30 * 60
-        assert "还需等待 30 分钟" in at_once.json()["detail"]
+        assert too_soon.status_code == 409 and too_soon.json()["code"] == "session_not_started", too_soon.text
+        assert "开考后方可开始答题" in too_soon.json()["detail"]
+        lead = await seconds_to_session_start(api, cohort.institution_token, passer.candidate_id)
 
-        # pass: answered right (from the drawn paper in the event store), submitted after 30 minutes
-        right = await drawn_answers(platform, passer.candidate_id)
-        assert set(right) == {q["question_id"] for q in paper["questions"]}
-        saved = await api.put(
-            f"/api/exam/candidates/{passer.candidate_id}/answers",
-            headers=bearer(passer_token),
-            json={"answers": right},
-        )
-        assert saved.status_code == 200 and saved.json()["answered"] == 45, saved.text
-        with exam_clock_offset(platform, 30 * 60):
+        # the paper: no answers in it; submitting at once is refused with the time left
+        with exam_clock_offset(platform, lead):
+            started = await api.post(
+                f"/api/exam/candidates/{passer.candidate_id}/start", headers=bearer(passer_token)
+            )
+            assert started.status_code == 201, started.text
+            paper = started.json()
+            assert len(paper["questions"]) == 45 and all(
+                set(q) >= {"stem", "options"} for q in paper["questions"]
+            )
+            assert all("answer" not in q for q in paper["questions"])
+            foreign = await api.get(
+                f"/api/exam/candidates/{passer.candidate_id}/paper", headers=bearer(failer_token)
+            )
+            assert foreign.status_code == 404
+            at_once = await api.post(
+                f"/api/exam/candidates/{passer.candidate_id}/submit", headers=bearer(passer_token)
+            )
+            assert at_once.status_code == 409 and at_once.json()["code"] == "submit_too_early"
+            assert 29 * 60 < at_once.json()["errors"]["seconds_left"] <= 30 * 60
+            assert "还需等待 30 分钟" in at_once.json()["detail"]
+
+            # pass: answered right (from the drawn paper in the event store), submitted after 30 minutes
+            right = await drawn_answers(platform, passer.candidate_id)
+            assert set(right) == {q["question_id"] for q in paper["questions"]}
+            saved = await api.put(
+                f"/api/exam/candidates/{passer.candidate_id}/answers",
+                headers=bearer(passer_token),
+                json={"answers": right},
+            )
+            assert saved.status_code == 200 and saved.json()["answered"] == 45, saved.text
+        with exam_clock_offset(platform, lead + 30 * 60):
             passed = await api.post(
                 f"/api/exam/candidates/{passer.candidate_id}/submit", headers=bearer(passer_token)
             )
@@ -268,18 +278,20 @@ async def test_exam_flow(
 async def _answer_wrong(
     api: httpx.AsyncClient, platform: ServiceProcesses, candidate_id: str, token: str
 ) -> dict[str, Any]:
-    started = await api.post(f"/api/exam/candidates/{candidate_id}/start", headers=bearer(token))
-    assert started.status_code == 201, started.text
-    right = await drawn_answers(platform, candidate_id)
-    wrong = {
-        q["question_id"]: [next(i for i in range(len(q["options"])) if [i] != right[q["question_id"]])]
-        for q in started.json()["questions"]
-    }
-    saved = await api.put(
-        f"/api/exam/candidates/{candidate_id}/answers", headers=bearer(token), json={"answers": wrong}
-    )
-    assert saved.status_code == 200, saved.text
-    with exam_clock_offset(platform, 30 * 60):
+    lead = await seconds_to_session_start(api, token, candidate_id)
+    with exam_clock_offset(platform, lead):
+        started = await api.post(f"/api/exam/candidates/{candidate_id}/start", headers=bearer(token))
+        assert started.status_code == 201, started.text
+        right = await drawn_answers(platform, candidate_id)
+        wrong = {
+            q["question_id"]: [next(i for i in range(len(q["options"])) if [i] != right[q["question_id"]])]
+            for q in started.json()["questions"]
+        }
+        saved = await api.put(
+            f"/api/exam/candidates/{candidate_id}/answers", headers=bearer(token), json={"answers": wrong}
+        )
+        assert saved.status_code == 200, saved.text
+    with exam_clock_offset(platform, lead + 30 * 60):
         submitted = await api.post(f"/api/exam/candidates/{candidate_id}/submit", headers=bearer(token))
     assert submitted.status_code == 200, submitted.text
     return dict(submitted.json())

@@ -5,6 +5,10 @@ from servicekit.settings import ServiceSettings
 
 from .domain.paper import KindRule, PaperRule
 
+# EXAM_DEMO_TIMING=1: the exam's length and the submission rule when trying the exam without waiting
+DEMO_DURATION_MINUTES = 10
+DEMO_EARLIEST_SUBMIT_MINUTES = 1
+
 
 class KindRuleSetting(BaseModel):
     """How many questions of one kind a paper has, and the points of each (EXAM_PAPER_RULE)."""
@@ -53,6 +57,11 @@ class ExamSettings(ServiceSettings):
     # check-in: the window around the session's start, and the face-check tries before a proctor override
     exam_checkin_opens_minutes: int = Field(default=60, ge=0, validation_alias="EXAM_CHECKIN_OPENS_MINUTES")
     exam_checkin_closes_minutes: int = Field(default=30, ge=0, validation_alias="EXAM_CHECKIN_CLOSES_MINUTES")
+    # starting the exam opens this long before the session's start (0: at the start; see
+    # docs/adr/0001-exam-clock.md) and closes with check-in (EXAM_CHECKIN_CLOSES_MINUTES after the start)
+    exam_start_opens_before_minutes: int = Field(
+        default=0, ge=0, validation_alias="EXAM_START_OPENS_BEFORE_MINUTES"
+    )
     exam_max_face_attempts: int = Field(default=3, ge=1, validation_alias="EXAM_MAX_FACE_ATTEMPTS")
     exam_face_check_timeout_seconds: int = Field(
         default=60, ge=1, validation_alias="EXAM_FACE_CHECK_TIMEOUT_SECONDS"
@@ -70,12 +79,31 @@ class ExamSettings(ServiceSettings):
     exam_test_clock_offset_file: str | None = Field(
         default=None, validation_alias="EXAM_TEST_CLOCK_OFFSET_FILE"
     )
+    # demo timing (development only, refused with PLATFORM_ENV=production): a DEMO_DURATION_MINUTES exam,
+    # submission after DEMO_EARLIEST_SUBMIT_MINUTES, whatever EXAM_DURATION_MINUTES and
+    # EXAM_EARLIEST_SUBMIT_MINUTES say; every other rule unchanged
+    exam_demo_timing: bool = Field(default=False, validation_alias="EXAM_DEMO_TIMING")
     # question banks and papers (see the README: 题库与组卷)
     exam_paper_rule: PaperRuleSetting = Field(
         default_factory=PaperRuleSetting, validation_alias="EXAM_PAPER_RULE"
     )
     exam_bank_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1, validation_alias="EXAM_BANK_MAX_BYTES")
     exam_bank_max_questions: int = Field(default=3000, ge=1, validation_alias="EXAM_BANK_MAX_QUESTIONS")
+
+    @model_validator(mode="after")
+    def _demo_timing(self) -> ExamSettings:
+        if not self.exam_demo_timing:
+            return self
+        if self.environment == "production":
+            raise ValueError(
+                "EXAM_DEMO_TIMING is on with PLATFORM_ENV=production: demo timing "
+                f"(a {DEMO_DURATION_MINUTES}-minute exam, submission after "
+                f"{DEMO_EARLIEST_SUBMIT_MINUTES} minute) is for trying the exam in development only; "
+                "unset EXAM_DEMO_TIMING"
+            )
+        self.exam_duration_minutes = DEMO_DURATION_MINUTES
+        self.exam_earliest_submit_minutes = DEMO_EARLIEST_SUBMIT_MINUTES
+        return self
 
     def paper_rule(self) -> PaperRule:
         return self.exam_paper_rule.rule()

@@ -184,10 +184,20 @@ async def test_exam_service_with_a_movable_clock(
             )
             assert done.status_code == 200 and done.json()["verified"] and done.json()["override"], done.text
 
-        # start: the paper never shows the answers; a stranger cannot see it
+        # start: not before the session's start (check-in opens earlier); c1's session starts in 10 minutes,
+        # c5's in 20: at +20 both may start (c1 10 minutes late, within the late limit)
+        early = await client.post(f"/api/exam/candidates/{c1}/start", headers=person1)
+        assert early.status_code == 409 and early.json()["code"] == "session_not_started", early.text
+        assert (
+            early.json()["errors"]["seconds_until_start"] == 600
+            and "还需等待 10 分钟" in early.json()["detail"]
+        )
+        clock.now += timedelta(minutes=20)
+        # the paper never shows the answers; a stranger cannot see it
         started = await client.post(f"/api/exam/candidates/{c1}/start", headers=person1)
         assert started.status_code == 201, started.text
         paper = started.json()
+        assert paper["demo_timing"] is False
         assert len(paper["questions"]) == 45 and all("answer" not in q for q in paper["questions"])
         assert "answer" not in started.text.replace('"answers"', "")
         assert (await client.get(f"/api/exam/candidates/{c1}/paper", headers=person5)).status_code == 404
@@ -323,6 +333,7 @@ async def test_autosave_leaves_the_candidate_stream_alone(
         )
         assert seated.status_code == 200, seated.text
         person1, person2 = bearer(Role.PERSON, id1), bearer(Role.PERSON, id2)
+        clock.now += timedelta(minutes=10)  # the session's start: starting opens
         papers = {}
         for candidate_id, person in ((c1, person1), (c2, person2)):
             done = await client.post(
@@ -433,3 +444,80 @@ async def test_autosave_leaves_the_candidate_stream_alone(
         else:
             assert raced_save.status_code == 409 and raced_save.json()["code"] == "already_submitted"
             assert paper2["data"]["answers"] == {q0: [0]}
+
+
+async def test_demo_timing_a_ten_minute_exam_said_so_in_every_answer(
+    make_settings: Callable[..., ServiceSettings], jwt_secret: str
+) -> None:
+    """EXAM_DEMO_TIMING=1: a session may start 2 minutes after it is created, the exam lasts 10 minutes and
+    may be submitted after 1; the start, the paper and the result say demo timing is on."""
+    values = make_settings(unique_name("exam"), kafka_session_timeout_ms=2000).model_dump()
+    values.update(exam_sweep_seconds=0, exam_demo_timing=True)
+    settings = ExamSettings(**values)
+    codec = TokenCodec(jwt_secret, settings.jwt_issuer)
+
+    def bearer(role: Role, org: str | None) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {codec.issue(Identity(f'acc-{role.value}-{org}', role, org_id=org))}"
+        }
+
+    clock = MovableClock(datetime.now(UTC).replace(microsecond=0))
+    admin, institution = bearer(Role.ADMIN, None), bearer(Role.INSTITUTION, "inst-1")
+    app = build_app(settings, clock=clock)
+    runtime: ServiceRuntime = app.state.runtime
+
+    async with running_app(app) as client:
+        assert (await client.post("/api/exam/banks/demo", headers=admin)).status_code == 200
+
+        async def bank_ready() -> bool:
+            r = await client.get("/api/exam/banks", headers=admin, params={"position": "安全员"})
+            return bool(r.json()["items"])
+
+        await eventually(bank_ready, "the demo bank in the read model")
+        candidate_id, id_number = await applied(runtime, 21, photo=False)
+        created = await client.post(
+            "/api/exam/sessions",
+            headers=institution,
+            json={
+                "position": "安全员",
+                "starts_at": (clock.now + timedelta(minutes=2)).isoformat(),
+                "room": "演示考场",
+                "seats": 5,
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["duration_minutes"] == 10 and created.json()["demo_timing"] is True
+        seated = await client.post(
+            f"/api/exam/sessions/{created.json()['session_id']}/candidates",
+            headers=institution,
+            json={"candidate_ids": [candidate_id]},
+        )
+        assert seated.status_code == 200, seated.text
+        done = await client.post(
+            f"/api/exam/candidates/{candidate_id}/override",
+            headers=institution,
+            json={"reason": "无报名头像，已核对身份证原件"},
+        )
+        assert done.status_code == 200, done.text
+        person = bearer(Role.PERSON, id_number)
+        early = await client.post(f"/api/exam/candidates/{candidate_id}/start", headers=person)
+        assert early.status_code == 409 and early.json()["code"] == "session_not_started", early.text
+        assert "还需等待 2 分钟" in early.json()["detail"]
+        clock.now += timedelta(minutes=2)
+        started = await client.post(f"/api/exam/candidates/{candidate_id}/start", headers=person)
+        assert started.status_code == 201, started.text
+        paper = started.json()
+        assert paper["demo_timing"] is True and "演示计时" in paper["demo_timing_label"]
+        assert datetime.fromisoformat(paper["deadline"]) == clock.now + timedelta(minutes=10)
+        assert datetime.fromisoformat(paper["earliest_submission"]) == clock.now + timedelta(minutes=1)
+        clock.now += timedelta(seconds=59)
+        too_early = await client.post(f"/api/exam/candidates/{candidate_id}/submit", headers=person)
+        assert too_early.status_code == 409 and too_early.json()["code"] == "submit_too_early"
+        assert "开考 1 分钟后方可交卷" in too_early.json()["detail"]
+        clock.now += timedelta(seconds=1)
+        submitted = await client.post(f"/api/exam/candidates/{candidate_id}/submit", headers=person)
+        assert submitted.status_code == 200 and submitted.json()["demo_timing"] is True, submitted.text
+        result = await client.get(f"/api/exam/candidates/{candidate_id}/result", headers=person)
+        assert result.json()["demo_timing"] is True
+        view = await client.get(f"/api/exam/candidates/{candidate_id}/paper", headers=person)
+        assert view.json()["demo_timing"] is True and view.json()["result"]["demo_timing"] is True

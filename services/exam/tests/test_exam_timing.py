@@ -265,6 +265,60 @@ def test_start_refused_after_the_latest_entry() -> None:
     assert late.value.code == "start_closed"
 
 
+def test_start_opens_at_the_sessions_start() -> None:
+    """Check-in opens an hour early, starting the exam only at 开考时间: one room starts together."""
+    with pytest.raises(DomainError) as early:
+        started(T0 - timedelta(minutes=20))
+    assert early.value.code == "session_not_started" and early.value.status == 409
+    assert early.value.message == "考场尚未开考：2026-12-01 09:00 开考后方可开始答题，还需等待 20 分钟"
+    assert early.value.details == {
+        "starts_at": T0.isoformat(),
+        "opens_at": T0.isoformat(),
+        "opens_at_local": "2026-12-01 09:00",
+        "seconds_until_start": 20 * 60,
+        "minutes_until_start": 20,
+    }
+    with pytest.raises(DomainError) as one_second:
+        started(T0 - timedelta(seconds=1))
+    assert one_second.value.code == "session_not_started" and "还需等待 1 分钟" in one_second.value.message
+    assert one_second.value.details["seconds_until_start"] == 1
+    assert started(T0)[-1].started_at == T0  # type: ignore[attr-defined]
+
+
+def test_start_may_open_a_configured_while_before_the_start() -> None:
+    rules = dataclasses.replace(RULES, start_opens_before=timedelta(minutes=10))
+    verified = CandidateVerified(candidate_id="c1", session_id="s1", id_number=APPLICANT.id_number)
+
+    def start(now: datetime) -> list[object]:
+        return list(
+            domain.start(
+                domain.Candidate.from_history([verified]),
+                applicant=APPLICANT,
+                session=session(),
+                attempt_id="t1",
+                bank_id="b1",
+                questions=QUESTIONS,
+                rules=rules,
+                timing=TIMING,
+                now=now,
+            )
+        )
+
+    with pytest.raises(DomainError) as early:
+        start(T0 - timedelta(minutes=11))
+    assert early.value.code == "session_not_started"
+    assert "2026-12-01 08:50（开考前 10 分钟）起方可开始答题，还需等待 1 分钟" in early.value.message
+    assert start(T0 - timedelta(minutes=10))
+
+
+def test_the_exam_clock_is_the_candidates_own_a_late_starter_gets_the_full_time() -> None:
+    """docs/adr/0001-exam-clock.md: 120 minutes from the candidate's own start; the late limit (30 minutes
+    after the session's start) is the cap, so the last deadline is 150 minutes after the session's start."""
+    last = started(T0 + timedelta(minutes=30))[-1]
+    assert last.deadline == T0 + timedelta(minutes=150)  # type: ignore[attr-defined]
+    assert last.earliest_submission == T0 + timedelta(minutes=60)  # type: ignore[attr-defined]
+
+
 def test_minutes_round_up() -> None:
     assert minutes_ceil(timedelta(seconds=1)) == 1
     assert minutes_ceil(timedelta(minutes=2)) == 2

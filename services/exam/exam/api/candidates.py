@@ -14,7 +14,8 @@ from servicekit.idempotency import IdempotencyDep
 
 from ..application import answers as answer_sheets
 from ..application import attempts, checkin
-from ..domain.candidate import result_view
+from ..application.context import ExamRules
+from ..domain.candidate import Result, result_view
 from ..projections.candidates import CANDIDATES
 from .deps import Now, Objects, Rules, Settings, candidate_view, visible_candidate
 
@@ -50,6 +51,22 @@ class Override(BaseModel):
     reason: str = Field(
         max_length=500, description="人工放行原因（至少 5 个字，如“已核对身份证原件，本人无误”）"
     )
+
+
+def _timing(view: dict[str, Any], rules: ExamRules) -> dict[str, Any]:
+    """Every answer about the exam's time says whether demo timing (EXAM_DEMO_TIMING) is on: a 10-minute
+    exam must never pass for the real rule."""
+    view["demo_timing"] = rules.demo_timing
+    if rules.demo_timing:
+        view["demo_timing_label"] = (
+            f"演示计时：考试 {rules.duration_minutes} 分钟，开考 "
+            f"{int(rules.timing.earliest_submit.total_seconds() // 60)} 分钟后可交卷（非正式考试规则）"
+        )
+    return view
+
+
+def _result(result: Result, rules: ExamRules) -> dict[str, Any]:
+    return _timing(result_view(result), rules)
 
 
 def _schedule_item(doc: dict[str, Any]) -> dict[str, Any]:
@@ -222,8 +239,8 @@ async def start_exam(
     state, sheet = await attempts.start(rt.store, candidate_id, rules=rules, now=now)
     view = attempts.paper_view(state, now, sheet)
     if state.result is not None:
-        view["result"] = result_view(state.result)
-    return view
+        view["result"] = _result(state.result, rules)
+    return _timing(view, rules)
 
 
 @router.get("/candidates/{candidate_id}/paper", summary="我的试卷（不含答案）、已保存的答案与剩余时间")
@@ -236,8 +253,8 @@ async def get_paper(
         raise Conflict("考试尚未开始", code="exam_not_started")
     view = attempts.paper_view(state, now, await attempts.sheet(rt.store, state, candidate_id))
     if state.result is not None:
-        view["result"] = result_view(state.result)
-    return view
+        view["result"] = _result(state.result, rules)
+    return _timing(view, rules)
 
 
 @router.put(
@@ -276,7 +293,7 @@ async def submit(
         rt.store, candidate_id, rules=rules, now=now, answers=body.answers if body else None
     )
     assert result is not None
-    return result_view(result)
+    return _result(result, rules)
 
 
 @router.get("/candidates/{candidate_id}/result", summary="考试成绩（本人、所在企业、培训机构、管理员）")
@@ -287,4 +304,4 @@ async def get_result(
     state = await attempts.current(rt.store, candidate_id, rules=rules, now=now)
     if state.result is None:
         raise NotFound("尚无考试成绩", code="no_result")
-    return result_view(state.result)
+    return _result(state.result, rules)

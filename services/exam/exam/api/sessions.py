@@ -66,7 +66,11 @@ async def create_session(
         rules=rules,
         now=now,
     )
-    return {"session_id": session_id, "duration_minutes": rules.duration_minutes}
+    return {
+        "session_id": session_id,
+        "duration_minutes": rules.duration_minutes,
+        "demo_timing": rules.demo_timing,
+    }
 
 
 @router.get("/sessions", summary="考场列表：培训机构看本机构的，管理员看全部")

@@ -54,6 +54,7 @@ class ExamRules:
     duration_minutes: int
     max_seats: int
     blacklist_days: int
+    demo_timing: bool = False  # EXAM_DEMO_TIMING: the answers to the candidate say so
 
     @classmethod
     def from_settings(cls, settings: ExamSettings) -> ExamRules:
@@ -69,6 +70,7 @@ class ExamRules:
             checkin=CheckInRules(
                 opens_before=timedelta(minutes=settings.exam_checkin_opens_minutes),
                 closes_after=timedelta(minutes=settings.exam_checkin_closes_minutes),
+                start_opens_before=timedelta(minutes=settings.exam_start_opens_before_minutes),
                 max_attempts=settings.exam_max_face_attempts,
                 pending_timeout=timedelta(seconds=settings.exam_face_check_timeout_seconds),
             ),
@@ -78,6 +80,7 @@ class ExamRules:
             duration_minutes=settings.exam_duration_minutes,
             max_seats=settings.exam_max_seats,
             blacklist_days=settings.exam_blacklist_days,
+            demo_timing=settings.exam_demo_timing,
         )
 
 

@@ -10,6 +10,7 @@ of older attempts may hold AnswersSaved events, still read). The seat itself liv
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -359,6 +360,25 @@ def start(
     _blacklisted(blacklisted_until)
     if state.verified is None or state.verified.session_id != session.session_id:
         raise Conflict("请先通过入场人脸核验", code="not_verified")
+    opens = rules.start_opens_at(session.start)
+    if now < opens:
+        wait = opens - now
+        when = (
+            f"{local_text(opens)} 开考后"
+            if opens == session.start
+            else f"{local_text(opens)}（开考前 {minutes_ceil(rules.start_opens_before)} 分钟）起"
+        )
+        raise Conflict(
+            f"考场尚未开考：{when}方可开始答题，还需等待 {minutes_ceil(wait)} 分钟",
+            code="session_not_started",
+            details={
+                "starts_at": session.start.isoformat(),
+                "opens_at": opens.isoformat(),
+                "opens_at_local": local_text(opens),
+                "seconds_until_start": max(1, math.ceil(wait.total_seconds())),
+                "minutes_until_start": minutes_ceil(wait),
+            },
+        )
     if now > rules.closes_at(session.start):
         raise Conflict(
             f"已超过最晚入场时间（{local_text(rules.closes_at(session.start))}），不能开始考试",

@@ -1,8 +1,13 @@
 """Time rules of the exam, on the server's clock (`now` is always passed in, never read here).
 
 - Check-in is open from `opens_before` before a session's start to `closes_after` after it.
-- A started exam lasts the session's duration; submission is allowed from `earliest_submit` after the start
-  (29:59 refused, 30:00 allowed) until the deadline, when the paper is submitted automatically.
+- Starting the exam opens at the session's start (`start_opens_before` earlier, 0 by default) and closes with
+  check-in (`closes_after` after the start): one room's candidates start together, late ones within the
+  late limit.
+- The exam clock is each candidate's own (docs/adr/0001-exam-clock.md): a started exam lasts the session's
+  duration from the candidate's start; submission is allowed from `earliest_submit` after it (29:59 refused,
+  30:00 allowed) until the deadline, when the paper is submitted automatically. A late starter gets the full
+  duration; the late limit caps how late that is.
 """
 
 from __future__ import annotations
@@ -36,9 +41,14 @@ class CheckInRules:
     closes_after: timedelta = timedelta(minutes=30)
     max_attempts: int = 3
     pending_timeout: timedelta = timedelta(seconds=60)
+    start_opens_before: timedelta = timedelta(0)
 
     def opens_at(self, starts_at: datetime) -> datetime:
         return starts_at - self.opens_before
+
+    def start_opens_at(self, starts_at: datetime) -> datetime:
+        """From when a verified candidate may start the exam."""
+        return starts_at - self.start_opens_before
 
     def closes_at(self, starts_at: datetime) -> datetime:
         return starts_at + self.closes_after
