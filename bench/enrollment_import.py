@@ -32,7 +32,10 @@ def valid_id(n: int) -> str:
     return first17 + id_check_character(first17)
 
 
-def build_sheet(rows: int) -> bytes:
+EMPLOYER = "杭州建工集团有限公司"  # the registered name of the tests' and benches' enterprise
+
+
+def build_sheet(rows: int, employer: str = EMPLOYER) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -54,7 +57,7 @@ def build_sheet(rows: int) -> bytes:
                 number,
                 f"13{len(seen):09d}",
                 educations[len(seen) % len(educations)],
-                "浙江省某某建设工程有限公司",
+                employer,
                 "土木工程",
                 "2010-06-30",
                 3,

@@ -46,6 +46,7 @@ from enrollment.domain.institution import OfferForm
 from enrollment.domain.reference import EDUCATION_LEVELS
 from enrollment.domain.sheet import COLUMNS
 from enrollment.domain.training import PlanForm
+from enrollment.projections import read_models as enrollment_read_models
 from events import (
     ApplicantQualified,
     DomainEvent,
@@ -71,7 +72,7 @@ from servicekit.objectstore import ObjectStore
 from servicekit.projections import Projection
 from servicekit.settings import ServiceSettings
 
-from bench.enrollment_import import TODAY, valid_id
+from bench.enrollment_import import EMPLOYER, TODAY, valid_id
 
 SMALL = 10  # rows of the small batch
 SAMPLE = 10  # applicants of each batch measured one by one
@@ -80,7 +81,7 @@ GOAL_RATIO = 1.5
 GOAL_TRANSACTION = 5.0
 POSITION, SPECIALISATION, MODE = "施工员", "土建施工", "online"
 CREDIT_CODE = "91350100M000100Y43"
-ENTERPRISE_NAME = "浙江某某建设工程有限公司"
+ENTERPRISE_NAME = EMPLOYER  # the name the sheet's 工作单位 column holds
 
 
 # ------------------------------------------------------------------------------------- transactions timed
@@ -269,6 +270,12 @@ async def setup(env: dict[str, str]) -> Platform:
     await deliver(client, platform.payment_projections[1], [(offer, offer_stream)])
     await deliver(
         client, platform.payment_projections[2], [(approved, f"enterprise-{platform.enterprise_id}")]
+    )
+    # enrollment knows the enterprise's registered name too (the sheet's 工作单位 must be it)
+    await deliver(
+        client,
+        enrollment_read_models.enterprise_status(enrollment_settings.database_name),
+        [(approved, f"enterprise-{platform.enterprise_id}")],
     )
     return platform
 

@@ -116,7 +116,7 @@ async def test_authorization_matrix(platform: ServiceProcesses, admin_credential
                     "id_number": id_number,
                     "mobile": "13900002222",
                     "education": "大专",
-                    "employer": "矩阵测试企业",
+                    "employer": "杭州建工集团有限公司",
                 },
                 {
                     "name": "钱七",
@@ -124,7 +124,7 @@ async def test_authorization_matrix(platform: ServiceProcesses, admin_credential
                     "id_number": not_yet_active,
                     "mobile": "13900003333",
                     "education": "本科",
-                    "employer": "矩阵测试企业",
+                    "employer": "杭州建工集团有限公司",
                 },
             ],
         }
