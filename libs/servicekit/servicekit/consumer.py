@@ -630,12 +630,15 @@ class ConsumerRunner:
         stop = stop or asyncio.Event()
         pause = 1.0
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 await self._consume(stop)
                 pause = 1.0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if time.monotonic() - started > 60:  # it had been working: a new failure starts over
+                    pause = 1.0
                 log.warning("consumer.restarting", group=self.group_id, error=repr(exc)[:300], pause=pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)

@@ -114,14 +114,16 @@ class EventStore:
         self._on_append = callback
 
     async def ensure_indexes(self) -> None:
+        if "seq" in await self.db[EVENTS].index_information():  # replaced by seq_recorded
+            await self.db[EVENTS].drop_index("seq")
         await self.db[EVENTS].create_indexes(
             [
                 IndexModel(
                     [("stream_id", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
                 ),
-                # Plain (not partial) on purpose: the local MongoDB server only uses plain indexes for ranges,
-                # and it finds the pending events (`seq: null`) with it too.
-                IndexModel([("seq", ASCENDING)], name="seq"),
+                # Plain (not partial) on purpose: the local MongoDB server only uses plain indexes for ranges;
+                # the pending events (`seq: null`) are found with it too, oldest first.
+                IndexModel([("seq", ASCENDING), ("recorded_at", ASCENDING)], name="seq_recorded"),
             ]
         )
 
@@ -314,15 +316,27 @@ class EventStore:
         (and published once more: consumers know their ids)."""
 
         async def work(tx: Session) -> int:
-            pending = [
-                doc
-                async for doc in self.db[EVENTS]
-                .find({"seq": None}, {"_id": 1, "stream_id": 1, "version": 1}, session=tx)
-                .sort([("stream_id", ASCENDING), ("version", ASCENDING)])
+            # The streams of the oldest pending events (arrival order, so that no stream waits behind a busy
+            # one), then every pending event of those streams in version order: a stream's versions get
+            # ascending positions even when a replica whose clock runs behind recorded a later version first.
+            oldest = (
+                self.db[EVENTS]
+                .find({"seq": None}, {"stream_id": 1}, session=tx)
+                .sort([("seq", ASCENDING), ("recorded_at", ASCENDING)])
                 .limit(limit)
-            ]
-            if not pending:
-                return 0
+            )
+            streams = list(dict.fromkeys([doc["stream_id"] async for doc in oldest]))
+            pending: list[Document] = []
+            for first in range(0, len(streams), 50):
+                pending += [
+                    doc
+                    async for doc in self.db[EVENTS].find(
+                        {"stream_id": {"$in": streams[first : first + 50]}, "seq": None},
+                        {"_id": 1, "stream_id": 1, "version": 1},
+                        session=tx,
+                    )
+                ]
+            pending.sort(key=lambda doc: (doc["stream_id"], doc["version"]))
             counter = await self.db[STORE_META].find_one({"_id": SEQUENCE}, session=tx)
             start = int(counter["value"]) if counter else 0
             ops = [

@@ -28,6 +28,8 @@ from .settings import ServiceSettings
 
 log = get_logger(__name__)
 
+SEQUENCE_BATCH = 500  # events numbered per round before the relay publishes what it numbered
+
 
 class OutboxRelay:
     def __init__(
@@ -64,12 +66,8 @@ class OutboxRelay:
         return int(doc["position"]) if doc else 0
 
     async def sequence_once(self) -> int:
-        sequenced = 0
-        while True:
-            n = await self.store.sequence()
-            sequenced += n
-            if n == 0:
-                break
+        """One sequencing round (at most `SEQUENCE_BATCH` events); tells the listeners."""
+        sequenced = await self.store.sequence(SEQUENCE_BATCH)
         if sequenced:
             self.sequenced_total += sequenced
             for listener in self._listeners:
@@ -100,13 +98,18 @@ class OutboxRelay:
         return len(batch)
 
     async def run_once(self) -> int:
-        """One round: sequence, then publish until nothing is left; returns how many were published."""
-        await self.sequence_once()
+        """Sequence and publish until nothing is left, one sequencing round at a time, publishing what it
+        numbered in between (a burst of appends never holds back what was stored before it); returns how many
+        events were published."""
         published = 0
         while True:
-            n = await self.publish_once()
-            published += n
-            if n < self.batch_size:
+            sequenced = await self.sequence_once()
+            while True:
+                n = await self.publish_once()
+                published += n
+                if n < self.batch_size:
+                    break
+            if sequenced < SEQUENCE_BATCH:
                 return published
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -116,6 +119,7 @@ class OutboxRelay:
             if self.lease is not None and not self.lease.held:
                 await self._sleep(stop, self.poll_seconds)
                 continue
+            self._wakeup.clear()  # before the round: a wake-up during it starts the next one at once
             try:
                 await self.run_once()
                 backoff = self.poll_seconds
@@ -129,7 +133,6 @@ class OutboxRelay:
                 await self._sleep(stop, backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
-            self._wakeup.clear()
             woken = await self._sleep(stop, self.poll_seconds)
             if woken:
                 await asyncio.sleep(self.linger_seconds)

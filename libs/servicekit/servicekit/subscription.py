@@ -220,6 +220,7 @@ class StoreSubscription:
                 await self._sleep(stop, self.poll_seconds)
                 continue
             self.ready.set()
+            self._wakeup.clear()  # before the round: a wake-up during it starts the next one at once
             try:
                 read = await self.run_once()
                 pause = self.poll_seconds
@@ -238,7 +239,6 @@ class StoreSubscription:
                 continue
             if read < self.batch_size:
                 self.last_progress = time.monotonic() if read == 0 else self.last_progress
-                self._wakeup.clear()
                 await self._sleep(stop, self.poll_seconds)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
