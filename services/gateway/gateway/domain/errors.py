@@ -79,7 +79,9 @@ class PersonNotFound(NotFound):
     code = "person_not_found"
 
     def __init__(self) -> None:
-        super().__init__("平台上没有该身份证号的学员：学员须先由企业报名（导入报名名单）后才能激活账号")
+        super().__init__(
+            "尚未获知该身份证号的学员：学员须先由企业报名（导入报名名单）后才能激活账号；刚导入的名单正在处理中，请稍后再试"
+        )
 
 
 class PersonAlreadyActive(Conflict):
