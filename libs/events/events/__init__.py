@@ -38,6 +38,7 @@ from events.exam import (
     PersonBlacklistLifted,
     ViolationRecorded,
 )
+from events.identity import AccessTokenRevoked, AccountSessionsRevoked
 from events.payment import (
     InvoiceDetails,
     InvoiceIssued,
@@ -60,6 +61,8 @@ from events.registration import (
 from events.registry import DuplicateEventType, EventRegistry, UnknownEventType, event, registry
 
 __all__ = [
+    "AccessTokenRevoked",
+    "AccountSessionsRevoked",
     "ApplicantQualified",
     "ApplicantRejected",
     "ApplicantsImported",

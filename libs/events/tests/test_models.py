@@ -8,7 +8,7 @@ from datetime import date
 
 import events
 import pytest
-from events import DomainEvent, certification, enrollment, exam, payment, registration, registry
+from events import DomainEvent, certification, enrollment, exam, identity, payment, registration, registry
 from pydantic import BaseModel, ValidationError
 
 # The contract's own models: other packages' tests may register test-only events in the global registry.
@@ -19,7 +19,7 @@ MakeExample = Callable[[type[BaseModel]], BaseModel]
 def test_every_context_module_is_registered() -> None:
     declared = {
         obj
-        for module in (registration, enrollment, payment, exam, certification)
+        for module in (registration, enrollment, payment, exam, certification, identity)
         for obj in vars(module).values()
         if inspect.isclass(obj) and issubclass(obj, DomainEvent) and obj is not DomainEvent
     }
