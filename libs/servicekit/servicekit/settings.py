@@ -66,6 +66,25 @@ class ServiceSettings(BaseSettings):
     # How long a consumer remembers the ids of the events it handled (redeliveries come within minutes).
     processed_marks_days: int = Field(default=30, validation_alias="PROCESSED_MARKS_DAYS")
 
+    # Token revocation (servicekit.revocation): how long a process trusts what it last read of an account's
+    # token version or of a token id. A revoked token is refused at most the event's trip (well under a
+    # second locally) plus this long after the gateway revoked it.
+    revocation_cache_seconds: float = Field(default=1.0, ge=0, validation_alias="REVOCATION_CACHE_SECONDS")
+    # Only requests the gateway signed are served (servicekit.origin; /healthz, /readyz, /metrics excepted).
+    # Unset: on in production, off otherwise. The gateway signs with GATEWAY_SIGNING_SECRET (≥ 32 characters,
+    # the same value everywhere); a proof is valid GATEWAY_PROOF_MAX_AGE_SECONDS.
+    require_gateway: bool | None = Field(default=None, validation_alias="REQUIRE_GATEWAY")
+    gateway_signing_secret: SecretStr = Field(default=SecretStr(""), validation_alias="GATEWAY_SIGNING_SECRET")
+    gateway_proof_max_age_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="GATEWAY_PROOF_MAX_AGE_SECONDS"
+    )
+
+    def gateway_required(self) -> bool:
+        """Whether this process serves only requests signed by the gateway (never the gateway itself)."""
+        if self.require_gateway is None:
+            return self.environment == "production"
+        return self.require_gateway
+
     @cached_property
     def database_name(self) -> str:
         """Each service owns its own database; default `<service>`."""
