@@ -22,6 +22,7 @@ from .auth import TokenCodec
 from .errors import DomainError
 from .eventstore import appended_in_request
 from .logging import configure_logging, correlation_id_var, get_logger
+from .origin import install_origin_check
 from .runtime import ServiceRuntime
 
 log = get_logger(__name__)
@@ -230,6 +231,7 @@ def create_app(
     app.state.token_codec = TokenCodec(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
     install_error_handlers(app)
     install_middleware(app, settings.service_name)
+    install_origin_check(app, settings)  # outermost: only the gateway's signed requests (REQUIRE_GATEWAY)
 
     @app.get("/healthz", tags=["ops"], summary="存活检查")
     async def healthz() -> dict[str, str]:
