@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import TokenCodec
+from .bodylimit import BodyLimitMiddleware
 from .errors import DomainError
 from .eventstore import appended_in_request
 from .logging import configure_logging, correlation_id_var, get_logger
@@ -230,6 +231,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.token_codec = TokenCodec(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)  # inside the correlation middleware: a 413 carries its id
     install_middleware(app, settings.service_name)
     install_origin_check(app, settings)  # outermost: only the gateway's signed requests (REQUIRE_GATEWAY)
 
