@@ -32,6 +32,7 @@ def build_runtime(settings: CertificationSettings | None = None) -> ServiceRunti
             read_models.certificates(database),
             read_models.institutions(database),
             read_models.person_photos(database),
+            read_models.ce_enrollments(database),
         ],
         own_topics=[CertificateIssued.topic()],
         write_indexes=[

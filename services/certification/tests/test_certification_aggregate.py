@@ -51,6 +51,7 @@ def add_hours(history: list[DomainEvent], day: date, hours: float, kind: str = "
         recorded_by="acct",
         today=TODAY,
         rules=RULES,
+        trains_holder=True,
     )
 
 
@@ -93,6 +94,7 @@ def test_hours_are_recorded_only_on_a_valid_certificate_and_once() -> None:
         recorded_by="acct",
         today=TODAY,
         rules=RULES,
+        trains_holder=True,
     )
     assert again == []  # the same record id: nothing new
     with pytest.raises(DomainError) as refused:
@@ -217,3 +219,46 @@ def test_hours_sheet_checks_the_certificate_and_the_holder() -> None:
         (5, "required"),
     }
     assert [(r.row, r.certificate_id, r.hours, r.kind) for r in records] == [(2, "c1", 4.0, "professional")]
+
+
+def _record(
+    history: list[DomainEvent], institution_id: str | None, trains_holder: bool = False
+) -> list[DomainEvent]:
+    return domain.record_hours(
+        history,
+        record_id=f"r{len(history)}",
+        institution_id=institution_id,
+        studied_on=date(2026, 6, 1),
+        hours=0.5,
+        kind="general",
+        course="新规范",
+        recorded_by="acct",
+        today=TODAY,
+        rules=RULES,
+        trains_holder=trains_holder,
+    )
+
+
+def test_only_the_training_institution_or_the_administrator_records_hours() -> None:
+    from servicekit.errors import Forbidden
+
+    imported = legacy()
+    imported[0] = imported[0].model_copy(update={"imported_by": "inst-import"})
+    by_admin = legacy()
+    by_admin[0] = by_admin[0].model_copy(update={"imported_by": "admin:root"})
+    for history, own in ((imported, "inst-import"), (by_admin, None)):
+        with pytest.raises(Forbidden) as refused:
+            _record(history, "inst-stranger")
+        assert refused.value.code == "not_training_institution" and "不能登记" in refused.value.message
+        with pytest.raises(Forbidden):
+            _record(history, "")
+        if own is not None:
+            (mine,) = _record(history, own)
+            assert mine.institution_id == own  # type: ignore[attr-defined]
+        (ce,) = _record(history, "inst-ce", trains_holder=True)
+        assert ce.institution_id == "inst-ce"  # type: ignore[attr-defined]
+        (admin,) = _record(history, None)
+        assert admin.institution_id == (own or "")  # type: ignore[attr-defined]
+    cert = Certificate.from_history(imported)
+    assert cert.own_institution == "inst-import"
+    assert Certificate.from_history(by_admin).own_institution is None

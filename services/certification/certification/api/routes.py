@@ -10,17 +10,19 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles
 from servicekit.errors import DomainError, Forbidden, NotFound
 from servicekit.idempotency import IdempotencyDep, upload_digest
 from servicekit.mongo import Document, without_id
+from servicekit.paging import BoundedModel, Paging
 
 from ..adapters import spreadsheet
 from ..application import handlers
 from ..application.handlers import today_in_china
 from ..application.rendering import render_pdf
+from ..domain import certificate as certificate_rules
 from ..domain import hours as hours_rules
 from ..domain import sheets
 from ..domain.certificate import STATES, Certificate
@@ -53,8 +55,8 @@ Settings = Annotated[CertificationSettings, Depends(get_settings)]
 
 
 def list_scope(identity: Identity) -> dict[str, Any]:
-    """Person: own certificates; institution: those it trained, imported or recorded hours for; enterprise:
-    its staff's (the enterprise that enrolled them); administrator: all."""
+    """Person: own certificates; institution: those it trained or imported (never those it only recorded
+    hours for); enterprise: its staff's (the enterprise that enrolled them); administrator: all."""
     org = identity.org_id or "\x00"
     if identity.role is Role.ADMIN:
         return {}
@@ -63,9 +65,10 @@ def list_scope(identity: Identity) -> dict[str, Any]:
     if identity.role is Role.ENTERPRISE:
         return {"enterprise_id": org}
     if identity.role is Role.INSTITUTION:
-        # `readers` = institution_id, imported_by and ce_institution_ids in one indexed field (an `$or` makes
-        # the local MongoDB server scan the whole collection)
-        return {"readers": org}
+        # `readers` = institution_id and imported_by in one indexed field (a top-level `$or` makes the local
+        # MongoDB server scan the whole collection); the `$or` only filters what the index found, so that a
+        # reader added by hours before recording stopped granting reading (older read models) is not one.
+        return {"readers": org, "$or": [{"institution_id": org}, {"imported_by": org}]}
     raise Forbidden("该账号无权查看证书", code="role_forbidden")
 
 
@@ -80,9 +83,8 @@ def may_view(identity: Identity, index: Document) -> bool:
     if identity.role is Role.ENTERPRISE:
         return bool(index.get("enterprise_id") == org)
     if identity.role is Role.INSTITUTION:
-        return org in (index.get("institution_id"), index.get("imported_by")) or org in index.get(
-            "ce_institution_ids", []
-        )
+        # the institution that trained the holder or imported the certificate; recording hours is no reason
+        return org in (index.get("institution_id"), index.get("imported_by"))
     return False
 
 
@@ -143,10 +145,10 @@ def _view(doc: Document) -> Document:
 async def list_certificates(
     identity: Viewer,
     rt: RuntimeDep,
-    applicant_id: str | None = None,
+    page: Paging,
+    applicant_id: Annotated[str | None, Query(max_length=64)] = None,
     state: Literal["valid", "lapsed", "superseded", "revoked"] | None = None,
-    number: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
+    number: Annotated[str | None, Query(max_length=64, description="证书编号")] = None,
 ) -> dict[str, Any]:
     query = list_scope(identity)
     if applicant_id:
@@ -155,7 +157,7 @@ async def list_certificates(
         query["state"] = state
     if number:
         query["certificate_number"] = number.strip().upper()
-    cursor = rt.db[CERTIFICATES].find(query).sort([("issued_on", -1), ("_id", 1)]).limit(limit)
+    cursor = page.apply(rt.db[CERTIFICATES].find(query).sort([("issued_on", -1), ("_id", 1)]))
     return {"items": [_view(d) async for d in cursor]}
 
 
@@ -262,20 +264,27 @@ async def certificate_hours(
     return _progress_view(cert, today_in_china(), settings.hours_rules())
 
 
-class HoursIn(BaseModel):
+class HoursIn(BoundedModel):
     studied_on: date
     hours: float = Field(gt=0, le=24)
     kind: Literal["professional", "general"]
     course: str = Field(min_length=1, max_length=100)
 
 
+def _recorder(identity: Identity) -> str | None:
+    """The institution that records hours; None for the administrator."""
+    return None if identity.role is Role.ADMIN else identity.org_id or ""
+
+
 @router.post(
-    "/certificates/{certificate_id}/hours", status_code=201, summary="登记一条继续教育学时（培训机构）"
+    "/certificates/{certificate_id}/hours",
+    status_code=201,
+    summary="登记一条继续教育学时（颁证或继续教育报名的培训机构、管理员）",
 )
 async def record_hours(
     certificate_id: str,
     body: HoursIn,
-    identity: Institution,
+    identity: Importer,
     rt: RuntimeDep,
     settings: Settings,
     idem: IdempotencyDep,
@@ -284,7 +293,7 @@ async def record_hours(
         record_id = await handlers.record_hours(
             rt.store,
             certificate_id,
-            institution_id=identity.org_id or "",
+            institution_id=_recorder(identity),
             studied_on=body.studied_on,
             hours=body.hours,
             kind=body.kind,
@@ -350,10 +359,25 @@ async def _import_hours(
     header, rows = await _read_upload(file, settings)
     numbers = {sheets.cell_text(c).upper() for c in _column(header, rows, sheets.NUMBER)} - {""}
     facts: dict[str, sheets.CertificateFacts] = {}
+    refused: list[str] = []
     async for index in rt.db[handlers.INDEX].find({"number": {"$in": sorted(numbers)}}):
         cert, _ = await handlers.load(rt.store, index["_id"])
+        if not certificate_rules.may_record_hours(
+            cert,
+            institution_id=identity.org_id or "",
+            trains_holder=await handlers.trains_holder(rt.store, identity.org_id, cert.id_number),
+        ):
+            refused.append(cert.number)
+            continue
         facts[cert.number] = sheets.CertificateFacts(
             cert.certificate_id, cert.id_number, cert.issued_on, cert.state, cert.state_label
+        )
+    if refused:  # before any row is checked against the holder's data
+        raise Forbidden(
+            f"本机构未培训以下证书的持证人，不能登记其继续教育学时：{'、'.join(sorted(refused))}；"
+            "未导入任何数据",
+            code=certificate_rules.NOT_TRAINING_INSTITUTION,
+            details={"certificate_numbers": sorted(refused)},
         )
     today = today_in_china()
     records, problems = sheets.hours_rows(header, rows, facts, today=today, rules=settings.hours_rules())
@@ -383,13 +407,13 @@ def _column(header: list[object], rows: list[tuple[object, ...]], name: str) -> 
 # -- old-style certificates ---------------------------------------------------------------------------------
 
 
-class LegacyIn(BaseModel):
+class LegacyIn(BoundedModel):
     certificate_number: str = Field(min_length=1, max_length=40)
     holder_name: str = Field(min_length=1, max_length=30)
-    gender: str
-    id_number: str
-    position: str
-    specialisation: str | None = None
+    gender: str = Field(max_length=10)
+    id_number: str = Field(max_length=32)
+    position: str = Field(max_length=50)
+    specialisation: str | None = Field(default=None, max_length=50)
     issued_on: date
     issuer: str = Field(default="", max_length=100)
 
@@ -486,7 +510,7 @@ async def renew(certificate_id: str, identity: Person, rt: RuntimeDep, settings:
     )
 
 
-class RevokeIn(BaseModel):
+class RevokeIn(BoundedModel):
     reason: str = Field(min_length=2, max_length=500)
 
 
@@ -506,7 +530,7 @@ async def lapse_check(
     settings: Settings,
     today: date | None = None,
     dry_run: bool = False,
-    certificate_id: str | None = None,
+    certificate_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     return await handlers.lapse_check(
         rt.store,

@@ -39,6 +39,11 @@ INDEX = "certificate_index"  # write side: certificate id → number, holder, ow
 COUNTERS = "counters"
 INSTITUTIONS = "institutions"  # read model (OfferPublished): institution id → name
 PERSON_PHOTOS = "person_photos"  # read model (PersonDocumentUploaded): ID number → head photo object
+CE_ENROLLMENTS = (
+    "ce_enrollments"  # read model (ApplicantQualified/Enrolled): continuing-education enrollments
+)
+# Derives the id of the certificate of a passed attempt (attempt ids are random and never public). Old-style
+# certificates used to derive theirs from the public certificate number with it; they now get random ids.
 CERTIFICATE_NAMESPACE = uuid.UUID("6f1b2d4e-3c5a-4e7b-9a1d-2b3c4d5e6f70")
 
 _STATE_AFTER: dict[type[DomainEvent], str] = {
@@ -188,11 +193,27 @@ async def change(
 # -- continuing education ---------------------------------------------------------------------------------
 
 
+async def trains_holder(store: EventStore, institution_id: str | None, id_number: str) -> bool:
+    """Whether the institution holds a paid continuing-education enrollment of the holder."""
+    if not institution_id:
+        return False
+    found = await store.db[CE_ENROLLMENTS].find_one(
+        {"id_number": id_number, "institution_id": institution_id, "ce": True, "enrolled": True}, {"_id": 1}
+    )
+    return found is not None
+
+
+async def require_hours_recorder(store: EventStore, cert: Certificate, institution_id: str | None) -> None:
+    """403 `not_training_institution` unless the institution (None: the administrator) may record hours."""
+    trains = await trains_holder(store, institution_id, cert.id_number)
+    domain.require_hours_recorder(cert, institution_id=institution_id, trains_holder=trains)
+
+
 async def record_hours(
     store: EventStore,
     certificate_id: str,
     *,
-    institution_id: str,
+    institution_id: str | None,
     studied_on: date,
     hours: float,
     kind: str,
@@ -202,8 +223,10 @@ async def record_hours(
     rules: HoursRules,
     record_id: str | None = None,
 ) -> str:
+    """`institution_id` None: the administrator records."""
     record_id = record_id or uuid.uuid4().hex
-    await load(store, certificate_id)  # 404 first
+    cert, _ = await load(store, certificate_id)  # 404 first
+    trains = await trains_holder(store, institution_id, cert.id_number)
     await change(
         store,
         certificate_id,
@@ -211,6 +234,7 @@ async def record_hours(
             h,
             record_id=record_id,
             institution_id=institution_id,
+            trains_holder=trains,
             studied_on=studied_on,
             hours=hours,
             kind=kind,
@@ -236,8 +260,14 @@ async def record_hours_rows(
     by_certificate: dict[str, list[tuple[str, HoursRow]]] = {}
     for row in rows:
         by_certificate.setdefault(row.certificate_id, []).append((uuid.uuid4().hex, row))
+    trains: dict[str, bool] = {}
+    for certificate_id in by_certificate:
+        cert, _ = await load(store, certificate_id)
+        trains[certificate_id] = await trains_holder(store, institution_id, cert.id_number)
 
-    def decide_all(items: list[tuple[str, HoursRow]]) -> Callable[[list[DomainEvent]], list[DomainEvent]]:
+    def decide_all(
+        items: list[tuple[str, HoursRow]], trains_holder: bool
+    ) -> Callable[[list[DomainEvent]], list[DomainEvent]]:
         def decide(history: list[DomainEvent]) -> list[DomainEvent]:
             out: list[DomainEvent] = []
             for record_id, row in items:
@@ -245,6 +275,7 @@ async def record_hours_rows(
                     [*history, *out],
                     record_id=record_id,
                     institution_id=institution_id,
+                    trains_holder=trains_holder,
                     studied_on=row.studied_on,
                     hours=row.hours,
                     kind=row.kind,
@@ -259,7 +290,7 @@ async def record_hours_rows(
 
     async def work(tx: Session) -> None:
         for certificate_id, items in by_certificate.items():
-            await change(store, certificate_id, decide_all(items), session=tx)
+            await change(store, certificate_id, decide_all(items, trains[certificate_id]), session=tx)
 
     await in_transaction(store.client, work)
     store.notify()
@@ -269,8 +300,11 @@ async def record_hours_rows(
 # -- old-style certificates -------------------------------------------------------------------------------
 
 
-def legacy_certificate_id(number: str) -> str:
-    return uuid.uuid5(CERTIFICATE_NAMESPACE, f"legacy:{number}").hex
+def legacy_certificate_id() -> str:
+    """Random: a certificate's id opens its private views, so it is never derived from its (public) number.
+    Certificates imported before keep the ids they have; the importer finds them by number
+    (`GET /api/certification/certificates?number=`)."""
+    return uuid.uuid4().hex
 
 
 async def import_legacy(
@@ -279,7 +313,7 @@ async def import_legacy(
     """Import validated old-style certificates, all in one transaction."""
     events = [
         LegacyCertificateImported(
-            certificate_id=legacy_certificate_id(row.certificate_number),
+            certificate_id=legacy_certificate_id(),
             certificate_number=row.certificate_number,
             id_number=row.id_number,
             holder_name=row.holder_name,
@@ -327,8 +361,10 @@ async def renew(
     cert, _ = await load(store, certificate_id)
     if cert.id_number != holder_id_number:
         raise NotFound("未找到该证书", code="certificate_not_found")
-    # The institution printed on the new certificate: the one that recorded the latest hours.
-    institution_id = cert.record_institutions[-1] if cert.record_institutions else ""
+    # The institution printed on the new certificate: the one that recorded the latest hours (the
+    # administrator's records name the certificate's own institution, or none).
+    recorded = [i for i in cert.record_institutions if i]
+    institution_id = recorded[-1] if recorded else ""
     name = await institution_name(store, institution_id) if institution_id else cert.issuer
     photo = await store.db[PERSON_PHOTOS].find_one({"_id": cert.id_number})
     new_id = uuid.uuid4().hex

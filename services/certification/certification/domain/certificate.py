@@ -27,7 +27,7 @@ from events import (
     ExamPassed,
     LegacyCertificateImported,
 )
-from servicekit.errors import Conflict, DomainError, NotFound
+from servicekit.errors import Conflict, DomainError, Forbidden, NotFound
 
 from . import hours as rules_of_hours
 from .hours import HoursRecord, HoursRules
@@ -52,6 +52,7 @@ class Certificate:
     legacy: bool = False
     issuer: str = ""
     imported_on: date | None = None
+    imported_by: str = ""  # the importer of an old-style certificate: an institution id or `admin:<account>`
     head_photo_bucket: str | None = None
     head_photo_key: str | None = None
     renews: str | None = None
@@ -103,6 +104,7 @@ class Certificate:
                 legacy=True,
                 issuer=first.issuer,
                 imported_on=first.imported_on,
+                imported_by=first.imported_by,
             )
         else:
             raise AssertionError(f"a certificate stream starts with {type(first).__name__}")
@@ -128,6 +130,17 @@ class Certificate:
     def judged_from(self) -> date | None:
         """For an imported old-style certificate, cycles before the import are not judged for lapse."""
         return self.imported_on if self.legacy else None
+
+    @property
+    def own_institution(self) -> str | None:
+        """The institution the certificate belongs to: the one that trained the holder (an issued
+        certificate), or the institution that imported an old-style certificate (None when an administrator
+        imported it)."""
+        if not self.legacy:
+            return self.institution_id or None
+        if self.imported_by and not self.imported_by.startswith("admin:"):
+            return self.imported_by
+        return None
 
     def require_valid(self, action: str) -> None:
         if self.state != "valid":
@@ -179,11 +192,43 @@ def import_legacy(history: Sequence[DomainEvent], imported: LegacyCertificateImp
     return [imported]
 
 
+NOT_TRAINING_INSTITUTION = "not_training_institution"
+
+
+def may_record_hours(cert: Certificate, *, institution_id: str | None, trains_holder: bool = False) -> bool:
+    """Who may record continuing-education hours (and so move the certificate towards lapse or renewal):
+    the administrator (`institution_id` None), the certificate's own institution (`own_institution`), or an
+    institution that holds a continuing-education enrollment of the holder (`trains_holder`, from
+    enrollment's events). Recording hours never grants reading the certificate."""
+    if institution_id is None:
+        return True
+    if not institution_id:
+        return False
+    return institution_id == cert.own_institution or trains_holder
+
+
+def require_hours_recorder(
+    cert: Certificate, *, institution_id: str | None, trains_holder: bool = False
+) -> None:
+    if not may_record_hours(cert, institution_id=institution_id, trains_holder=trains_holder):
+        raise Forbidden(
+            f"本机构未培训证书 {cert.number} 的持证人，不能登记其继续教育学时；"
+            "只有颁证培训机构、持证人报名继续教育的培训机构或管理员可以登记",
+            code=NOT_TRAINING_INSTITUTION,
+        )
+
+
+def recording_institution(cert: Certificate, institution_id: str | None) -> str:
+    """The institution a record names: the recording institution, or for the administrator the
+    certificate's own institution (empty when it has none)."""
+    return institution_id if institution_id is not None else cert.own_institution or ""
+
+
 def record_hours(
     history: Sequence[DomainEvent],
     *,
     record_id: str,
-    institution_id: str,
+    institution_id: str | None,
     studied_on: date,
     hours: float,
     kind: str,
@@ -191,8 +236,12 @@ def record_hours(
     recorded_by: str,
     today: date,
     rules: HoursRules,
+    trains_holder: bool = False,
 ) -> list[DomainEvent]:
+    """A continuing-education record by an institution (`institution_id`) or the administrator (None); only
+    those `may_record_hours` allows (403 `not_training_institution` otherwise)."""
     cert = Certificate.from_history(history)
+    require_hours_recorder(cert, institution_id=institution_id, trains_holder=trains_holder)
     if record_id in cert.record_ids:
         return []
     cert.require_valid("登记继续教育学时")
@@ -217,7 +266,7 @@ def record_hours(
             certificate_id=cert.certificate_id,
             certificate_number=cert.number,
             id_number=cert.id_number,
-            institution_id=institution_id,
+            institution_id=recording_institution(cert, institution_id),
             studied_on=studied_on,
             hours=hours,
             kind=kind,

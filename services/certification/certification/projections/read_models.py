@@ -3,8 +3,12 @@
 - `certificates`: what holders (证书管理), institutions, enterprises and administrators list; one document per
   certificate with its state, its hours so far, and the links between a renewed certificate and its successor.
   `readers`: the institutions that may list it (the one that trained the holder, the one that imported an
-  old-style certificate, those that recorded hours), one indexed field instead of an `$or` over three.
+  old-style certificate), one indexed field instead of an `$or`. Recording hours never adds a reader: reading
+  a certificate (with the holder's full ID number) never follows from having written to it.
 - `institutions`: institution id → name, from enrollment's OfferPublished (printed on certificates).
+- `ce_enrollments`: applicant id → ID number and institution of a continuing-education enrollment
+  (enrollment's ApplicantQualified with `continuing_education`, then Enrolled once paid): an institution that
+  holds a paid continuing-education enrollment of a holder may record that holder's hours.
 - `person_photos`: ID number → the head photo of the person's profile (enrollment's PersonDocumentUploaded),
   printed on a certificate issued by renewal.
 """
@@ -12,11 +16,13 @@
 from __future__ import annotations
 
 from events import (
+    ApplicantQualified,
     CertificateIssued,
     CertificateLapsed,
     CertificateRenewed,
     CertificateRevoked,
     ContinuingEducationRecorded,
+    Enrolled,
     LegacyCertificateImported,
     OfferPublished,
     PersonDocumentUploaded,
@@ -29,6 +35,7 @@ from servicekit.projections import Projection
 CERTIFICATES = "certificates"
 INSTITUTIONS = "institutions"
 PERSON_PHOTOS = "person_photos"
+CE_ENROLLMENTS = "ce_enrollments"
 
 
 def _readers(*institution_ids: str | None) -> dict[str, object]:
@@ -104,7 +111,8 @@ def certificates(database: str) -> Projection:
             {"_id": e.certificate_id},
             {
                 "$inc": {"hours_total": e.hours},
-                "$addToSet": {"ce_institution_ids": e.institution_id, **_readers(e.institution_id)},
+                # who recorded hours is kept, but never becomes a reader (see the module's docstring)
+                "$addToSet": {"ce_institution_ids": e.institution_id},
             },
             upsert=True,
             session=session,
@@ -204,6 +212,50 @@ def person_photos(database: str) -> Projection:
         await projection.collection(session).replace_one(
             {"_id": e.id_number},
             {"_id": e.id_number, "bucket": e.bucket, "key": e.key},
+            upsert=True,
+            session=session,
+        )
+
+    return projection
+
+
+def ce_enrollments(database: str) -> Projection:
+    """Continuing-education enrollments (see the module's docstring): `ce` once the applicant was qualified
+    for a continuing-education batch, `enrolled` once their order was paid; the two events may arrive in
+    either order, so each sets its own flag."""
+    projection = Projection(
+        name="ce-enrollments",
+        collections=[CE_ENROLLMENTS],
+        database=database,
+        indexes={
+            CE_ENROLLMENTS: [
+                IndexModel(
+                    [("id_number", ASCENDING), ("institution_id", ASCENDING)], name="holder_institution"
+                )
+            ]
+        },
+    )
+
+    @projection.handlers.on(ApplicantQualified)
+    async def qualified(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, ApplicantQualified)
+        if not e.continuing_education:
+            return
+        await projection.collection(session).update_one(
+            {"_id": e.applicant_id},
+            {"$set": {"id_number": e.id_number, "institution_id": e.institution_id, "ce": True}},
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(Enrolled)
+    async def enrolled(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, Enrolled)
+        await projection.collection(session).update_one(
+            {"_id": e.applicant_id},
+            {"$set": {"id_number": e.id_number, "institution_id": e.institution_id, "enrolled": True}},
             upsert=True,
             session=session,
         )
