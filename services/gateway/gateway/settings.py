@@ -8,6 +8,18 @@ from servicekit.settings import ServiceSettings
 SERVICES = ("registration", "enrollment", "payment", "exam", "certification")
 
 
+MiB = 1024 * 1024
+# Routes whose bodies may be larger than the default (the services declare the same with @body_limit): the
+# materials zip (500 MB + 1 MB of form), the applicant sheet (20 MB + 1), registration's three documents
+# (3 × 10 MB + 1), a violation's evidence (5 × 10 MB + 1).
+ROUTE_MAX_BODY_BYTES: dict[str, int] = {
+    r"^/api/enrollment/batches/[^/]+/materials$": 501 * MiB,
+    r"^/api/enrollment/batches/import$": 21 * MiB,
+    r"^/api/registration/enterprises(/me/resubmit)?$": 31 * MiB,
+    r"^/api/exam/candidates/[^/]+/violations$": 51 * MiB,
+}
+
+
 class GatewaySettings(ServiceSettings):
     service_name: str = Field(default="gateway", validation_alias="SERVICE_NAME")
 
@@ -29,7 +41,9 @@ class GatewaySettings(ServiceSettings):
     )
     activation_max_attempts: int = Field(default=5, ge=1, validation_alias="ACTIVATION_MAX_ATTEMPTS")
 
-    proxy_max_body_bytes: int = Field(default=50 * 1024 * 1024, gt=0, validation_alias="PROXY_MAX_BODY_BYTES")
+    # The largest body forwarded: the services' own limits (servicekit.bodylimit, docs/uploads.md), 12 MB on
+    # every route but those of ROUTE_MAX_BODY_BYTES (regular expression of the path → bytes).
+    proxy_max_body_bytes: int = Field(default=12 * MiB, gt=0, validation_alias="PROXY_MAX_BODY_BYTES")
     proxy_connect_timeout_seconds: float = Field(
         default=5.0, gt=0, validation_alias="PROXY_CONNECT_TIMEOUT_SECONDS"
     )

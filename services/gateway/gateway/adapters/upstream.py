@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ..domain.http_headers import filter_request_headers, filter_response_headers, replace_header
-from ..settings import GatewaySettings
+from ..settings import ROUTE_MAX_BODY_BYTES, GatewaySettings
 
 log = get_logger(__name__)
 
@@ -105,10 +106,23 @@ def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
 
 
 class ReverseProxy:
-    def __init__(self, client: httpx.AsyncClient, upstreams: Mapping[str, str], max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        upstreams: Mapping[str, str],
+        max_body_bytes: int,
+        route_max_body_bytes: Mapping[str, int] | None = None,
+    ) -> None:
         self.client = client
         self.upstreams = dict(upstreams)
         self.max_body_bytes = max_body_bytes
+        routes = ROUTE_MAX_BODY_BYTES if route_max_body_bytes is None else route_max_body_bytes
+        self.route_limits = [(re.compile(pattern), limit) for pattern, limit in routes.items()]
+
+    def body_limit(self, path: str) -> int:
+        """The largest body forwarded on `path`: the route's own limit, or `max_body_bytes`."""
+        routes = (limit for pattern, limit in self.route_limits if pattern.match(path))
+        return next(routes, self.max_body_bytes)
 
     def base_url(self, service: str) -> str:
         base = self.upstreams.get(service)
@@ -142,7 +156,7 @@ class ReverseProxy:
             headers.append(("X-Forwarded-Host", request.headers["host"]))
         return headers + identity_headers
 
-    def _body(self, request: Request) -> Any:
+    def _body(self, request: Request, limit: int) -> Any:
         """The content to send upstream (None: no body). Declared sizes over the limit are refused at once."""
         length = request.headers.get("content-length")
         if length is not None:
@@ -150,13 +164,13 @@ class ReverseProxy:
                 declared = int(length)
             except ValueError as exc:
                 raise DomainError("Content-Length 请求头不正确", code="invalid_request", status=400) from exc
-            if declared > self.max_body_bytes:
-                raise PayloadTooLarge(self.max_body_bytes)
+            if declared > limit:
+                raise PayloadTooLarge(limit)
             if declared == 0:
                 return b""
-            return _limited(request.stream(), self.max_body_bytes)
+            return _limited(request.stream(), limit)
         if "transfer-encoding" in request.headers or request.method not in METHODS_WITHOUT_BODY:
-            return _limited(request.stream(), self.max_body_bytes)
+            return _limited(request.stream(), limit)
         return None
 
     async def forward(
@@ -164,14 +178,15 @@ class ReverseProxy:
     ) -> Response:
         url = self._upstream_url(service, request)
         headers = self._headers(request, identity_headers)
-        content = self._body(request)
+        limit = self.body_limit(request.url.path)
+        content = self._body(request, limit)
         upstream_request = self.client.build_request(
             request.method, url, headers=_raw(headers), content=content
         )
         try:
             upstream = await self.client.send(upstream_request, stream=True)
         except _BodyTooLarge as exc:
-            raise PayloadTooLarge(self.max_body_bytes) from exc
+            raise PayloadTooLarge(limit) from exc
         except httpx.ConnectTimeout as exc:
             log.warning("proxy.upstream_unavailable", service=service, error=repr(exc))
             raise UpstreamUnavailable(service) from exc
@@ -180,7 +195,7 @@ class ReverseProxy:
             raise UpstreamTimeout(service) from exc
         except httpx.TransportError as exc:
             if isinstance(exc.__cause__ or exc.__context__, _BodyTooLarge):
-                raise PayloadTooLarge(self.max_body_bytes) from exc
+                raise PayloadTooLarge(limit) from exc
             log.warning("proxy.upstream_unavailable", service=service, error=repr(exc))
             raise UpstreamUnavailable(service) from exc
         response = StreamingResponse(
