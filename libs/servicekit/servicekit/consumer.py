@@ -13,9 +13,11 @@ Two kinds of runner feed the same `EventHandlers`:
   order, for the service's own projections: internal events never go through Kafka.
 
 A handler that keeps failing is retried `max_attempts` times with exponential backoff, then the record is
-dead-lettered (`<topic>.dlq` with the error in its headers) and the stream goes on. A record whose type is
-handled in another major version than any registered model (an unknown major) is dead-lettered at once,
-not skipped; older majors are upcast (`events.registry`) and reach the handler of the current one.
+dead-lettered (`<topic>.dlq` with the error in its headers) and the stream goes on. A record is
+dead-lettered once per group (`servicekit.dlq.KafkaDeadLetters`): met again (after a fence, in a rebuild) it
+is counted. A record whose type is handled in another major version than any registered model (an unknown
+major) is dead-lettered at once, not skipped; older majors are upcast (`events.registry`) and reach the
+handler of the current one.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ from events.registry import parse_type_name
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from .dlq import KafkaDeadLetters
 from .eventstore import Fenced
-from .kafka import DLQ_SUFFIX, create_consumer
+from .kafka import create_consumer
 from .logging import causation_id_var, correlation_id_var, get_logger
 from .metrics import (
     CONSUMER_DEAD_LETTERS,
@@ -462,6 +465,7 @@ class ConsumerRunner:
             dead_letter=self._dead_letter,
         )
         self._current: TopicPartition | None = None
+        self.dead_letters = KafkaDeadLetters(settings, database, group_id, producer)
 
     # ------------------------------------------------------------------ figures
 
@@ -606,21 +610,8 @@ class ConsumerRunner:
 
     async def _dead_letter(self, item: Item, exc: BaseException, attempts: int) -> None:
         record: ConsumerRecord[bytes, bytes] = item.raw
-        error = error_text(exc)
-        headers = [(k, v) for k, v in (record.headers or []) if not k.startswith("dlq_")]
-        headers += [
-            ("dlq_error", error[:4000].encode()),
-            ("dlq_group", self.group_id.encode()),
-            ("dlq_attempts", str(attempts).encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
-        ]
-        topic = record.topic if record.topic.endswith(DLQ_SUFFIX) else record.topic + DLQ_SUFFIX
-        await (await self.producer.send(topic, value=record.value, key=record.key, headers=headers))
-        CONSUMER_DEAD_LETTERS.labels(self._service, self.group_id, record.topic).inc()
-        log.error("consumer.dead_lettered", group=self.group_id, topic=topic, error=error[:500])
+        if await self.dead_letters.send(record, error_text(exc), attempts):
+            CONSUMER_DEAD_LETTERS.labels(self._service, self.group_id, record.topic).inc()
 
     # ------------------------------------------------------------------ the loop
 

@@ -11,6 +11,12 @@ caught up with the live positions, the live runners are paused (a conditional wr
 no replica can apply anything while paused), the new collections are brought exactly to the live positions,
 compared with the live ones (`check`), and renamed over them (`swap`); then the runners go on from the same
 positions. A check on a busy system therefore compares two read models at the same point of the log.
+
+A record the rebuild cannot decode (an unknown major, a malformed record) is dead-lettered for the live
+projection's group — once: the live runner that met it first already did, and a rebuild only counts it again
+(`servicekit.dlq.KafkaDeadLetters`, `servicekit.subscription.record_store_letter`). A handler that fails on a
+replayed event is reported (`RebuildReport.poison`) and logged, not dead-lettered: the live runner has its own
+retries and dead letters for it.
 """
 
 from __future__ import annotations
@@ -26,13 +32,22 @@ from aiokafka import ConsumerRecord, TopicPartition
 from events import Envelope, UnknownEventType
 from pymongo import AsyncMongoClient, IndexModel
 
-from .consumer import POSITIONS, EventHandlers, ReceivedEvent, UnknownMajor, event_context, position_id
-from .eventstore import EventStore
+from .consumer import (
+    POSITIONS,
+    EventHandlers,
+    ReceivedEvent,
+    UnknownMajor,
+    error_text,
+    event_context,
+    position_id,
+)
+from .dlq import KafkaDeadLetters
+from .eventstore import EventStore, StoredEvent
 from .kafka import read_ranges, watermarks
 from .logging import get_logger
 from .mongo import Collection, Database, Document, Session, in_transaction
 from .settings import ServiceSettings
-from .subscription import SUBSCRIPTIONS
+from .subscription import SUBSCRIPTIONS, record_store_letter
 
 log = get_logger(__name__)
 
@@ -95,9 +110,20 @@ class _Positions:
 
 
 class _Replayer:
-    """Applies replayed events to the new collections, many per transaction, each event once."""
+    """Applies replayed events to the new collections, many per transaction, each event once.
 
-    def __init__(self, client: AsyncMongoClient[Document], handlers: EventHandlers) -> None:
+    With `group` (and `database`), a record that cannot be decoded is dead-lettered for that group too
+    (idempotently: the live runner's letter for the same record is counted, not copied)."""
+
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document],
+        handlers: EventHandlers,
+        *,
+        settings: ServiceSettings | None = None,
+        database: Database | None = None,
+        group: str | None = None,
+    ) -> None:
         self.client = client
         self.handlers = handlers
         self.seen: set[str] = set()
@@ -105,8 +131,18 @@ class _Replayer:
         self.applied = 0
         self.poison: list[str] = []
         self._pending: list[ReceivedEvent] = []
+        self.group = group
+        self.database = database
+        self._undecodable: list[tuple[Any, BaseException]] = []  # (the record or stored event, why)
+        self._kafka_letters = (
+            KafkaDeadLetters(settings, database, group)
+            if settings is not None and database is not None and group is not None
+            else None
+        )
 
-    def add(self, envelope: Envelope, topic: str, partition: int, offset: int, decode: Any) -> None:
+    def add(
+        self, envelope: Envelope, topic: str, partition: int, offset: int, decode: Any, raw: Any = None
+    ) -> None:
         self.read += 1
         try:
             if self.handlers.route(envelope.type) is None or envelope.id in self.seen:
@@ -114,11 +150,44 @@ class _Replayer:
             event = decode()
         except (UnknownEventType, UnknownMajor, ValueError) as exc:
             self.poison.append(f"{envelope.type} {envelope.id}: {exc}"[:300])
+            self.cannot_decode(raw, exc, envelope.type, envelope.id)
             return
         self.seen.add(envelope.id)
         self._pending.append(ReceivedEvent(envelope, event, topic, partition, offset))
 
+    def cannot_decode(
+        self, raw: Any, exc: BaseException, event_type: str | None, event_id: str | None
+    ) -> None:
+        log.warning(
+            "rebuild.cannot_decode",
+            group=self.group,
+            event_type=event_type,
+            event_id=event_id,
+            unknown_major=isinstance(exc, UnknownMajor),
+            error=error_text(exc)[:300],
+        )
+        if raw is not None and self.group is not None:
+            self._undecodable.append((raw, exc))
+
+    async def dead_letter_undecodable(self) -> None:
+        letters, self._undecodable = self._undecodable, []
+        for raw, exc in letters:
+            if isinstance(raw, StoredEvent):
+                assert self.database is not None and self.group is not None
+                await record_store_letter(
+                    self.database, subscription=self.group, stored=raw, error=error_text(exc), attempts=1
+                )
+            elif self._kafka_letters is not None:
+                await self._kafka_letters.send(raw, error_text(exc), 1)
+
+    async def close(self) -> None:
+        await self.dead_letter_undecodable()
+        if self._kafka_letters is not None:
+            await self._kafka_letters.close()
+
     async def flush(self, force: bool = False) -> None:
+        if self._undecodable:
+            await self.dead_letter_undecodable()
         if not self._pending or (len(self._pending) < 200 and not force):
             return
         batch, self._pending = self._pending, []
@@ -132,6 +201,13 @@ class _Replayer:
                     self.applied += 1
                 except Exception as exc:
                     self.poison.append(f"{received.envelope.type} {received.envelope.id}: {exc!r}"[:300])
+                    log.warning(
+                        "rebuild.handler_failed",
+                        group=self.group,
+                        event_type=received.envelope.type,
+                        event_id=received.envelope.id,
+                        error=error_text(exc)[:300],
+                    )
 
     def _applying(self, received: ReceivedEvent) -> Callable[[Session], Awaitable[None]]:
         return lambda tx: self._apply([received], tx)
@@ -181,8 +257,8 @@ async def rebuild(
     for name in projection.collections:
         await database[name + REBUILD_SUFFIX].drop()
     await projection.ensure_indexes(database, REBUILD_SUFFIX)
-    own_replay = _Replayer(client, own_handlers)
-    foreign_replay = _Replayer(client, foreign_handlers)
+    own_replay = _Replayer(client, own_handlers, settings=settings, database=database, group=group)
+    foreign_replay = _Replayer(client, foreign_handlers, settings=settings, database=database, group=group)
     topics = sorted(set(foreign_handlers.topics) | set(projection.extra_topics)) if foreign_handlers else []
     token = _target_suffix.set(REBUILD_SUFFIX)
     reached = _Positions(0 if has_own else None, {})
@@ -209,6 +285,8 @@ async def rebuild(
             await _set_paused(database, group, False)
     finally:
         _target_suffix.reset(token)
+        await own_replay.close()
+        await foreign_replay.close()
         if not report.swapped:
             for name in projection.collections:
                 await database[name + REBUILD_SUFFIX].drop()
@@ -327,7 +405,7 @@ async def _replay(
     own = reached.own
     if target.own is not None and store is not None and (own or 0) < target.own:
         async for stored in _store_range(store, own or 0, target.own):
-            own_replay.add(stored.envelope, "", -1, stored.seq or 0, stored.decode)
+            own_replay.add(stored.envelope, "", -1, stored.seq or 0, stored.decode, raw=stored)
             await own_replay.flush()
         await own_replay.flush(force=True)
         own = target.own
@@ -350,8 +428,9 @@ def _add_record(replay: _Replayer, record: ConsumerRecord[bytes, bytes]) -> None
     except ValueError as exc:
         replay.read += 1
         replay.poison.append(f"{record.topic}[{record.partition}]@{record.offset}: {exc}"[:300])
+        replay.cannot_decode(record, exc, None, None)
         return
-    replay.add(envelope, record.topic, record.partition, record.offset, envelope.decode)
+    replay.add(envelope, record.topic, record.partition, record.offset, envelope.decode, raw=record)
 
 
 async def _store_range(store: EventStore, after: int, until: int) -> AsyncIterator[Any]:

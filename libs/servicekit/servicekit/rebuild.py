@@ -4,7 +4,9 @@ For each service, each projection is built again into new collections (its own e
 event store, other contexts' events from their topics), brought exactly to the live projection's positions
 while the live runners pause for a moment, and then either compared with the live read model (`--check`: a
 difference is an error, exit 1; nothing is replaced) or swapped in for it (the default). The services keep
-serving throughout. `--check` also builds each write-side collection (uniqueness claims, id indexes, number
+serving throughout. Personal data in what it prints is masked (`servicekit.logging.mask_personal_data`);
+records it cannot decode are dead-lettered for the live projection once (see `servicekit.projections`).
+`--check` also builds each write-side collection (uniqueness claims, id indexes, number
 counters) from the events and compares it; `--repair-write-indexes` replaces them, with the service stopped.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .launcher import PLATFORM
+from .logging import mask_personal_data
 from .projections import RebuildReport
 from .runtime import ServiceRuntime
 
@@ -97,10 +100,11 @@ def main() -> int:
                 f"{report.events_applied:>7} applied  {report.seconds:6.2f}s  {rate:8.0f} events/s  {verdict}"
             )
             for poison in report.poison[:5]:
-                print(f"{'':<14} skipped (cannot be applied): {poison}")
+                print(f"{'':<14} skipped (cannot be applied): {mask_personal_data(poison)}")
         if result.differences:
             failed = True
-            print(f"{result.service}: rebuilt read model differs: {result.differences}", file=sys.stderr)
+            differences = mask_personal_data(str(result.differences))
+            print(f"{result.service}: rebuilt read model differs: {differences}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -6,7 +6,9 @@ the handlers' writes, conditionally (`position` as read, not `paused`): a second
 subscription, or a rebuild that paused it, makes the transaction fail instead of applying twice. Only the
 holder of the service's lease runs it (the same replica that sequences and relays). An event that keeps
 failing is recorded in `dead_letters` (with the error) and skipped; `python -m servicekit.dlq list --store`
-shows them.
+shows them. An event is dead-lettered once per subscription: met again (after a fence, or by a rebuild) its
+letter only counts it (`seen`, `last_seen_at`). An event of a handled type in a major version nobody
+registered (written by a newer version of the service) is read too, and dead-lettered at once.
 """
 
 from __future__ import annotations
@@ -17,19 +19,73 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from events import UnknownEventType, registry
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from .consumer import Applier, EventHandlers, Item, ReceivedEvent, UnknownMajor, error_text, event_context
-from .eventstore import EventStore, Fenced, StoredEvent
+from .eventstore import EVENTS, EventStore, Fenced, StoredEvent
 from .lease import Lease
 from .logging import get_logger
 from .metrics import CONSUMER_DEAD_LETTERS, CONSUMER_LAST_PROGRESS
-from .mongo import Document, Session, in_transaction
+from .mongo import Database, Document, Session, in_transaction
 from .settings import ServiceSettings
 
 log = get_logger(__name__)
 
 SUBSCRIPTIONS = "subscriptions"
 STORE_DEAD_LETTERS = "dead_letters"
+
+
+async def record_store_letter(
+    database: Database, *, subscription: str, stored: StoredEvent, error: str, attempts: int
+) -> bool:
+    """Record that `subscription` gave up on `stored` (True), or, if it did before, count it as met again."""
+    key = f"{subscription}:{stored.envelope.id}"
+    now = datetime.now(UTC)
+    letters = database[STORE_DEAD_LETTERS]
+    existing = await letters.find_one({"_id": key}, {"seen": 1})
+    if existing is None:
+        letter: Document = {
+            "_id": key,
+            "subscription": subscription,
+            "event_id": stored.envelope.id,
+            "type": stored.envelope.type,
+            "stream_id": stored.stream_id,
+            "seq": stored.seq,
+            "error": error[:4000],
+            "attempts": attempts,
+            "failed_at": now,
+            "seen": 1,
+            "last_seen_at": now,
+            "replayed": False,
+        }
+        try:
+            await letters.insert_one(letter)
+        except DuplicateKeyError:
+            existing = {}
+        else:
+            log.error(
+                "subscription.dead_lettered",
+                subscription=subscription,
+                event_id=stored.envelope.id,
+                event_type=stored.envelope.type,
+                seq=stored.seq,
+                error=error[:500],
+            )
+            return True
+    await letters.update_one(
+        {"_id": key}, {"$inc": {"seen": 1}, "$set": {"last_seen_at": now, "last_error": error[:4000]}}
+    )
+    log.warning(
+        "dead_letter.seen_again",
+        subscription=subscription,
+        event_id=stored.envelope.id,
+        event_type=stored.envelope.type,
+        seq=stored.seq,
+        seen=int(existing.get("seen", 1)) + 1,
+        error=error[:300],
+    )
+    return False
 
 
 class StoreSubscription:
@@ -113,27 +169,20 @@ class StoreSubscription:
 
     async def _dead_letter(self, item: Item, exc: BaseException, attempts: int) -> None:
         stored: StoredEvent = item.raw
-        error = error_text(exc)
-        letter: Document = {
-            "_id": f"{self.name}:{stored.envelope.id}",
-            "subscription": self.name,
-            "event_id": stored.envelope.id,
-            "type": stored.envelope.type,
-            "stream_id": stored.stream_id,
-            "seq": stored.seq,
-            "error": error[:4000],
-            "attempts": attempts,
-            "failed_at": datetime.now(UTC),
-            "replayed": False,
-        }
-        await self.db[STORE_DEAD_LETTERS].replace_one({"_id": letter["_id"]}, letter, upsert=True)
-        CONSUMER_DEAD_LETTERS.labels(self.settings.service_name, self.name, "(store)").inc()
-        log.error(
-            "subscription.dead_lettered",
-            subscription=self.name,
-            event_type=stored.envelope.type,
-            error=error[:500],
-        )
+        if await record_store_letter(
+            self.db, subscription=self.name, stored=stored, error=error_text(exc), attempts=attempts
+        ):
+            CONSUMER_DEAD_LETTERS.labels(self.settings.service_name, self.name, "(store)").inc()
+
+    async def _read_after(self, position: int, until: int) -> list[StoredEvent]:
+        """The next events after `position` that the handlers want: every type except the known ones they do
+        not handle, so that a major nobody registered (of a handled event) is read and dead-lettered."""
+        ignored = sorted(t for t in registry.known_type_names() if not self.handlers.handles(t))
+        query: Document = {"seq": {"$gt": position, "$lte": until}}
+        if ignored:
+            query["type"] = {"$nin": ignored}
+        cursor = self.db[EVENTS].find(query).sort("seq", ASCENDING).limit(self.batch_size)
+        return [StoredEvent.from_document(doc) async for doc in cursor]
 
     def items_of(self, batch: Sequence[StoredEvent]) -> list[Item]:
         items = []
@@ -191,10 +240,9 @@ class StoreSubscription:
         self.head = max(self.head, head)
         if head <= position:
             return 0
-        # Only the types it handles (a large import of events it ignores is not read at all); when fewer than
-        # a batch come back, everything up to `head` has been looked at and the position goes there.
-        wanted = sorted(t for t in registry.known_type_names() if self.handlers.handles(t))
-        batch = await self.store.read_after(position, self.batch_size, until=head, types=wanted)
+        # Only the types it may handle (a large import of events it ignores is not read at all); when fewer
+        # than a batch come back, everything up to `head` has been looked at and the position goes there.
+        batch = await self._read_after(position, head)
         items = self.items_of(batch)
         if len(batch) < self.batch_size and (not batch or (batch[-1].seq or 0) < head):
             items.append(Item(position_after=head, received=None))
