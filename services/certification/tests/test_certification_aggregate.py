@@ -254,11 +254,11 @@ def test_only_the_training_institution_or_the_administrator_records_hours() -> N
             _record(history, "")
         if own is not None:
             (mine,) = _record(history, own)
-            assert mine.institution_id == own  # type: ignore[attr-defined]
+            assert mine.institution_id == own
         (ce,) = _record(history, "inst-ce", trains_holder=True)
-        assert ce.institution_id == "inst-ce"  # type: ignore[attr-defined]
+        assert ce.institution_id == "inst-ce"
         (admin,) = _record(history, None)
-        assert admin.institution_id == (own or "")  # type: ignore[attr-defined]
+        assert admin.institution_id == (own or "")
     cert = Certificate.from_history(imported)
     assert cert.own_institution == "inst-import"
     assert Certificate.from_history(by_admin).own_institution is None

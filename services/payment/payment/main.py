@@ -36,7 +36,12 @@ def build_runtime(settings: PaymentSettings | None = None) -> ServiceRuntime:
 
 
 def build_app(settings: PaymentSettings | None = None) -> FastAPI:
+    settings = settings or PaymentSettings()  # refuses PAYMENT_SANDBOX with PLATFORM_ENV=production
     runtime = build_runtime(settings)
-    app = create_app(runtime, [router, online.router], title="订单缴费服务 payment")
-    online.attach_provider(app, runtime)  # checks PAYMENT_SANDBOX_SECRET at start
+    routers = [router, online.router]
+    if settings.payment_sandbox:  # a development adapter, off unless configured (docs/payments.md)
+        routers.append(online.sandbox_router)
+    app = create_app(runtime, routers, title="订单缴费服务 payment")
+    if settings.payment_sandbox:
+        online.attach_provider(app, runtime)  # checks PAYMENT_SANDBOX_SECRET at start
     return app

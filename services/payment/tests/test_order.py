@@ -15,7 +15,7 @@ from events import (
 )
 from events.enrollment import OfferLine
 from events.payment import InvoiceDetails
-from payment.application.handlers import sniff_voucher
+from payment.application.handlers import check_voucher
 from payment.domain import order as domain
 from payment.domain.online import check_payable
 from servicekit.errors import Conflict, DomainError, NotFound
@@ -284,17 +284,51 @@ def test_invoice_on_paid_orders_once() -> None:
     assert twice.value.code == "invoice_exists"
 
 
-def test_voucher_files_are_recognised_by_their_bytes() -> None:
-    assert sniff_voucher(b"\xff\xd8\xff\xe0rest") == "image/jpeg"
-    assert sniff_voucher(b"\x89PNG\r\n\x1a\nrest") == "image/png"
-    assert sniff_voucher(b"%PDF-1.7") == "application/pdf"
-    for data, code in ((b"GIF89a", "voucher_type_not_allowed"), (b"", "voucher_file_required")):
+def _image(fmt: str, size: tuple[int, int] = (120, 80)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (255, 255, 255)).save(out, fmt)
+    return out.getvalue()
+
+
+def _png_header(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", 13)
+        + b"IHDR"
+        + ihdr
+        + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    )
+
+
+def test_voucher_files_are_recognised_by_their_bytes_and_decoded() -> None:
+    assert check_voucher(_image("JPEG")) == "image/jpeg"
+    assert check_voucher(_image("PNG")) == "image/png"
+    pdf = _image("PDF")
+    assert check_voucher(pdf) == "application/pdf"
+    refused_cases = (
+        (b"GIF89a", "voucher_type_not_allowed", "GIF"),
+        (b"", "voucher_file_required", "请上传"),
+        (_image("JPEG")[:200], "corrupt_file", "无法完整解码"),
+        (b"\xff\xd8\xff\xe0rest", "corrupt_file", "无法完整解码"),
+        (pdf[: len(pdf) // 2], "corrupt_file", "PDF 文件不完整"),
+        (_png_header(20000, 20000), "image_too_large", "20000×20000"),
+    )
+    for data, code, words in refused_cases:
         with pytest.raises(DomainError) as refused:
-            sniff_voucher(data)
-        assert refused.value.code == code
+            check_voucher(data)
+        assert refused.value.code == code, (code, refused.value.message)
+        assert words in refused.value.message
     with pytest.raises(DomainError) as large:
-        sniff_voucher(b"%PDF-" + b"0" * (10 * 1024 * 1024))
-    assert large.value.code == "voucher_too_large"
+        check_voucher(b"%PDF-" + b"0" * (10 * 1024 * 1024))
+    assert large.value.code == "voucher_too_large" and large.value.status == 413
 
 
 def test_report_has_a_sheet_of_orders_and_one_of_lines() -> None:

@@ -1,7 +1,11 @@
 """HTTP API of online payment: start (enterprise), the provider's callback, and the sandbox cashier.
 
-The callback and the cashier are public, as at a real provider: the callback is trusted only through its
-signature; the cashier needs nothing but the (unguessable) payment id and pays only a started, unpaid payment.
+Online payment needs a provider: without one (the sandbox is off unless PAYMENT_SANDBOX=1, and refused with
+PLATFORM_ENV=production) starting a payment answers 503 and the sandbox's routes (`sandbox_router`) are not
+mounted. The callback is public, as at a real provider, and trusted only through its signature (HMAC with a
+timestamp, a secret only the provider holds). The sandbox's cashier pays or cancels only for the order's
+payer, signed in (the enterprise that owns the order); its payment records are shown to the payer and the
+administrator only. The contract a real provider's adapter keeps is in docs/payments.md.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles
-from servicekit.errors import Conflict, NotFound
+from servicekit.errors import Conflict, DomainError, NotFound
 from servicekit.idempotency import IdempotencyDep
+from servicekit.paging import BoundedModel
 from servicekit.runtime import ServiceRuntime
 
 from ..adapters.provider import SandboxProvider, SandboxSettings
@@ -23,12 +28,15 @@ from ..application import online
 from ..domain.order import Order, Status
 
 router = APIRouter(prefix="/api/payment", tags=["在线支付"])
+sandbox_router = APIRouter(prefix="/api/payment", tags=["在线支付（沙箱渠道，仅开发环境）"])
 
 Enterprise = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE))]
+PayerOrAdmin = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.ADMIN))]
 
 
 def attach_provider(app: FastAPI, runtime: ServiceRuntime) -> SandboxProvider:
-    """Create the process's sandbox provider now (checks PAYMENT_SANDBOX_SECRET at start)."""
+    """Create the process's sandbox provider now (checks PAYMENT_SANDBOX_SECRET at start). Called only when
+    PAYMENT_SANDBOX is on (`main.build_app`)."""
     provider = SandboxProvider(runtime.db, SandboxSettings())
     app.state.payment_provider = provider
     return provider
@@ -36,15 +44,19 @@ def attach_provider(app: FastAPI, runtime: ServiceRuntime) -> SandboxProvider:
 
 def get_provider(request: Request) -> SandboxProvider:
     provider: SandboxProvider | None = getattr(request.app.state, "payment_provider", None)
-    if provider is None:  # not attached at start: created on first use, once per process
-        provider = attach_provider(request.app, request.app.state.runtime)
+    if provider is None:  # never created on demand: no provider configured, no online payment
+        raise DomainError(
+            "在线支付暂未开通：平台未配置支付渠道，请线下转账并上传缴费凭证",
+            code="online_payment_unavailable",
+            status=503,
+        )
     return provider
 
 
 ProviderDep = Annotated[SandboxProvider, Depends(get_provider)]
 
 
-class StartOnline(BaseModel):
+class StartOnline(BoundedModel):
     return_url: str = Field(
         default="/", max_length=500, pattern=r"^/([^/\s\\][^\s]*)?$", description="支付完成后返回的站内路径"
     )
@@ -84,7 +96,7 @@ async def pay_online(
     return await idem.run(start, work, load=OnlineStarted.model_validate)
 
 
-@router.post("/online/callback/sandbox", summary="支付结果异步通知（沙箱支付渠道，签名校验）")
+@sandbox_router.post("/online/callback/sandbox", summary="支付结果异步通知（沙箱支付渠道，签名校验）")
 async def sandbox_callback(request: Request, rt: RuntimeDep, provider: ProviderDep) -> dict[str, str]:
     outcome = await online.handle_callback(rt.store, provider, await request.body(), request.headers)
     return {"result": "success", "outcome": outcome.value}
@@ -93,12 +105,17 @@ async def sandbox_callback(request: Request, rt: RuntimeDep, provider: ProviderD
 # -- the sandbox provider's own pages ------------------------------------------------------------------------
 
 
-async def _payable_order(rt: ServiceRuntime, payment_id: str) -> Order:
+async def _payers_order(rt: ServiceRuntime, payment_id: str, identity: Identity) -> Order:
+    """The order of a sandbox payment, for its payer (the enterprise that owns the order) or the
+    administrator; 404 for anyone else (as for an unknown payment)."""
     order_id = await online.order_of_payment(rt.store, payment_id)
     if order_id is None:
         raise NotFound("支付单不存在", code="payment_not_found")
     history, _ = await rt.store.load_events(online.stream_id(order_id))
-    return Order.from_history(history)
+    order = Order.from_history(history)
+    if identity.role is not Role.ADMIN and (not identity.org_id or order.enterprise_id != identity.org_id):
+        raise NotFound("支付单不存在", code="payment_not_found")
+    return order
 
 
 def _page(title: str, content: str, status: int = 200) -> HTMLResponse:
@@ -111,7 +128,7 @@ def _page(title: str, content: str, status: int = 200) -> HTMLResponse:
     )
 
 
-@router.get("/sandbox/cashier/{payment_id}", summary="沙箱收银台页面", response_class=HTMLResponse)
+@sandbox_router.get("/sandbox/cashier/{payment_id}", summary="沙箱收银台页面", response_class=HTMLResponse)
 async def cashier(payment_id: str, provider: ProviderDep) -> HTMLResponse:
     doc = await provider.find(payment_id)
     amount = f"{doc['amount_fen'] / 100:.2f}"
@@ -124,6 +141,7 @@ async def cashier(payment_id: str, provider: ProviderDep) -> HTMLResponse:
         label = {"paid": "该支付单已支付", "closed": "该支付单已取消"}.get(doc["status"], doc["status"])
         return _page("沙箱收银台", info + f"<p>{html.escape(label)}</p>")
     forms = (
+        "<p>支付与取消须以付款企业账号登录（请求带 Authorization: Bearer 令牌）。</p>"
         f"<form method='post' action='/api/payment/sandbox/cashier/{pid}/pay'>"
         "<button type='submit'>支付</button></form>"
         f"<form method='post' action='/api/payment/sandbox/cashier/{pid}/cancel'>"
@@ -132,11 +150,15 @@ async def cashier(payment_id: str, provider: ProviderDep) -> HTMLResponse:
     return _page("沙箱收银台", info + forms)
 
 
-@router.post(
-    "/sandbox/cashier/{payment_id}/pay", summary="沙箱收银台：模拟付款人支付", response_class=HTMLResponse
+@sandbox_router.post(
+    "/sandbox/cashier/{payment_id}/pay",
+    summary="沙箱收银台：付款企业（已登录）模拟支付",
+    response_class=HTMLResponse,
 )
-async def cashier_pay(payment_id: str, rt: RuntimeDep, provider: ProviderDep) -> HTMLResponse:
-    order = await _payable_order(rt, payment_id)
+async def cashier_pay(
+    payment_id: str, identity: Enterprise, rt: RuntimeDep, provider: ProviderDep
+) -> HTMLResponse:
+    order = await _payers_order(rt, payment_id, identity)
     if order.status is not Status.UNPAID:
         raise Conflict("该订单已不是待缴费状态，不能支付", code="order_not_payable")
     doc = await provider.pay(payment_id)
@@ -144,17 +166,28 @@ async def cashier_pay(payment_id: str, rt: RuntimeDep, provider: ProviderDep) ->
     return _page("支付成功", f"<p>支付结果正在通知商户，请稍候。</p><p><a href='{back}'>返回商户</a></p>")
 
 
-@router.post(
-    "/sandbox/cashier/{payment_id}/cancel", summary="沙箱收银台：付款人取消支付", response_class=HTMLResponse
+@sandbox_router.post(
+    "/sandbox/cashier/{payment_id}/cancel",
+    summary="沙箱收银台：付款企业（已登录）取消支付",
+    response_class=HTMLResponse,
 )
-async def cashier_cancel(payment_id: str, provider: ProviderDep) -> HTMLResponse:
+async def cashier_cancel(
+    payment_id: str, identity: Enterprise, rt: RuntimeDep, provider: ProviderDep
+) -> HTMLResponse:
+    await _payers_order(rt, payment_id, identity)
     doc = await provider.close(payment_id)
     back = html.escape(doc.get("return_url") or "/", quote=True)
     return _page("已取消支付", f"<p>订单仍为待缴费，可重新发起支付。</p><p><a href='{back}'>返回商户</a></p>")
 
 
-@router.get("/sandbox/payments/{payment_id}", summary="沙箱支付单与通知记录（调试用，相当于渠道商户后台）")
-async def sandbox_payment(payment_id: str, provider: ProviderDep) -> dict[str, Any]:
+@sandbox_router.get(
+    "/sandbox/payments/{payment_id}",
+    summary="沙箱支付单与通知记录（调试用，相当于渠道商户后台；付款企业、管理员）",
+)
+async def sandbox_payment(
+    payment_id: str, identity: PayerOrAdmin, rt: RuntimeDep, provider: ProviderDep
+) -> dict[str, Any]:
+    await _payers_order(rt, payment_id, identity)
     doc = await provider.find(payment_id)
     return {
         "payment_id": doc["_id"],

@@ -10,13 +10,14 @@ from typing import Annotated, Any, Literal
 from events.payment import InvoiceDetails
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import DomainError, NotFound
 from servicekit.idempotency import IdempotencyDep
 from servicekit.mongo import without_id
 from servicekit.objectstore import ObjectStore
+from servicekit.paging import BoundedModel, Paging
 from servicekit.runtime import ServiceRuntime
 
 from ..adapters.reports import orders_workbook
@@ -37,20 +38,22 @@ Reporter = Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMI
 AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
 
-class CreateOrder(BaseModel):
-    institution_id: str
-    applicant_ids: list[str] = Field(min_length=1, description="同一培训机构的已审核学员")
+class CreateOrder(BoundedModel):
+    institution_id: str = Field(min_length=1, max_length=64)
+    applicant_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=1000, description="同一培训机构的已审核学员"
+    )
 
 
-class CancelOrder(BaseModel):
-    reason: str = ""
+class CancelOrder(BoundedModel):
+    reason: str = Field(default="", max_length=500)
 
 
-class Reason(BaseModel):
-    reason: str = Field(min_length=1, description="原因（必填）")
+class Reason(BoundedModel):
+    reason: str = Field(min_length=1, max_length=500, description="原因（必填）")
 
 
-class IssueInvoice(BaseModel):
+class IssueInvoice(BoundedModel):
     invoice_number: str = Field(min_length=1, max_length=40)
     issued_on: date
 
@@ -96,17 +99,16 @@ async def create_order(
 async def list_orders(
     identity: Viewer,
     rt: RuntimeDep,
+    page: Paging,
     status: Status | None = None,
     voucher_state: Literal["none", "pending", "rejected", "confirmed"] | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     query = scope_filter(identity)
     if status:
         query["status"] = status.value
     if voucher_state:
         query["voucher_state"] = voucher_state
-    cursor = rt.db[ORDERS].find(query).sort("created_at", -1).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[ORDERS].find(query).sort("created_at", -1))
     items = [
         {**without_id(d, "order_id"), "status_label": STATUS_LABELS[Status(d["status"])]}
         async for d in cursor
@@ -156,19 +158,22 @@ async def upload_voucher(
     rt: RuntimeDep,
     idem: IdempotencyDep,
     file: Annotated[UploadFile, File(description="缴费凭证（JPEG/PNG 图片或 PDF，≤ 10 MB）")],
-    payer_name: Annotated[str, Form(min_length=1, description="付款单位（须为本企业）")],
-    amount: Annotated[str, Form(description="缴费金额（元，两位小数）")],
+    payer_name: Annotated[str, Form(min_length=1, max_length=100, description="付款单位（须为本企业）")],
+    amount: Annotated[str, Form(max_length=20, description="缴费金额（元，两位小数）")],
     paid_on: Annotated[date, Form(description="付款日期")],
-    bank_serial: Annotated[str, Form(min_length=1, description="银行流水号")],
+    bank_serial: Annotated[str, Form(min_length=1, max_length=64, description="银行流水号")],
     invoice_type: Annotated[Literal["ordinary", "special"], Form(description="ordinary 普通 / special 专用")],
-    company_name: Annotated[str, Form(min_length=1, description="开票单位（须为本企业）")],
-    tax_number: Annotated[str, Form(min_length=1, description="纳税人识别号（统一社会信用代码）")],
+    company_name: Annotated[str, Form(min_length=1, max_length=100, description="开票单位（须为本企业）")],
+    tax_number: Annotated[
+        str, Form(min_length=1, max_length=32, description="纳税人识别号（统一社会信用代码）")
+    ],
     note: Annotated[str, Form(max_length=500)] = "",
-    address: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form()] = "",
-    bank: Annotated[str, Form()] = "",
-    bank_account: Annotated[str, Form()] = "",
+    address: Annotated[str, Form(max_length=200)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    bank: Annotated[str, Form(max_length=100)] = "",
+    bank_account: Annotated[str, Form(max_length=64)] = "",
 ) -> dict[str, str]:
+    # never more than the limit + 1 bytes: one byte over is enough to refuse
     data = await file.read(handlers.MAX_VOUCHER_BYTES + 1)
     form = domain.VoucherForm(
         payer_name=payer_name,

@@ -3,6 +3,7 @@ same transaction as the order's events, makes two concurrent orders for one appl
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -10,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from events import DomainEvent
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
-from servicekit import uploads
+from servicekit import documents, uploads
 from servicekit.commands import execute
 from servicekit.errors import Conflict, DomainError, NotFound
 from servicekit.eventstore import EventStore
@@ -118,23 +119,27 @@ async def create_order(
 
 
 MAX_VOUCHER_BYTES = 10 * 1024 * 1024
-SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"%PDF-", "application/pdf"),
-)
+MAX_VOUCHER_PIXELS = documents.DEFAULT_MAX_PIXELS  # 40 million, as registration's documents
+VOUCHER_LABEL = "缴费凭证"
 
 
-def sniff_voucher(data: bytes) -> str:
-    """The voucher's content type, from its bytes (JPEG, PNG or PDF, at most 10 MB)."""
+def check_voucher(data: bytes) -> str:
+    """The voucher's content type, judged from its bytes: a JPEG or PNG that decodes completely and has at
+    most `MAX_VOUCHER_PIXELS` pixels, or a structurally complete PDF, at most 10 MB. CPU work: call it in a
+    thread."""
     if not data:
         raise DomainError("请上传缴费凭证文件", code="voucher_file_required")
     if len(data) > MAX_VOUCHER_BYTES:
-        raise DomainError("缴费凭证文件不能超过 10 MB", code="voucher_too_large")
-    for magic, content_type in SIGNATURES:
-        if data.startswith(magic):
-            return content_type
-    raise DomainError("缴费凭证须为 JPEG、PNG 图片或 PDF 文件", code="voucher_type_not_allowed")
+        raise DomainError("缴费凭证文件不能超过 10 MB", code="voucher_too_large", status=413)
+    if documents.sniff(data) not in documents.IMAGES_AND_PDF:
+        raise DomainError(
+            f"缴费凭证须为 JPEG、PNG 图片或 PDF 文件，实际是 {documents.sniff(data)}",
+            code="voucher_type_not_allowed",
+        )
+    checked = documents.check_document(
+        data, label=VOUCHER_LABEL, max_bytes=MAX_VOUCHER_BYTES, max_pixels=MAX_VOUCHER_PIXELS
+    )
+    return checked.content_type
 
 
 async def upload_voucher(
@@ -146,7 +151,7 @@ async def upload_voucher(
     form: domain.VoucherForm,
     data: bytes,
 ) -> str:
-    content_type = sniff_voucher(data)
+    content_type = await asyncio.to_thread(check_voucher, data)  # before anything is read or stored
     history, version = await store.load_events(stream_id(order_id))  # the order's stream, read once
     order = domain.Order.from_history(history)
     offer = await load_offer(store.db, order.institution_id) if order.status is not None else None
