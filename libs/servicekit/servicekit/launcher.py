@@ -68,6 +68,9 @@ def load_or_create_secrets(data_dir: Path) -> dict[str, str]:
 
 def service_env(base: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
     env = dict(base)
+    # the local platform (`make run`, the integration tests) pays online with the sandbox provider, a
+    # development adapter that payment refuses with PLATFORM_ENV=production (PAYMENT_SANDBOX=0 turns it off)
+    env.setdefault("PAYMENT_SANDBOX", os.environ.get("PAYMENT_SANDBOX", "1"))
     for spec in PLATFORM:
         env[f"{spec.name.upper()}_URL"] = f"http://127.0.0.1:{ports[spec.name]}"
     return env
