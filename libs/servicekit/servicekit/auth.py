@@ -13,6 +13,7 @@ import jwt
 from fastapi import Depends, Request
 
 from .errors import Forbidden, Unauthorized
+from .revocation import RevocationView, token_version
 
 
 class Role(StrEnum):
@@ -54,7 +55,16 @@ class TokenCodec:
         self.issuer = issuer
         self.access_ttl_seconds = access_ttl_seconds
 
-    def issue(self, identity: Identity, *, ttl_seconds: int | None = None, token_type: str = "access") -> str:
+    def issue(
+        self,
+        identity: Identity,
+        *,
+        ttl_seconds: int | None = None,
+        token_type: str = "access",
+        version: int = 0,
+    ) -> str:
+        """A signed token; `version` is the account's token version (`ver`): revoking an account's sessions
+        raises it, and every token below it is refused (servicekit.revocation)."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": identity.account_id,
@@ -67,6 +77,7 @@ class TokenCodec:
             "exp": now + (ttl_seconds or self.access_ttl_seconds),
             "jti": uuid.uuid4().hex,
             "typ": token_type,
+            "ver": version,
         }
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
@@ -107,9 +118,18 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def current_identity(request: Request) -> Identity:
+async def current_identity(request: Request) -> Identity:
+    """The caller's identity from a valid access token that was not revoked since it was issued (a logout, a
+    password change…: see servicekit.revocation; 401 `token_revoked`)."""
     codec: TokenCodec = request.app.state.token_codec
-    identity, _ = codec.decode(bearer_token(request))
+    identity, claims = codec.decode(bearer_token(request))
+    runtime = getattr(request.app.state, "runtime", None)
+    view: RevocationView | None = getattr(runtime, "revocations", None)
+    if runtime is not None and view is not None:
+        jti = claims.get("jti")
+        await view.ensure_valid(
+            runtime.db, identity.account_id, token_version(claims), jti if isinstance(jti, str) else None
+        )
     return identity
 
 

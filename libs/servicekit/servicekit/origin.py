@@ -41,7 +41,9 @@ def sign(secret: str, method: str, path: bytes, now: float | None = None) -> str
     return f"v1:{timestamp}:{_mac(secret, method, path, timestamp)}"
 
 
-def verify(secret: str, method: str, path: bytes, value: str, *, max_age: float, now: float | None = None) -> bool:
+def verify(
+    secret: str, method: str, path: bytes, value: str, *, max_age: float, now: float | None = None
+) -> bool:
     """Whether `value` is a current proof of this method and path."""
     version, _, rest = value.partition(":")
     stamp, _, mac = rest.partition(":")

@@ -33,6 +33,7 @@ from .mongo import Database, Document, create_client, ping
 from .objectstore import ObjectStore
 from .projections import Projection, RebuildReport, check_write_index, rebuild
 from .relay import OutboxRelay
+from .revocation import POLICY_NAME, RevocationView
 from .settings import ServiceSettings
 from .subscription import StoreSubscription
 
@@ -63,6 +64,7 @@ class ServiceRuntime:
         use_object_store: bool = True,
         run_relay: bool = True,
         write_indexes: Sequence[Projection] = (),
+        revocations: bool = True,
     ) -> None:
         self.settings = settings
         self.projections = list(projections)
@@ -70,6 +72,14 @@ class ServiceRuntime:
         # run as consumers; `check_write_indexes` builds them again from the events and compares.
         self.write_indexes = list(write_indexes)
         self.policies = list(policies)
+        # Every service refuses revoked tokens (servicekit.revocation): it consumes the gateway's identity
+        # events into `token_revocations`, which `current_identity` consults.
+        self.revocations: RevocationView | None = None
+        if revocations:
+            self.revocations = RevocationView(
+                settings.database_name, cache_seconds=settings.revocation_cache_seconds
+            )
+            self.policies.append(Policy(POLICY_NAME, self.revocations.handlers))
         self.own_topics = list(own_topics)
         # The service's own contexts: their events come from the event store, not from Kafka.
         self.own_contexts = sorted({t.removesuffix(".events") for t in own_topics})
@@ -140,6 +150,8 @@ class ServiceRuntime:
         await ConsumerRunner.ensure_indexes(self.db, marks_days=self.settings.processed_marks_days)
         for projection in [*self.projections, *self.write_indexes]:
             await projection.ensure_indexes(self.db)
+        if self.revocations is not None:
+            await self.revocations.ensure_indexes(self.db)
         if self.objects is not None:
             await self.objects.ensure_bucket()
         await kafka.ensure_topics(self.settings, self.all_topics)

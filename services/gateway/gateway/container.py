@@ -10,16 +10,19 @@ from servicekit.runtime import ServiceRuntime
 
 from .adapters.accounts_mongo import MongoAccountRepository
 from .adapters.activation_codes_mongo import MongoActivationCodeStore
+from .adapters.login_attempts_mongo import MongoLoginAttempts
 from .adapters.notifications import LocalNotifier
 from .adapters.passwords import Argon2PasswordHasher, generate_activation_code, generate_password
 from .adapters.persons_mongo import MongoPersonDirectory
+from .adapters.revocation_events import StoreRevocationLog
 from .adapters.revoked_tokens import MongoRevokedTokenStore
 from .adapters.upstream import ReverseProxy, create_http_client
 from .application.accounts import AccountAdministration
 from .application.activation import ActivationService
 from .application.auth import AuthService, TokenIssuer
 from .application.openapi import OpenAPIAggregator
-from .domain.lockout import LockoutPolicy
+from .domain.http_headers import client_address
+from .domain.lockout import ThrottlePolicy
 from .settings import GatewaySettings
 
 
@@ -34,7 +37,12 @@ class Gateway:
         self.settings = settings
         self.runtime = runtime
         self.hasher = hasher
-        self.lockout = LockoutPolicy(settings.login_max_failures, settings.login_lockout_seconds)
+        self.throttle = ThrottlePolicy(
+            free_failures=settings.login_free_failures,
+            account_free_failures=settings.login_account_free_failures,
+            max_delay_seconds=settings.login_max_delay_seconds,
+            window_seconds=settings.login_failure_window_seconds,
+        )
         self._auth: AuthService | None = None
         self._admin: AccountAdministration | None = None
         self._activation: ActivationService | None = None
@@ -48,12 +56,21 @@ class Gateway:
         revoked = MongoRevokedTokenStore(self.runtime.db)
         codes = MongoActivationCodeStore(self.runtime.db)
         notifier = LocalNotifier(self.runtime.db)
-        for repository in (accounts, revoked, codes, notifier):
+        attempts = MongoLoginAttempts(self.runtime.db, self.throttle)
+        for repository in (accounts, revoked, codes, notifier, attempts):
             await repository.ensure_indexes()
         tokens = TokenIssuer(
             codec, self.settings.access_token_ttl_seconds, self.settings.refresh_token_ttl_seconds
         )
-        self._auth = AuthService(accounts, revoked, self.hasher, tokens, self.lockout)
+        self._auth = AuthService(
+            accounts,
+            revoked,
+            self.hasher,
+            tokens,
+            attempts,
+            StoreRevocationLog(self.runtime.store),
+            self.throttle,
+        )
         self._admin = AccountAdministration(
             accounts, self.hasher, lambda username: generate_password(16, username)
         )
@@ -68,9 +85,18 @@ class Gateway:
             max_attempts=self.settings.activation_max_attempts,
         )
 
+    def client(self, peer: str | None, forwarded_for: str | None) -> str:
+        """The caller's address as the login throttle counts it."""
+        return client_address(peer, forwarded_for, self.settings.trusted_proxy_set())
+
     def start_http(self, own_openapi: Any) -> None:
         self.http = create_http_client(self.settings)
-        proxy = ReverseProxy(self.http, self.settings.upstreams(), self.settings.proxy_max_body_bytes)
+        proxy = ReverseProxy(
+            self.http,
+            self.settings.upstreams(),
+            self.settings.proxy_max_body_bytes,
+            signing_secret=self.settings.gateway_signing_secret.get_secret_value(),
+        )
         timeout = self.settings.openapi_fetch_timeout_seconds
 
         async def fetch(service: str, base_url: str) -> dict[str, Any]:

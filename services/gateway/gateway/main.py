@@ -23,10 +23,15 @@ DESCRIPTION = (
 
 
 def build_runtime(settings: GatewaySettings | None = None) -> ServiceRuntime:
-    """The gateway's runtime: its read model `persons` is built from enrollment's events."""
+    """The gateway's runtime: its read model `persons` is built from enrollment's events; it publishes the
+    identity events (token revocations)."""
     settings = settings or GatewaySettings()
     return ServiceRuntime(
-        settings, projections=[persons_projection(settings.database_name)], use_object_store=False
+        settings,
+        projections=[persons_projection(settings.database_name)],
+        use_object_store=False,
+        # The identity events (token revocations) are stored here and published by the relay.
+        own_topics=["identity.events"],
     )
 
 

@@ -33,8 +33,20 @@ class GatewaySettings(ServiceSettings):
     refresh_token_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, validation_alias="REFRESH_TOKEN_TTL_SECONDS"
     )
-    login_max_failures: int = Field(default=5, ge=1, validation_alias="LOGIN_MAX_FAILURES")
-    login_lockout_seconds: int = Field(default=900, ge=1, validation_alias="LOGIN_LOCKOUT_SECONDS")
+    # Login throttling (domain.lockout): per (client, username) the first LOGIN_FREE_FAILURES wrong
+    # passwords cost nothing, then each waits twice as long as the one before (from 1 s, at most
+    # LOGIN_MAX_DELAY_SECONDS); past LOGIN_ACCOUNT_FREE_FAILURES failures from clients the account does not
+    # know, every unknown client waits too. Clients the account logged in from are never held back by
+    # failures elsewhere.
+    login_free_failures: int = Field(default=3, ge=1, validation_alias="LOGIN_FREE_FAILURES")
+    login_account_free_failures: int = Field(default=10, ge=1, validation_alias="LOGIN_ACCOUNT_FREE_FAILURES")
+    login_max_delay_seconds: float = Field(default=900.0, gt=0, validation_alias="LOGIN_MAX_DELAY_SECONDS")
+    login_failure_window_seconds: int = Field(
+        default=3600, gt=0, validation_alias="LOGIN_FAILURE_WINDOW_SECONDS"
+    )
+    # Addresses of reverse proxies in front of the gateway (comma-separated): only from these is
+    # X-Forwarded-For believed when telling clients apart. Empty: the connection's peer is the client.
+    trusted_proxies: str = Field(default="", validation_alias="TRUSTED_PROXIES")
     # Person accounts: one-time activation codes.
     activation_code_ttl_seconds: int = Field(
         default=72 * 3600, gt=0, validation_alias="ACTIVATION_CODE_TTL_SECONDS"
@@ -52,6 +64,13 @@ class GatewaySettings(ServiceSettings):
     openapi_fetch_timeout_seconds: float = Field(
         default=3.0, gt=0, validation_alias="OPENAPI_FETCH_TIMEOUT_SECONDS"
     )
+
+    def gateway_required(self) -> bool:
+        """The gateway is the ingress: it never asks its own callers for a gateway proof."""
+        return False
+
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     def upstreams(self) -> dict[str, str]:
         """Base URL of each routed service, by the name used in `/api/<service>/…`."""

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from servicekit.auth import Role
 from servicekit.mongo import Database, Document
@@ -33,6 +34,7 @@ def to_document(account: Account) -> Document:
         "created_at": account.created_at,
         "password_changed_at": account.password_changed_at,
         "sessions_revoked_at": account.sessions_revoked_at,
+        "token_version": account.token_version,
     }
 
 
@@ -51,6 +53,7 @@ def from_document(doc: Document) -> Account:
         created_at=doc["created_at"],
         password_changed_at=doc.get("password_changed_at") or doc["created_at"],
         sessions_revoked_at=doc.get("sessions_revoked_at"),
+        token_version=int(doc.get("token_version") or 0),
     )
 
 
@@ -103,18 +106,22 @@ class MongoAccountRepository:
         )
         return result.matched_count == 1
 
-    async def set_password(self, account_id: str, password_hash: str, changed_at: datetime) -> None:
-        """Replace the hash; refresh tokens issued before `changed_at` stop working."""
-        await self.collection.update_one(
+    async def set_password(self, account_id: str, password_hash: str, changed_at: datetime) -> int:
+        """Replace the hash and raise the token version (every token issued before stops working); returns
+        the new version."""
+        doc = await self.collection.find_one_and_update(
             {"_id": account_id},
             {
                 "$set": {
                     "password_hash": password_hash,
                     "password_changed_at": changed_at,
                     "sessions_revoked_at": changed_at,
-                }
+                },
+                "$inc": {"token_version": 1},
             },
+            return_document=ReturnDocument.AFTER,
         )
+        return int((doc or {}).get("token_version") or 0)
 
     async def rehash(self, account_id: str, old_hash: str, new_hash: str) -> None:
         """Upgrade a hash made with older parameters (keeps sessions; only if the password did not change)."""
@@ -122,8 +129,35 @@ class MongoAccountRepository:
             {"_id": account_id, "password_hash": old_hash}, {"$set": {"password_hash": new_hash}}
         )
 
-    async def revoke_sessions(self, account_id: str, at: datetime) -> None:
-        await self.collection.update_one({"_id": account_id}, {"$set": {"sessions_revoked_at": at}})
+    async def revoke_sessions(self, account_id: str, at: datetime) -> int:
+        """Raise the token version (every token issued so far stops working); returns the new version."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": account_id},
+            {"$set": {"sessions_revoked_at": at}, "$inc": {"token_version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return int((doc or {}).get("token_version") or 0)
+
+    async def set_disabled(self, account_id: str, disabled: bool, at: datetime) -> int:
+        """Disable (a lock without end) or enable the account; disabling raises the token version. Returns
+        the token version afterwards."""
+        if disabled:
+            update: dict[str, Any] = {
+                "$set": {
+                    "status": AccountStatus.LOCKED.value,
+                    "locked_until": None,
+                    "sessions_revoked_at": at,
+                },
+                "$inc": {"token_version": 1},
+            }
+        else:
+            update = {
+                "$set": {"status": AccountStatus.ACTIVE.value, "locked_until": None, "failed_logins": 0}
+            }
+        doc = await self.collection.find_one_and_update(
+            {"_id": account_id}, update, return_document=ReturnDocument.AFTER
+        )
+        return int((doc or {}).get("token_version") or 0)
 
     async def count(self, query: dict[str, Any] | None = None) -> int:
         return await self.collection.count_documents(query or {})

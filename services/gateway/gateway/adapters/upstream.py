@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
+from servicekit import origin
 from servicekit.app import CORRELATION_HEADER
 from servicekit.errors import DomainError, NotFound
 from servicekit.logging import correlation_id_var, get_logger
@@ -15,7 +16,12 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ..domain.http_headers import filter_request_headers, filter_response_headers, replace_header
+from ..domain.http_headers import (
+    PROOF_HEADER,
+    filter_request_headers,
+    filter_response_headers,
+    replace_header,
+)
 from ..settings import ROUTE_MAX_BODY_BYTES, GatewaySettings
 
 log = get_logger(__name__)
@@ -112,10 +118,15 @@ class ReverseProxy:
         upstreams: Mapping[str, str],
         max_body_bytes: int,
         route_max_body_bytes: Mapping[str, int] | None = None,
+        *,
+        signing_secret: str = "",
     ) -> None:
         self.client = client
         self.upstreams = dict(upstreams)
         self.max_body_bytes = max_body_bytes
+        # GATEWAY_SIGNING_SECRET: each forwarded request carries the gateway's proof of origin
+        # (servicekit.origin); without a secret nothing is signed (services then must not require it).
+        self.signing_secret = signing_secret
         routes = ROUTE_MAX_BODY_BYTES if route_max_body_bytes is None else route_max_body_bytes
         self.route_limits = [(re.compile(pattern), limit) for pattern, limit in routes.items()]
 
@@ -123,6 +134,12 @@ class ReverseProxy:
         """The largest body forwarded on `path`: the route's own limit, or `max_body_bytes`."""
         routes = (limit for pattern, limit in self.route_limits if pattern.match(path))
         return next(routes, self.max_body_bytes)
+
+    def _proof(self, method: str, url: httpx.URL) -> list[tuple[str, str]]:
+        if not self.signing_secret:
+            return []
+        path = url.raw_path.split(b"?", 1)[0]
+        return [(PROOF_HEADER, origin.sign(self.signing_secret, method, path))]
 
     def base_url(self, service: str) -> str:
         base = self.upstreams.get(service)
@@ -177,7 +194,7 @@ class ReverseProxy:
         self, service: str, request: Request, identity_headers: list[tuple[str, str]]
     ) -> Response:
         url = self._upstream_url(service, request)
-        headers = self._headers(request, identity_headers)
+        headers = self._headers(request, identity_headers) + self._proof(request.method, url)
         limit = self.body_limit(request.url.path)
         content = self._body(request, limit)
         upstream_request = self.client.build_request(
@@ -207,7 +224,8 @@ class ReverseProxy:
     async def fetch_openapi(self, service: str, base_url: str, fetch_timeout: float) -> dict[str, Any]:
         base = httpx.URL(base_url)
         url = base.copy_with(raw_path=base.raw_path.split(b"?", 1)[0].rstrip(b"/") + b"/openapi.json")
-        response = await self.client.get(url, timeout=fetch_timeout, headers={"Accept": "application/json"})
+        headers = [("Accept", "application/json"), *self._proof("GET", url)]
+        response = await self.client.get(url, timeout=fetch_timeout, headers=headers)
         response.raise_for_status()
         document = response.json()
         if not isinstance(document, dict):

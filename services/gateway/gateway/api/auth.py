@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
+from servicekit.app import problem_response
 from servicekit.auth import ROLE_LABELS
 
 from ..application.activation import Activation
+from ..domain.errors import LoginThrottled
 from .deps import CurrentSession, GatewayDep
 from .schemas import (
     AccountOut,
@@ -36,9 +39,29 @@ async def signup_enterprise(body: SignupRequest, gateway: GatewayDep) -> SignupR
     return SignupResponse(**base.model_dump(), account=AccountOut.of(account))
 
 
-@router.post("/login", response_model=TokenResponse, summary="登录")
-async def login(body: LoginRequest, gateway: GatewayDep) -> TokenResponse:
-    account, pair = await gateway.auth.login(body.username, body.password)
+def client_of(request: Request, gateway: GatewayDep) -> str:
+    """The caller's address (X-Forwarded-For only from TRUSTED_PROXIES)."""
+    peer = request.client.host if request.client else None
+    return gateway.client(peer, request.headers.get("x-forwarded-for"))
+
+
+def throttled(exc: LoginThrottled) -> JSONResponse:
+    response = problem_response(exc.status, exc.code, exc.message, exc.details)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    summary="登录",
+    description="同一客户端对同一账号连续输错密码后须等待（逐次加长，429 并带 Retry-After），不会锁定账号。",
+)
+async def login(body: LoginRequest, request: Request, gateway: GatewayDep) -> TokenResponse | JSONResponse:
+    try:
+        account, pair = await gateway.auth.login(body.username, body.password, client_of(request, gateway))
+    except LoginThrottled as exc:
+        return throttled(exc)
     return TokenResponse.of(account, pair)
 
 
@@ -48,7 +71,7 @@ async def login(body: LoginRequest, gateway: GatewayDep) -> TokenResponse:
     summary="学员激活账号：身份证号 + 一次性激活码 + 自设密码（成功后即已登录）",
     description=(
         "激活码由报名的企业或培训机构生成并转交（也会以短信发送）。输错 5 次后激活码作废（423），"
-        "过期返回 410；每个身份证号只能激活一个账号（再次激活返回 409）。"
+        "过期返回 410。身份证号不存在、已激活或激活码不对时回答相同（401），不透露该身份证号是否已有账号。"
     ),
 )
 async def activate(body: ActivateRequest, gateway: GatewayDep) -> TokenResponse:
@@ -78,9 +101,14 @@ async def logout(body: LogoutRequest, session: CurrentSession, gateway: GatewayD
     summary="修改密码（其他设备上的登录随即失效，返回新令牌）",
 )
 async def change_password(
-    body: PasswordChangeRequest, session: CurrentSession, gateway: GatewayDep
-) -> TokenResponse:
-    pair = await gateway.auth.change_password(session, body.old_password, body.new_password)
+    body: PasswordChangeRequest, request: Request, session: CurrentSession, gateway: GatewayDep
+) -> TokenResponse | JSONResponse:
+    try:
+        pair = await gateway.auth.change_password(
+            session, body.old_password, body.new_password, client_of(request, gateway)
+        )
+    except LoginThrottled as exc:
+        return throttled(exc)
     account = await gateway.auth.current_account(session)
     return TokenResponse.of(account, pair)
 

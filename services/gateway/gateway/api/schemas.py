@@ -6,38 +6,41 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 from servicekit.auth import ROLE_LABELS, Role
+from servicekit.paging import BoundedModel
 
 from ..application.auth import TokenPair
 from ..domain.accounts import Account
 
 
-class SignupRequest(BaseModel):
+class SignupRequest(BoundedModel):
     username: str = Field(
         min_length=1, max_length=64, description="登录用户名（3–64 位字母、数字或 _ . @ -）"
     )
-    password: str = Field(min_length=1, max_length=256, description="至少 8 位，同时包含字母和数字")
+    password: str = Field(
+        min_length=1, max_length=128, description="至少 10 位，同时包含字母和数字，不能是常见密码"
+    )
     display_name: str = Field(min_length=1, max_length=100, description="企业名称")
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(BoundedModel):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=128)
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(BoundedModel):
     refresh_token: str = Field(min_length=1, max_length=4096)
 
 
-class LogoutRequest(BaseModel):
+class LogoutRequest(BoundedModel):
     refresh_token: str = Field(min_length=1, max_length=4096)
 
 
-class PasswordChangeRequest(BaseModel):
-    old_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=256)
+class PasswordChangeRequest(BoundedModel):
+    old_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
 
 
-class CreateAccountRequest(BaseModel):
+class CreateAccountRequest(BoundedModel):
     username: str = Field(min_length=1, max_length=64)
     role: Role = Field(
         description="reviewer（审核员，需 city）、institution（培训机构，需 org_id）、admin、enterprise"
@@ -46,7 +49,7 @@ class CreateAccountRequest(BaseModel):
     city: str | None = Field(default=None, max_length=16, description="所属城市（审核员账号必填）")
     display_name: str | None = Field(default=None, max_length=100)
     password: str | None = Field(
-        default=None, max_length=256, description="不填则生成 16 位随机密码，仅在本次响应中返回一次"
+        default=None, max_length=128, description="不填则生成 16 位随机密码，仅在本次响应中返回一次"
     )
 
 
@@ -129,6 +132,10 @@ class CreatedAccountResponse(BaseModel):
     )
 
 
+class DisableAccountRequest(BoundedModel):
+    disabled: bool = Field(description="true 停用（该账号的全部登录立即失效）；false 恢复")
+
+
 class AccountListResponse(BaseModel):
     items: list[AccountOut]
     total: int = Field(description="符合条件的账号总数")
@@ -148,12 +155,14 @@ class ActivationCodeResponse(BaseModel):
     )
 
 
-class ActivateRequest(BaseModel):
+class ActivateRequest(BoundedModel):
     id_number: str = Field(min_length=1, max_length=32, description="18 位身份证号")
     code: str = Field(min_length=1, max_length=32, description="一次性激活码（8 位数字）")
     username: str | None = Field(
         default=None, max_length=64, description="登录用户名（可不填，默认为身份证号，字母小写）"
     )
     password: str = Field(
-        min_length=1, max_length=256, description="学员自设的密码：至少 8 位，同时包含字母和数字"
+        min_length=1,
+        max_length=128,
+        description="学员自设的密码：至少 10 位，同时包含字母和数字，不能是常见密码",
     )

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from servicekit.auth import ROLE_LABELS, Role
+from servicekit.paging import MAX_LIMIT, MAX_SKIP
 
 from ..domain.accounts import (
     ADMIN_CREATABLE_ROLES,
@@ -19,7 +20,7 @@ from ..domain.passwords import ensure_strong_password
 from .ports import AccountQuery, AccountRepository, Clock, PasswordGenerator, PasswordHasher, utc_now
 
 MAX_DISPLAY_NAME = 100
-MAX_PAGE_SIZE = 500
+MAX_PAGE_SIZE = MAX_LIMIT
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,8 @@ class AccountAdministration:
         limit: int = 50,
     ) -> AccountPage:
         """Accounts filtered by role, city (“杭州” or “杭州市”) and username prefix, sorted by username."""
-        if skip < 0 or not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidAccountData(f"分页参数不正确：skip ≥ 0，limit 为 1–{MAX_PAGE_SIZE}")
+        if not 0 <= skip <= MAX_SKIP or not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidAccountData(f"分页参数不正确：skip 为 0–{MAX_SKIP}，limit 为 1–{MAX_PAGE_SIZE}")
         prefix = (username_prefix or "").strip().lower() or None
         query = AccountQuery(
             role=role, city=normalize_city(city), username_prefix=prefix, skip=skip, limit=limit

@@ -173,16 +173,14 @@ class ActivationService:
         """Check the code and create the person's account with their own password."""
         number = validate_id_number(command.id_number)
         username = validate_username(command.username or number)
-        violations = password_violations(command.password, username)
+        violations = password_violations(command.password, username, known_words=(number,))
         if command.password.strip().casefold() == number.casefold() and username != number.lower():
             violations.append(Violation("not_id_number", "不能与身份证号相同"))
         if violations:
             raise WeakPassword([v.as_dict() for v in violations])
-        if await self.accounts.person_account(number) is not None:
-            raise PersonAlreadyActive()
-        if await self.accounts.by_username(username) is not None:
-            raise UsernameTaken(username)
-
+        # Nothing is said about the ID number (or the username) before the code is proven: an ID number with
+        # an account has no code left, so it is answered exactly like one without (`invalid_activation_code`,
+        # after the same hashing work). Whether an account already exists is only told to the code's holder.
         stored = await self.codes.get(number)
         if stored is None:
             await self.hasher.verify_dummy(command.code)
@@ -202,6 +200,13 @@ class ActivationService:
                 log.warning("activation.code_exhausted", person=mask_id_number(number))
                 raise ActivationLocked()
             raise InvalidActivationCode(left)
+
+        if await self.accounts.person_account(number) is not None:
+            await self.codes.delete(number)  # a code left over beside an account: it is of no use
+            raise PersonAlreadyActive()
+        if await self.accounts.by_username(username) is not None:
+            await self.codes.release_attempt(number, counted.code_hash)
+            raise UsernameTaken(username)
 
         person = await self.persons.get(number)
         now = self.clock()

@@ -7,14 +7,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from servicekit.auth import Identity, TokenCodec
-from servicekit.errors import DomainError, Forbidden, Unauthorized
+from servicekit.errors import DomainError, Forbidden, NotFound, Unauthorized
 from servicekit.logging import get_logger
+from servicekit.revocation import token_version
 
 from ..domain.accounts import Account, normalize_username
-from ..domain.errors import AccountLocked, InvalidCredentials, TokenRevoked, WrongPassword
-from ..domain.lockout import LockoutPolicy, LoginState, after_failure, after_success, is_locked, minutes_left
+from ..domain.errors import AccountLocked, InvalidCredentials, LoginThrottled, TokenRevoked, WrongPassword
+from ..domain.lockout import ThrottlePolicy, retry_after_seconds, wait_seconds
 from ..domain.passwords import ensure_strong_password
-from .ports import AccountRepository, Clock, PasswordHasher, RevokedTokenStore, utc_now
+from .ports import (
+    AccountRepository,
+    Clock,
+    LoginAttempts,
+    PasswordHasher,
+    RevocationLog,
+    RevokedTokenStore,
+    utc_now,
+)
 
 log = get_logger(__name__)
 
@@ -22,8 +31,6 @@ log = get_logger(__name__)
 ROTATED = "refresh_rotated"
 LOGGED_OUT = "refresh_logout"
 ACCESS_LOGGED_OUT = "access_logout"
-
-MAX_STATE_WRITES = 8
 
 
 @dataclass(frozen=True)
@@ -52,19 +59,21 @@ class TokenIssuer:
 
     def issue_pair(self, account: Account) -> TokenPair:
         identity = account.identity()
+        version = account.token_version
         return TokenPair(
-            access_token=self.codec.issue(identity, ttl_seconds=self.access_ttl_seconds, token_type="access"),
+            access_token=self.codec.issue(
+                identity, ttl_seconds=self.access_ttl_seconds, token_type="access", version=version
+            ),
             refresh_token=self.codec.issue(
-                identity, ttl_seconds=self.refresh_ttl_seconds, token_type="refresh"
+                identity, ttl_seconds=self.refresh_ttl_seconds, token_type="refresh", version=version
             ),
             expires_in=self.access_ttl_seconds,
             refresh_expires_in=self.refresh_ttl_seconds,
         )
 
 
-def _locked_error(state: LoginState, now: datetime) -> AccountLocked:
-    until = state.locked_until.isoformat() if state.locked_until else None
-    return AccountLocked(minutes_left(state, now), until)
+def _disabled_error() -> AccountLocked:
+    return AccountLocked(None, None)
 
 
 def _expiry(claims: dict[str, Any]) -> datetime:
@@ -85,62 +94,70 @@ class AuthService:
         revoked: RevokedTokenStore,
         hasher: PasswordHasher,
         tokens: TokenIssuer,
-        lockout: LockoutPolicy,
+        attempts: LoginAttempts,
+        revocations: RevocationLog,
+        throttle: ThrottlePolicy | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.accounts = accounts
         self.revoked = revoked
         self.hasher = hasher
         self.tokens = tokens
-        self.lockout = lockout
+        self.attempts = attempts
+        self.revocations = revocations
+        self.throttle = throttle or ThrottlePolicy()
         self.clock = clock
 
-    # --- password checks with lockout -------------------------------------------------------------------
+    # --- password checks under the login throttle -------------------------------------------------------
 
-    async def _check_password(self, account: Account, password: str, *, wrong: DomainError) -> Account:
-        """Verify a password under the lockout rule; returns the account as stored afterwards."""
-        if is_locked(account.login_state, self.clock()):
-            raise _locked_error(account.login_state, self.clock())
-        ok = await self.hasher.verify(account.password_hash, password)
-        current: Account | None = account
+    async def _check_password(
+        self, username: str, account: Account | None, password: str, client: str, *, wrong: DomainError
+    ) -> Account:
+        """Verify a password under the throttle (per client and account, progressive delay; 429)."""
         now = self.clock()
-        new_state = account.login_state
-        for _ in range(MAX_STATE_WRITES):
-            if current is None:
-                raise InvalidCredentials()
-            now = self.clock()
-            state = current.login_state
-            if is_locked(state, now):  # a concurrent attempt locked it meanwhile
-                raise _locked_error(state, now)
-            new_state = after_success(state) if ok else after_failure(state, now, self.lockout)
-            updated = current.with_login_state(new_state)
-            if updated == current or await self.accounts.save_login_state(current, updated):
-                current = updated
-                break
-            current = await self.accounts.by_id(current.id)
-        else:
-            raise DomainError("登录请求过于频繁，请稍后重试", code="login_busy", status=429)
-        if not ok:
-            log.info("auth.password_rejected", account_id=current.id, failed_logins=new_state.failed_logins)
-            if is_locked(new_state, now):
-                log.warning("auth.account_locked", account_id=current.id, until=str(new_state.locked_until))
-                raise _locked_error(new_state, now)
+        state = await self.attempts.load(username, client, now)
+        wait = wait_seconds(state, now, self.throttle)
+        if wait > 0:
+            log.info("auth.login_throttled", username_known=account is not None, wait=round(wait, 1))
+            raise LoginThrottled(retry_after_seconds(wait))
+        if account is None:
+            await self.hasher.verify_dummy(password)
+            await self.attempts.failed(username, client, state.known_client, now)
             raise wrong
-        if self.hasher.needs_rehash(current.password_hash):
-            await self.accounts.rehash(current.id, current.password_hash, await self.hasher.hash(password))
-        return current
+        if not await self.hasher.verify(account.password_hash, password):
+            after = await self.attempts.failed(username, client, state.known_client, now)
+            log.info(
+                "auth.password_rejected",
+                account_id=account.id,
+                client_failures=after.pair.count,
+                known_client=state.known_client,
+            )
+            raise wrong
+        if account.login_state.disabled:
+            raise _disabled_error()
+        await self.attempts.succeeded(username, client, now)
+        if self.hasher.needs_rehash(account.password_hash):
+            await self.accounts.rehash(account.id, account.password_hash, await self.hasher.hash(password))
+        return account
+
+    async def _revoke_sessions(self, account_id: str, reason: str) -> int:
+        """Raise the account's token version and tell every service (their views refuse older tokens)."""
+        now = self.clock()
+        version = await self.accounts.revoke_sessions(account_id, now)
+        await self.revocations.sessions_revoked(account_id, version, now, reason)
+        log.warning("auth.sessions_revoked", account_id=account_id, reason=reason, token_version=version)
+        return version
 
     # --- use cases ------------------------------------------------------------------------------------
 
     def issue(self, account: Account) -> TokenPair:
         return self.tokens.issue_pair(account)
 
-    async def login(self, username: str, password: str) -> tuple[Account, TokenPair]:
-        account = await self.accounts.by_username(normalize_username(username))
-        if account is None:
-            await self.hasher.verify_dummy(password)
-            raise InvalidCredentials()
-        account = await self._check_password(account, password, wrong=InvalidCredentials())
+    async def login(self, username: str, password: str, client: str = "") -> tuple[Account, TokenPair]:
+        """`client`: the caller's address as the gateway sees it (domain.http_headers.client_address)."""
+        name = normalize_username(username)
+        account = await self.accounts.by_username(name)
+        account = await self._check_password(name, account, password, client, wrong=InvalidCredentials())
         log.info("auth.login", account_id=account.id, role=account.role.value)
         return account, self.tokens.issue_pair(account)
 
@@ -157,8 +174,8 @@ class AuthService:
             raise Unauthorized("账号不存在或已被删除，请重新登录", code="token_invalid")
         now = self.clock()
         if account.login_state.disabled:
-            raise _locked_error(account.login_state, now)
-        if not account.token_still_valid(int(claims.get("iat", 0))):
+            raise _disabled_error()
+        if not account.token_still_valid(token_version(claims)):
             raise TokenRevoked("登录状态已失效（密码已修改或刷新凭证被重复使用），请重新登录")
         earlier = await self.revoked.revoke(
             jti, expires_at=_expiry(claims), account_id=account.id, kind=ROTATED, now=now
@@ -166,13 +183,21 @@ class AuthService:
         if earlier is not None:
             if earlier == ROTATED:
                 log.warning("auth.refresh_token_reused", account_id=account.id)
-                await self.accounts.revoke_sessions(account.id, now)
+                await self._revoke_sessions(account.id, "refresh_token_reused")
             raise TokenRevoked()
         return account, self.tokens.issue_pair(account)
 
     async def authenticate(self, access_token: str) -> Session:
-        """Verify an access token (signature, expiry, type) and that it was not revoked by a logout."""
+        """Verify an access token (signature, expiry, type), that its version is the account's current one
+        (no password change, refresh-token reuse or disabling since) and that it was not logged out."""
         identity, claims = self.tokens.codec.decode(access_token, token_type="access")
+        account = await self.accounts.by_id(identity.account_id)
+        if account is None:
+            raise Unauthorized("账号不存在或已被删除，请重新登录", code="account_not_found")
+        if account.login_state.disabled:
+            raise TokenRevoked("账号已被停用，请联系管理员")
+        if not account.token_still_valid(token_version(claims)):
+            raise TokenRevoked("登录状态已失效（密码已修改或登录凭证被重复使用），请重新登录")
         if await self.revoked.is_revoked(_jti(claims)):
             raise TokenRevoked()
         return Session(identity, claims, access_token)
@@ -195,25 +220,45 @@ class AuthService:
                 kind=LOGGED_OUT,
                 now=now,
             )
+        jti = _jti(session.claims)
         await self.revoked.revoke(
-            _jti(session.claims),
+            jti,
             expires_at=_expiry(session.claims),
             account_id=session.identity.account_id,
             kind=ACCESS_LOGGED_OUT,
             now=now,
         )
+        await self.revocations.access_token_revoked(jti, session.identity.account_id, _expiry(session.claims))
         log.info("auth.logout", account_id=session.identity.account_id)
 
-    async def change_password(self, session: Session, old_password: str, new_password: str) -> TokenPair:
-        """Check the policy and the old password, replace the hash, end other sessions, return a new pair."""
+    async def change_password(
+        self, session: Session, old_password: str, new_password: str, client: str = ""
+    ) -> TokenPair:
+        """Check the policy and the old password, replace the hash, end every session (this one too: the
+        answer carries a new pair), and tell every service."""
         account = await self.current_account(session)
         ensure_strong_password(new_password, account.username, old_password=old_password)
-        account = await self._check_password(account, old_password, wrong=WrongPassword())
+        account = await self._check_password(
+            account.username, account, old_password, client, wrong=WrongPassword()
+        )
         now = self.clock()
-        await self.accounts.set_password(account.id, await self.hasher.hash(new_password), now)
-        log.info("auth.password_changed", account_id=account.id)
+        version = await self.accounts.set_password(account.id, await self.hasher.hash(new_password), now)
+        await self.revocations.sessions_revoked(account.id, version, now, "password_changed")
+        log.info("auth.password_changed", account_id=account.id, token_version=version)
         refreshed = await self.accounts.by_id(account.id)
         return self.tokens.issue_pair(refreshed or account)
+
+    async def set_disabled(self, account_id: str, disabled: bool) -> Account:
+        """An administrator disables (every token of the account void at once) or enables an account."""
+        account = await self.accounts.by_id(account_id)
+        if account is None:
+            raise NotFound("账号不存在", code="account_not_found")
+        now = self.clock()
+        version = await self.accounts.set_disabled(account_id, disabled, now)
+        if disabled:
+            await self.revocations.sessions_revoked(account_id, version, now, "account_disabled")
+        log.warning("auth.account_disabled" if disabled else "auth.account_enabled", account_id=account_id)
+        return await self.accounts.by_id(account_id) or account
 
     async def current_account(self, session: Session) -> Account:
         account = await self.accounts.by_id(session.identity.account_id)

@@ -11,6 +11,7 @@ from servicekit.auth import Role
 
 from ..domain.accounts import Account
 from ..domain.activation import ActivationCode
+from ..domain.lockout import ThrottleState
 from ..domain.persons import Person
 
 Clock = Callable[[], datetime]
@@ -29,11 +30,19 @@ class AccountRepository(Protocol):
 
     async def save_login_state(self, before: Account, after: Account) -> bool: ...
 
-    async def set_password(self, account_id: str, password_hash: str, changed_at: datetime) -> None: ...
+    async def set_password(self, account_id: str, password_hash: str, changed_at: datetime) -> int:
+        """Replace the hash and raise the token version; the new version."""
+        ...
 
     async def rehash(self, account_id: str, old_hash: str, new_hash: str) -> None: ...
 
-    async def revoke_sessions(self, account_id: str, at: datetime) -> None: ...
+    async def revoke_sessions(self, account_id: str, at: datetime) -> int:
+        """Raise the token version (every token issued so far is void); the new version."""
+        ...
+
+    async def set_disabled(self, account_id: str, disabled: bool, at: datetime) -> int:
+        """Disable (raising the token version) or enable the account; the token version afterwards."""
+        ...
 
     async def person_account(self, id_number: str) -> Account | None:
         """The person account of this ID number (there is at most one)."""
@@ -59,6 +68,31 @@ class RevokedTokenStore(Protocol):
     ) -> str | None: ...
 
     async def is_revoked(self, jti: str) -> bool: ...
+
+
+class RevocationLog(Protocol):
+    """Tells every service which tokens were revoked (the identity events, published by the relay)."""
+
+    async def sessions_revoked(
+        self, account_id: str, token_version: int, at: datetime, reason: str
+    ) -> None: ...
+
+    async def access_token_revoked(self, jti: str, account_id: str, expires_at: datetime) -> None: ...
+
+
+class LoginAttempts(Protocol):
+    """Failed logins counted per (client, username) and per username, and the clients known to the account."""
+
+    async def load(self, username: str, client: str, now: datetime) -> ThrottleState: ...
+
+    async def failed(self, username: str, client: str, known_client: bool, now: datetime) -> ThrottleState:
+        """Count a failure (for the pair, and for the username when the client is not known); the state
+        afterwards."""
+        ...
+
+    async def succeeded(self, username: str, client: str, now: datetime) -> None:
+        """Forget the pair's failures and remember the client as known to the account."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -73,6 +73,9 @@ class Account:
     locked_until: datetime | None = None
     # Refresh tokens issued before this instant are refused (password change, refresh-token reuse).
     sessions_revoked_at: datetime | None = None
+    # Every token carries the version it was issued at (`ver`); revoking the sessions raises it, and tokens
+    # below it are refused by the gateway and by every service (docs/security-auth.md).
+    token_version: int = 0
 
     def __repr__(self) -> str:  # never show the hash
         return f"Account(id={self.id!r}, username={self.username!r}, role={self.role.value!r})"
@@ -97,8 +100,9 @@ class Account:
             account_id=self.id, role=self.role, org_id=self.org_id, city=self.city, username=self.username
         )
 
-    def token_still_valid(self, issued_at: int) -> bool:
-        """Whether a refresh token issued at `issued_at` (epoch seconds) survived later revocations."""
-        if self.sessions_revoked_at is None:
-            return True
-        return issued_at >= int(self.sessions_revoked_at.timestamp())
+    def token_still_valid(self, version: int) -> bool:
+        """Whether a token of this version (its `ver` claim; 0 when absent) survived later revocations.
+
+        Versions, not issue times: a token issued in the same second as a password change, before it, is
+        refused all the same."""
+        return version >= self.token_version

@@ -123,3 +123,18 @@ class NotPersonsOrganisation(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("只有为该学员报名的企业、学员报名的培训机构或管理员才能为其生成激活码")
+
+
+class LoginThrottled(DomainError):
+    """Too many wrong passwords from this client for this account (or from unknown clients): wait."""
+
+    status = 429
+    code = "login_throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        wait = f"{retry_after} 秒" if retry_after < 120 else f"{(retry_after + 59) // 60} 分钟"
+        super().__init__(
+            f"登录失败次数过多，请 {wait}后再试；忘记密码请联系管理员或报名的企业、培训机构",
+            details={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after

@@ -24,6 +24,8 @@ IDENTITY_ACCOUNT = "x-identity-account"
 IDENTITY_ROLE = "x-identity-role"
 IDENTITY_ORG = "x-identity-org"
 IDENTITY_PREFIX = "x-identity-"
+# The gateway's own proof of origin (servicekit.origin): never taken from the client.
+PROOF_HEADER = "x-gateway-proof"
 
 Headers = list[tuple[str, str]]
 
@@ -47,7 +49,9 @@ def filter_request_headers(headers: Iterable[tuple[str, str]]) -> Headers:
     return [
         (name, value)
         for name, value in items
-        if name.lower() not in dropped and not name.lower().startswith(IDENTITY_PREFIX)
+        if name.lower() not in dropped
+        and not name.lower().startswith(IDENTITY_PREFIX)
+        and name.lower() != PROOF_HEADER
     ]
 
 
@@ -64,3 +68,16 @@ def replace_header(headers: Headers, name: str, value: str | None) -> Headers:
     if value is not None:
         out.append((name, value))
     return out
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: frozenset[str]) -> str:
+    """The client as the gateway sees it: the connection's peer, unless the peer is a trusted proxy, then the
+    nearest address in `X-Forwarded-For` that is not a trusted proxy (entries are added on the right, so the
+    left ones are whatever the client claimed)."""
+    address = peer or "unknown"
+    if address not in trusted_proxies or not forwarded_for:
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if hop not in trusted_proxies:
+            return hop[:64]
+    return address
