@@ -5,10 +5,18 @@ that cannot be checked they are kept: an orphan object is harmless, an event nam
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
+import os
+import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from fastapi import UploadFile
 
 from servicekit.eventstore import EventStore
 from servicekit.logging import get_logger
@@ -52,3 +60,48 @@ async def discard_unrecorded(
             continue
         with contextlib.suppress(Exception):
             await objects.remove(key)
+
+
+SPOOL_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SpooledFile:
+    """An uploaded file copied to a temporary file of its own (it outlives the request: a background job
+    reads it, then `remove()`s it). `identity` is what an idempotency fingerprint counts of its bytes."""
+
+    path: Path
+    size: int
+    sha256: str
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "size": self.size}  # what idempotency.fingerprint makes of bytes
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+async def spool_upload(
+    upload: UploadFile, *, max_bytes: int, too_large: Callable[[], Exception], suffix: str = ""
+) -> SpooledFile:
+    """Copy `upload` to a temporary file in chunks (never more than one chunk in memory), hashing it;
+    `too_large()` is raised (and the copy removed) as soon as it passes `max_bytes`."""
+    handle, name = tempfile.mkstemp(prefix="upload-", suffix=suffix)
+    path = Path(name)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            await upload.seek(0)
+            while chunk := await upload.read(SPOOL_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large()
+                digest.update(chunk)
+                await asyncio.to_thread(out.write, chunk)
+    except BaseException:
+        SpooledFile(path=path, size=size, sha256="").remove()
+        raise
+    return SpooledFile(path=path, size=size, sha256=digest.hexdigest())

@@ -28,6 +28,8 @@ class EnrollmentSettings(ServiceSettings):
     person_upload_max_bytes: int = Field(
         default=5 * 1024 * 1024, validation_alias="ENROLLMENT_PERSON_UPLOAD_MAX_BYTES"
     )
+    # images (ID cards, the materials zip's documents) with more pixels are refused before decoding
+    max_image_pixels: int = Field(default=40_000_000, ge=1, validation_alias="ENROLLMENT_MAX_IMAGE_PIXELS")
     document_url_seconds: int = Field(default=300, validation_alias="ENROLLMENT_DOCUMENT_URL_SECONDS")
 
     def archive_limits(self) -> ArchiveLimits:

@@ -9,18 +9,20 @@ actual bytes are counted again while decompressing in chunks, stopping as soon a
 from __future__ import annotations
 
 import io
+import os
 import re
 import stat
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from ..domain.materials import base_name, is_ignored
 
 MiB = 1024 * 1024
 CHUNK = 64 * 1024
+HEAD_BYTES = 1024  # what the type check reads of each file
 
 # Extensions of archive formats that may not be nested in the materials zip.
 ARCHIVE_EXTENSIONS = frozenset(
@@ -189,25 +191,49 @@ def _over(size: int, limit: int) -> tuple[str, str]:
     return f"{size:,} 字节", f"{limit:,} 字节（{_mib(limit)}）"
 
 
-def _open(data: bytes | BinaryIO) -> zipfile.ZipFile:
-    source: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+def _open(data: bytes | BinaryIO | str | os.PathLike[str]) -> zipfile.ZipFile:
+    source: BinaryIO | str | os.PathLike[str] = (
+        io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+    )
     try:
         return zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
         raise ArchiveRefused("not_a_zip", "上传的文件不是有效的 zip 压缩包") from exc
 
 
-def read_zip(
-    data: bytes | BinaryIO,
-    limits: ArchiveLimits = ArchiveLimits(),
-    *,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[Member]:
-    """Every file of the archive except folders and OS junk, or `ArchiveRefused` for the whole archive."""
-    with _open(data) as archive:
-        infos = archive.infolist()
+@dataclass(frozen=True)
+class Entry:
+    """One file of a checked archive; its bytes are read with `ZipArchive.read` (one file at a time)."""
+
+    name: str
+    content_type: str
+    size: int
+    info: zipfile.ZipInfo = field(compare=False, repr=False)
+
+
+class ZipArchive:
+    """A materials zip opened from its spooled file (or bytes), checked as a whole without keeping the files'
+    bytes: `check()` refuses the archive (`ArchiveRefused`) or lists its files, each decompressed in chunks,
+    counted against every limit and its type sniffed from its first bytes, then dropped; `read(entry)` gives
+    one file's bytes, counted again. At most one file (≤ `max_entry_bytes`) is in memory at a time."""
+
+    def __init__(self, source: bytes | BinaryIO | str | os.PathLike[str], limits: ArchiveLimits) -> None:
+        self.limits = limits
+        self.archive = _open(source)
+
+    def __enter__(self) -> ZipArchive:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def check(self, progress: Callable[[int, int], None] | None = None) -> list[Entry]:
+        limits = self.limits
         wanted: list[tuple[zipfile.ZipInfo, str]] = []
-        for info in infos:
+        for info in self.archive.infolist():
             name = decode_entry_name(info)
             if _unsafe_path(name):
                 raise ArchiveRefused("unsafe_path", f"压缩包中的“{name}”使用了绝对路径或“..”，已拒绝", name)
@@ -220,17 +246,40 @@ def read_zip(
             raise _too_many_entries(len(wanted), limits)
         _check_declared(wanted, limits)
 
-        members: list[Member] = []
+        entries: list[Entry] = []
         total = 0
         for done, (info, name) in enumerate(wanted, start=1):
-            content = _read_entry(archive, info, name, limits, total)
-            total += len(content)
+            head = bytearray()
+
+            def keep_head(chunk: bytes, head: bytearray = head) -> None:
+                if len(head) < HEAD_BYTES:
+                    head.extend(chunk[: HEAD_BYTES - len(head)])
+
+            size = _stream_entry(self.archive, info, name, limits, total, keep_head)
+            total += size
             extension = _extension(name)
-            _check_type(name, extension, content)
-            members.append(Member(name, content, CONTENT_TYPES.get(extension, "application/octet-stream")))
+            _check_type(name, extension, bytes(head))
+            entries.append(Entry(name, CONTENT_TYPES.get(extension, "application/octet-stream"), size, info))
             if progress is not None:
                 progress(done, len(wanted))
-        return members
+        return entries
+
+    def read(self, entry: Entry) -> bytes:
+        chunks: list[bytes] = []
+        _stream_entry(self.archive, entry.info, entry.name, self.limits, 0, chunks.append)
+        return b"".join(chunks)
+
+
+def read_zip(
+    data: bytes | BinaryIO | str | os.PathLike[str],
+    limits: ArchiveLimits = ArchiveLimits(),
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Member]:
+    """Every file of the archive with its bytes (small archives, tests), or `ArchiveRefused` for the whole
+    archive. An upload reads its archive with `ZipArchive`, one file at a time."""
+    with ZipArchive(data, limits) as archive:
+        return [Member(e.name, archive.read(e), e.content_type) for e in archive.check(progress)]
 
 
 def _check_declared(wanted: list[tuple[zipfile.ZipInfo, str]], limits: ArchiveLimits) -> None:
@@ -259,11 +308,16 @@ def _check_declared(wanted: list[tuple[zipfile.ZipInfo, str]], limits: ArchiveLi
             )
 
 
-def _read_entry(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: ArchiveLimits, total_before: int
-) -> bytes:
-    """Decompress one entry in chunks, counting the real bytes against every limit."""
-    chunks: list[bytes] = []
+def _stream_entry(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    limits: ArchiveLimits,
+    total_before: int,
+    sink: Callable[[bytes], object],
+) -> int:
+    """Decompress one entry in chunks, each given to `sink`, counting the real bytes against every limit;
+    the entry's size."""
     size = 0
     ratio_cap = limits.max_ratio * max(info.compress_size, 1)
     try:
@@ -284,7 +338,7 @@ def _read_entry(
                     raise ArchiveRefused(
                         "too_large", f"压缩包解压后的总大小超过上限 {_mib(limits.max_total_bytes)}", name
                     )
-                chunks.append(chunk)
+                sink(chunk)
     except ArchiveRefused:
         raise
     except RuntimeError as exc:  # zipfile: encrypted entry without a password
@@ -293,7 +347,7 @@ def _read_entry(
         raise ArchiveRefused("not_a_zip", f"压缩包中的“{name}”使用了不支持的压缩方式", name) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise ArchiveRefused("not_a_zip", f"压缩包中的“{name}”已损坏，无法读取", name) from exc
-    return b"".join(chunks)
+    return size
 
 
 def _check_type(name: str, extension: str, content: bytes) -> None:

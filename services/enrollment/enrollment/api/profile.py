@@ -9,12 +9,13 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, UploadFile
+from servicekit import documents
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles
 from servicekit.errors import DomainError, Forbidden
 from servicekit.objectstore import ObjectStore
 
-from ..adapters.photos import check_head_photo, sniff_format
+from ..adapters.photos import check_head_photo
 from ..application import profile as profile_app
 from ..domain import applicant as applicant_domain
 from ..domain import profile as domain
@@ -25,7 +26,6 @@ from .routes import Settings
 
 router = APIRouter(prefix="/api/enrollment/me", tags=["我的资料"])
 
-CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 CERTIFICATE_STATES = {"valid": "有效", "lapsed": "已失效", "revoked": "已注销", "superseded": "已更新"}
 
 
@@ -188,18 +188,22 @@ async def upload_id_card(
 ) -> dict[str, Any]:
     assert rt.objects is not None
     data = await _read_limited(file, settings.person_upload_max_bytes)
-    found = sniff_format(data)
-    if found not in CONTENT_TYPES:
-        raise DomainError(
-            f"身份证照片只能是 JPEG 或 PNG 图片，实际是 {found}", code="unsupported_format", status=415
-        )
     document = domain.ID_CARD_SIDES[side]
+    # the whole image decoded (a corrupt or truncated file, or one over the pixel bound, is refused) before
+    # anything is stored
+    checked = await asyncio.to_thread(
+        documents.check_document,
+        data,
+        label=f"{domain.DOCUMENTS[document]}照片",
+        allowed=documents.IMAGES,
+        max_pixels=settings.max_image_pixels,
+    )
     stored = await profile_app.upload_document(
         rt.store,
         rt.objects,
         id_number=id_number,
         document=document,
         data=data,
-        content_type=CONTENT_TYPES[found],
+        content_type=checked.content_type,
     )
     return {"document": document, "content_type": stored["content_type"], "size": stored["size"]}

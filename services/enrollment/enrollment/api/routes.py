@@ -10,9 +10,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
-from servicekit import clock
+from servicekit import clock, uploads
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
+from servicekit.bodylimit import MiB, body_limit
 from servicekit.errors import DomainError, Forbidden, NotFound
 from servicekit.idempotency import IdempotencyDep
 from servicekit.jobs import Progress
@@ -151,6 +152,7 @@ async def import_batch(
     status_code=202,
     summary="上传报名汇总表（.xlsx）导入一批学员：后台校验每一行，进度与结果见 /jobs/{job_id}",
 )
+@body_limit(lambda s: s.max_sheet_bytes + MiB)
 async def import_sheet(
     identity: ApprovedEnterprise,
     rt: RuntimeDep,
@@ -221,6 +223,7 @@ async def import_sheet(
     status_code=202,
     summary="上传一个批次的报名资料压缩包（.zip，文件名 身份证号$资料名称.jpg），进度见 /jobs/{job_id}",
 )
+@body_limit(lambda s: s.max_zip_bytes + MiB)  # the zip and its form: docs/uploads.md
 async def upload_materials(
     batch_id: str,
     identity: ApprovedEnterprise,
@@ -231,33 +234,48 @@ async def upload_materials(
 ) -> dict[str, Any]:
     enterprise_id = identity.org_id or ""
     await materials.batch_applicants(rt.store, batch_id, enterprise_id)  # 404 at once for a foreign batch
-    data = await file.read(settings.max_zip_bytes + 1)
-    if len(data) > settings.max_zip_bytes:
-        raise DomainError(
+    # the zip is copied to a temporary file of its own (never held in memory) that the job reads and removes
+    spooled = await uploads.spool_upload(
+        file,
+        max_bytes=settings.max_zip_bytes,
+        too_large=lambda: DomainError(
             f"压缩包过大，不能超过 {settings.max_zip_bytes // 1048576} MB", code="file_too_large", status=413
-        )
+        ),
+        suffix=".zip",
+    )
     assert rt.objects is not None
     objects = rt.objects
+    started = False
 
     async def work(progress: Progress) -> dict[str, Any]:
-        return await materials.upload_materials(
-            rt.store,
-            objects,
-            enterprise_id=enterprise_id,
-            batch_id=batch_id,
-            data=data,
-            limits=settings.archive_limits(),
-            photo_rules=settings.photo_rules(),
-            progress=progress,
-        )
+        try:
+            return await materials.upload_materials(
+                rt.store,
+                objects,
+                enterprise_id=enterprise_id,
+                batch_id=batch_id,
+                data=str(spooled.path),
+                limits=settings.archive_limits(),
+                photo_rules=settings.photo_rules(),
+                progress=progress,
+                max_pixels=settings.max_image_pixels,
+            )
+        finally:
+            await asyncio.to_thread(spooled.remove)
 
     async def start() -> dict[str, Any]:
+        nonlocal started
         job_id = await rt.jobs.start(
             "materials", enterprise_id, work, meta={"file": file.filename, "batch_id": batch_id}
         )
+        started = True
         return {"job_id": job_id, "status_url": f"/api/enrollment/jobs/{job_id}"}
 
-    return await idem.run({"file": data}, start)
+    try:
+        return await idem.run({"file": spooled.identity}, start)
+    finally:
+        if not started:  # a replayed or refused request: no job reads the copy
+            await asyncio.to_thread(spooled.remove)
 
 
 @router.get("/jobs/{job_id}", summary="导入或上传任务的进度与结果（出错时列出每一处问题）")

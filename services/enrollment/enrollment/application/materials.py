@@ -8,12 +8,13 @@ important first."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from events import DomainEvent
-from servicekit import uploads
+from servicekit import documents, uploads
 from servicekit.commands import execute
 from servicekit.errors import DomainError, NotFound
 from servicekit.eventstore import EventStore
@@ -26,7 +27,7 @@ from enrollment.domain.events import (
     MaterialsUploaded,
 )
 
-from ..adapters.archive import ArchiveLimits, ArchiveRefused, Member, read_zip
+from ..adapters.archive import ArchiveLimits, ArchiveRefused, Entry, ZipArchive
 from ..adapters.photos import HeadPhotoRules, PhotoProblem, check_head_photo
 from ..domain.materials import (
     DUPLICATE_DOCUMENT,
@@ -75,6 +76,13 @@ async def _documents_on_file(store: EventStore, batch_id: str) -> dict[str, set[
     }
 
 
+def _decode_problem(archive: ZipArchive, member: Entry, max_pixels: int) -> documents.DocumentProblem | None:
+    """Whether one file of the archive decodes completely (read in a worker thread: one file in memory)."""
+    return documents.document_problem(
+        archive.read(member), label=f"压缩包中的“{member.name}”", max_pixels=max_pixels
+    )
+
+
 def _photo_problem(id_number: str, found: PhotoProblem) -> Problem:
     return Problem(found.code, f"{id_number}：{found.message}", id_number=id_number)
 
@@ -85,10 +93,11 @@ async def upload_materials(
     *,
     enterprise_id: str,
     batch_id: str,
-    data: bytes,
+    data: bytes | str | os.PathLike[str],
     limits: ArchiveLimits,
     photo_rules: HeadPhotoRules,
     progress: Progress,
+    max_pixels: int = documents.DEFAULT_MAX_PIXELS,
 ) -> dict[str, Any]:
     """Read the zip (refused whole, before anything is extracted, above six files per applicant of the batch
     plus the margin), check every head photo with 我的资料's rules (one that fails is not stored: it never
@@ -97,13 +106,44 @@ async def upload_materials(
     applicants = await batch_applicants(store, batch_id, enterprise_id)
     limits = limits.for_batch(len(applicants), len(MATERIAL_DOCUMENTS))
     try:
+        # `data`: the spooled file's path (an upload) or bytes; the archive is read one file at a time
+        archive = await asyncio.to_thread(ZipArchive, data, limits)
+    except ArchiveRefused as exc:
+        raise DomainError(exc.message, code=exc.code, details={"entry": exc.entry}) from exc
+    try:
+        return await _upload(
+            store,
+            objects,
+            archive,
+            applicants=applicants,
+            batch_id=batch_id,
+            photo_rules=photo_rules,
+            progress=progress,
+            max_pixels=max_pixels,
+        )
+    finally:
+        archive.close()
+
+
+async def _upload(
+    store: EventStore,
+    objects: ObjectStore,
+    archive: ZipArchive,
+    *,
+    applicants: dict[str, str],
+    batch_id: str,
+    photo_rules: HeadPhotoRules,
+    progress: Progress,
+    max_pixels: int,
+) -> dict[str, Any]:
+    try:
         members = await asyncio.to_thread(
-            read_zip, data, limits, progress=lambda done, total: progress(done, total, "检查压缩包")
+            archive.check, lambda done, total: progress(done, total, "检查压缩包")
         )
     except ArchiveRefused as exc:
         raise DomainError(exc.message, code=exc.code, details={"entry": exc.entry}) from exc
     report = materials_report([m.name for m in members], list(applicants))
-    usable: list[tuple[str, str, Member]] = []  # (id number, document, member)
+    usable: list[tuple[str, str, Entry]] = []  # (id number, document, member)
     duplicated = {(d.id_number, d.document) for d in report.duplicates}
     for member in members:
         parsed = parse_entry_name(base_name(member.name))
@@ -121,12 +161,24 @@ async def upload_materials(
     heads = [(n, m) for n, d, m in usable if d == HEAD_PHOTO]
     photos: dict[str, list[PhotoProblem]] = {}
     for done, (number, member) in enumerate(heads, start=1):
-        photos[number] = list(await asyncio.to_thread(check_head_photo, member.data, photo_rules))
+        content = await asyncio.to_thread(archive.read, member)
+        photos[number] = list(await asyncio.to_thread(check_head_photo, content, photo_rules))
         progress(done, len(heads), "检查头像")
     usable = [(n, d, m) for n, d, m in usable if not (d == HEAD_PHOTO and photos.get(n))]
 
+    # every other document must decode completely (images: pixel bound first; PDF: structure), one at a time
+    undecodable: list[Problem] = []
+    others = [(n, d, m) for n, d, m in usable if d != HEAD_PHOTO]
+    for done, (number, _, member) in enumerate(others, start=1):
+        problem = await asyncio.to_thread(_decode_problem, archive, member, max_pixels)
+        if problem is not None:
+            undecodable.append(Problem(problem.code, problem.message, entry=member.name, id_number=number))
+        progress(done, len(others), "检查文件")
+    refused = {p.entry for p in undecodable}
+    usable = [(n, d, m) for n, d, m in usable if m.name not in refused]
+
     on_file = await _documents_on_file(store, batch_id)
-    found = [p for p in report.problems() if p.code != MISSING_DOCUMENTS]
+    found = [p for p in report.problems() if p.code != MISSING_DOCUMENTS] + undecodable
     found += [_photo_problem(n, p) for n in applicants if n in photos for p in photos[n]]
     found += [
         Problem(HEAD_PHOTO_LOCKED, f"{n}：{LOCKED_MESSAGE}", id_number=n, entry=None) for n in kept_locked
@@ -155,13 +207,15 @@ async def upload_materials(
         for done, (id_number, document, member) in enumerate(usable, start=1):
             extension = member.name.rsplit(".", 1)[-1].lower()
             key = f"batches/{batch_id}/{applicants[id_number]}/{upload_id}/{document}.{extension}"
-            await objects.put(key, member.data, member.content_type)
+            content = await asyncio.to_thread(archive.read, member)
+            await objects.put(key, content, member.content_type)
             keys.append(key)
             stored.setdefault(id_number, []).append(
                 MaterialDocument(
-                    document=document, object_key=key, content_type=member.content_type, size=len(member.data)
+                    document=document, object_key=key, content_type=member.content_type, size=len(content)
                 )
             )
+            del content
             progress(done, len(usable), "保存资料")
         records = [
             ApplicantMaterials(

@@ -228,6 +228,8 @@ NOT_IN_BATCH = "not_in_batch"
 DUPLICATE_DOCUMENT = "duplicate_document"
 HEAD_PHOTO_LOCKED = "head_photo_locked"
 MISSING_DOCUMENTS = "missing_documents"
+CORRUPT_FILE = "corrupt_file"  # servicekit.documents' codes of a file that does not decode
+IMAGE_TOO_LARGE = "image_too_large"
 
 # Most important first: what makes an entry unusable (and the whole archive, when no entry is usable), named
 # by its file; then head photos refused by the photo rules (any other code: `_PHOTO_RANK`); then head photos
@@ -238,6 +240,8 @@ _RANKS: dict[str, int] = {
     "bad_name": 2,
     NOT_IN_BATCH: 3,
     DUPLICATE_DOCUMENT: 4,
+    CORRUPT_FILE: 4,
+    IMAGE_TOO_LARGE: 4,
     HEAD_PHOTO_LOCKED: 6,
     MISSING_DOCUMENTS: 7,
 }
@@ -249,6 +253,8 @@ _GROUP_TITLES: dict[str, str] = {
     "bad_name": "{n} 个文件的名称不符合“身份证号$材料名称.扩展名”",
     NOT_IN_BATCH: "{n} 个文件的身份证号不在本批次中",
     DUPLICATE_DOCUMENT: "{n} 份材料有多个文件，均未保存",
+    CORRUPT_FILE: "{n} 个文件无法完整解码（已损坏或不完整），未保存",
+    IMAGE_TOO_LARGE: "{n} 个图片的像素数超过上限，未保存",
     HEAD_PHOTO_LOCKED: "{n} 名学员的头像已用于考试人脸核验，压缩包中的头像未保存",
     MISSING_DOCUMENTS: "{n} 名学员缺少材料",
 }
