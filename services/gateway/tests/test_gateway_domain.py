@@ -36,17 +36,23 @@ def rules(password: str, username: str = "") -> set[str]:
 @pytest.mark.parametrize(
     ("password", "username", "broken"),
     [
-        ("Abcdef12", "someone", set()),
+        ("Abcdef1234", "someone", {"too_guessable"}),  # a keyboard run and a sequence
+        ("Jianshe2026!", "someone", set()),
         ("建设工程2025abc", "someone", set()),
         ("Ab1", "someone", {"min_length"}),
-        ("abcdefgh", "someone", {"letters_and_digits"}),
-        ("12345678", "someone", {"letters_and_digits", "not_common"}),
+        ("abcdefghijk", "someone", {"letters_and_digits"}),
+        ("12345678", "someone", {"min_length", "letters_and_digits", "not_common"}),
         ("111111", "someone", {"min_length", "letters_and_digits", "not_common"}),
         ("123456", "someone", {"min_length", "letters_and_digits", "not_common"}),
-        ("password", "someone", {"letters_and_digits", "not_common"}),
-        ("Password1", "someone", {"not_common"}),
-        ("zhang2025", "ZHANG2025", {"not_username"}),
-        (" Abcdef12", "someone", {"no_surrounding_spaces"}),
+        ("password", "someone", {"min_length", "letters_and_digits", "not_common"}),
+        ("Password1", "someone", {"min_length", "not_common"}),
+        ("abcd1234", "someone", {"min_length", "not_common"}),
+        ("Password2026", "someone", {"not_common"}),
+        ("qwertyuiop1", "someone", {"not_common"}),
+        ("woaini131420", "someone", {"not_common"}),
+        ("aaaaaaaaa1", "someone", {"too_guessable"}),
+        ("zhang20251", "ZHANG20251", {"not_username"}),
+        (" Zhejiang2025", "someone", {"no_surrounding_spaces"}),
         ("A1" * 65, "someone", {"max_length"}),
     ],
 )
@@ -59,13 +65,13 @@ def test_weak_password_names_each_rule_in_chinese() -> None:
         ensure_strong_password("111111", "root")
     error = caught.value
     assert error.code == "weak_password" and error.status == 422
-    assert "长度至少 8 位" in error.message and "常见的弱密码" in error.message
+    assert "长度至少 10 位" in error.message and "常见的弱密码" in error.message
     assert {v["rule"] for v in error.violations} == {"min_length", "letters_and_digits", "not_common"}
 
 
 def test_new_password_must_differ_from_old() -> None:
     with pytest.raises(WeakPassword) as caught:
-        ensure_strong_password("Abcdef12", "someone", old_password="Abcdef12")
+        ensure_strong_password("Zhejiang2025", "someone", old_password="Zhejiang2025")
     assert [v["rule"] for v in caught.value.violations] == ["not_previous"]
 
 
@@ -208,3 +214,57 @@ def test_replace_header() -> None:
     headers = [("x-correlation-id", "old"), ("X-Correlation-ID", "older"), ("a", "1")]
     assert replace_header(headers, "X-Correlation-ID", "new") == [("a", "1"), ("X-Correlation-ID", "new")]
     assert replace_header(headers, "a", None) == [("x-correlation-id", "old"), ("X-Correlation-ID", "older")]
+
+
+# --- login throttle (per client and account, progressive, no lock) ------------------------------------------
+
+from gateway.domain.http_headers import client_address  # noqa: E402
+from gateway.domain.lockout import (  # noqa: E402
+    Failures,
+    ThrottlePolicy,
+    ThrottleState,
+    delay_after,
+    retry_after_seconds,
+    wait_seconds,
+)
+
+THROTTLE = ThrottlePolicy(
+    free_failures=3, account_free_failures=10, max_delay_seconds=900, window_seconds=3600
+)
+
+
+def test_delay_doubles_after_the_free_failures_and_is_capped() -> None:
+    assert [delay_after(n, 3, THROTTLE) for n in range(7)] == [0, 0, 0, 1, 2, 4, 8]
+    assert delay_after(40, 3, THROTTLE) == 900
+
+
+def test_a_pair_waits_after_its_failures_and_the_wait_ends_by_itself() -> None:
+    state = ThrottleState(pair=Failures(5, NOW))
+    assert wait_seconds(state, NOW, THROTTLE) == 4
+    assert wait_seconds(state, NOW + timedelta(seconds=3), THROTTLE) == 1
+    assert wait_seconds(state, NOW + timedelta(seconds=4), THROTTLE) == 0
+    assert retry_after_seconds(0.2) == 1
+
+
+def test_failures_elsewhere_hold_back_unknown_clients_only() -> None:
+    account_hammered = Failures(30, NOW)
+    stranger = ThrottleState(account=account_hammered, known_client=False)
+    owner = ThrottleState(account=account_hammered, known_client=True)
+    assert wait_seconds(stranger, NOW, THROTTLE) == 900
+    assert wait_seconds(owner, NOW, THROTTLE) == 0
+
+
+def test_failures_are_forgotten_after_the_window() -> None:
+    old = Failures(12, NOW - timedelta(seconds=3601))
+    assert old.current(NOW, THROTTLE) == Failures()
+    assert old.after_failure(NOW, THROTTLE) == Failures(1, NOW)
+    assert wait_seconds(ThrottleState(pair=old), NOW, THROTTLE) == 0
+
+
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies() -> None:
+    trusted = frozenset({"10.0.0.1"})
+    assert client_address("203.0.113.9", "1.2.3.4", trusted) == "203.0.113.9"
+    assert client_address("10.0.0.1", "1.2.3.4, 198.51.100.7", trusted) == "198.51.100.7"
+    assert client_address("10.0.0.1", "198.51.100.7, 10.0.0.1", trusted) == "198.51.100.7"
+    assert client_address("10.0.0.1", None, trusted) == "10.0.0.1"
+    assert client_address(None, None, trusted) == "unknown"
