@@ -11,8 +11,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
+from servicekit.bodylimit import MiB, body_limit
 from servicekit.errors import NotFound
 from servicekit.mongo import without_id
+from servicekit.paging import MAX_TEXT_LENGTH, BoundedModel, Paging
 
 from ..application import handlers
 from ..domain.cities import ZHEJIANG_CITIES, authority_name
@@ -38,11 +40,32 @@ def _settings(rt: RuntimeDep) -> RegistrationSettings:
 Settings = Annotated[RegistrationSettings, Depends(_settings)]
 
 
-class ReviewRequest(BaseModel):
-    checks: list[ReviewCheck] = Field(
-        default_factory=list, description="三项审核：属地企业、施工企业、资料规范"
+# natural bounds of the form's texts (characters)
+NAME = 100  # an enterprise's registered name
+PERSON = 50  # a person's name
+SHORT = 20  # a city, a mobile number
+SHORT_ID = 64  # an identifier
+ADDRESS = 200
+# the registration form and its three documents (each ≤ max_document_bytes)
+FORM_BODY_LIMIT = body_limit(lambda s: len(DOCUMENT_KINDS) * s.max_document_bytes + MiB)
+
+
+class ReviewCheckItem(BoundedModel):
+    """One item of the checklist as a request carries it (bounded; `ReviewCheck` is the event's)."""
+
+    check: str = Field(max_length=SHORT_ID)
+    passed: bool
+    note: str = Field(default="", max_length=500)
+
+
+class ReviewRequest(BoundedModel):
+    checks: list[ReviewCheckItem] = Field(
+        default_factory=list, max_length=10, description="三项审核：属地企业、施工企业、资料规范"
     )
-    reason: str = ""
+    reason: str = Field(default="", max_length=500)
+
+    def review_checks(self) -> list[ReviewCheck]:
+        return [ReviewCheck(check=c.check, passed=c.passed, note=c.note) for c in self.checks]
 
 
 class Accepted(BaseModel):
@@ -127,20 +150,21 @@ async def cities(settings: Settings) -> dict[str, Any]:
     response_model=Accepted,
     summary="企业注册（multipart：表单字段 + 营业执照、资质证书、承诺书；每个企业只能注册一次）",
 )
+@FORM_BODY_LIMIT
 async def register(
     identity: EnterpriseUser,
     rt: RuntimeDep,
     settings: Settings,
-    credit_code: Annotated[str, Form(description="统一社会信用代码（18 位）")] = "",
-    name: Annotated[str, Form(description="企业全称")] = "",
-    city: Annotated[str, Form(description="所在城市，由该市建设主管部门审核")] = "",
-    legal_representative: Annotated[str, Form()] = "",
-    contact_name: Annotated[str, Form()] = "",
-    contact_mobile: Annotated[str, Form()] = "",
-    address: Annotated[str, Form()] = "",
-    business_scope: Annotated[str, Form()] = "",
+    credit_code: Annotated[str, Form(max_length=32, description="统一社会信用代码（18 位）")] = "",
+    name: Annotated[str, Form(max_length=NAME, description="企业全称")] = "",
+    city: Annotated[str, Form(max_length=SHORT, description="所在城市，由该市建设主管部门审核")] = "",
+    legal_representative: Annotated[str, Form(max_length=PERSON)] = "",
+    contact_name: Annotated[str, Form(max_length=PERSON)] = "",
+    contact_mobile: Annotated[str, Form(max_length=SHORT)] = "",
+    address: Annotated[str, Form(max_length=ADDRESS)] = "",
+    business_scope: Annotated[str, Form(max_length=MAX_TEXT_LENGTH)] = "",
     is_branch: Annotated[bool, Form()] = False,
-    preferred_institution_id: Annotated[str | None, Form()] = None,
+    preferred_institution_id: Annotated[str | None, Form(max_length=SHORT_ID)] = None,
     business_licence: OptionalFile = None,
     qualification_certificate: OptionalFile = None,
     commitment_letter: OptionalFile = None,
@@ -182,20 +206,23 @@ async def register(
     response_model=Accepted,
     summary="审核不通过后修改并重新提交（只传需要修改的字段和需要替换的资料）",
 )
+@FORM_BODY_LIMIT
 async def resubmit(
     identity: EnterpriseUser,
     rt: RuntimeDep,
     settings: Settings,
-    name: Annotated[str | None, Form()] = None,
-    city: Annotated[str | None, Form()] = None,
-    legal_representative: Annotated[str | None, Form()] = None,
-    contact_name: Annotated[str | None, Form()] = None,
-    contact_mobile: Annotated[str | None, Form()] = None,
-    address: Annotated[str | None, Form()] = None,
-    business_scope: Annotated[str | None, Form()] = None,
+    name: Annotated[str | None, Form(max_length=NAME)] = None,
+    city: Annotated[str | None, Form(max_length=SHORT)] = None,
+    legal_representative: Annotated[str | None, Form(max_length=PERSON)] = None,
+    contact_name: Annotated[str | None, Form(max_length=PERSON)] = None,
+    contact_mobile: Annotated[str | None, Form(max_length=SHORT)] = None,
+    address: Annotated[str | None, Form(max_length=ADDRESS)] = None,
+    business_scope: Annotated[str | None, Form(max_length=MAX_TEXT_LENGTH)] = None,
     is_branch: Annotated[bool | None, Form()] = None,
-    preferred_institution_id: Annotated[str | None, Form()] = None,
-    credit_code: Annotated[str | None, Form(description="不可修改；如填写须与原值一致")] = None,
+    preferred_institution_id: Annotated[str | None, Form(max_length=SHORT_ID)] = None,
+    credit_code: Annotated[
+        str | None, Form(max_length=32, description="不可修改；如填写须与原值一致")
+    ] = None,
     business_licence: OptionalFile = None,
     qualification_certificate: OptionalFile = None,
     commitment_letter: OptionalFile = None,
@@ -265,12 +292,11 @@ async def documents(
 async def review_queue(
     identity: Reviewer,
     rt: RuntimeDep,
+    page: Paging,
     status: Status | None = None,
-    name: str | None = Query(default=None, description="企业名称包含"),
+    name: str | None = Query(default=None, max_length=NAME, description="企业名称包含"),
     submitted_from: datetime | None = None,
     submitted_to: datetime | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     query = scope_filter(identity, enterprise=None, institution=None, reviewer="city")
     if status:
@@ -279,7 +305,7 @@ async def review_queue(
         query["name"] = {"$regex": re.escape(name)}
     if submitted_from or submitted_to:
         query["submitted_at"] = {k: v for k, v in (("$gte", submitted_from), ("$lte", submitted_to)) if v}
-    cursor = rt.db[COLLECTION].find(query).sort("submitted_at", 1).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[COLLECTION].find(query).sort("submitted_at", 1))
     items = [without_id(doc, "enterprise_id") async for doc in cursor]
     return {"items": items, "total": await rt.db[COLLECTION].count_documents(query)}
 
@@ -291,7 +317,7 @@ async def approve(enterprise_id: str, body: ReviewRequest, identity: Reviewer, r
         enterprise_id,
         reviewer_id=identity.account_id,
         reviewer_city=identity.city if identity.role is Role.REVIEWER else None,
-        checks=body.checks,
+        checks=body.review_checks(),
         approve=True,
     )
 
@@ -305,7 +331,7 @@ async def reject(enterprise_id: str, body: ReviewRequest, identity: Reviewer, rt
         enterprise_id,
         reviewer_id=identity.account_id,
         reviewer_city=identity.city if identity.role is Role.REVIEWER else None,
-        checks=body.checks,
+        checks=body.review_checks(),
         approve=False,
         reason=body.reason,
     )
