@@ -54,13 +54,15 @@ def load_or_create_secrets(data_dir: Path) -> dict[str, str]:
     path = data_dir / "secrets.json"
     if path.exists():
         values = dict(json.loads(path.read_text()))
-        if "CERTIFICATION_SIGNING_KEY" in values:
+        if "CERTIFICATION_SIGNING_KEY" in values and "GATEWAY_SIGNING_SECRET" in values:
             return values
     else:
         values = {"JWT_SECRET": secrets.token_urlsafe(48)}
     data_dir.mkdir(parents=True, exist_ok=True)
     # Ed25519 seed (32 random bytes, base64) that signs the certificates' QR payloads; kept like JWT_SECRET.
-    values["CERTIFICATION_SIGNING_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    values.setdefault("CERTIFICATION_SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    # The gateway signs what it forwards with it; services refuse anything else (REQUIRE_GATEWAY, on below).
+    values.setdefault("GATEWAY_SIGNING_SECRET", secrets.token_urlsafe(48))
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
@@ -278,6 +280,7 @@ def run(data_dir: Path) -> int:
             )
         secrets_env = load_or_create_secrets(data_dir)
         env = {**env, **{k: v for k, v in secrets_env.items() if k not in os.environ}}
+        env.setdefault("REQUIRE_GATEWAY", os.environ.get("REQUIRE_GATEWAY", "1"))  # the gateway is the ingress
         ports = {spec.name: int(os.environ.get(f"{spec.name.upper()}_PORT", spec.port)) for spec in PLATFORM}
         _write_env_file(data_dir, service_env(env, ports))
         started = time.monotonic()
