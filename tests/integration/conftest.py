@@ -25,6 +25,11 @@ def platform(
         **stack_env,
         "JWT_SECRET": secrets.token_urlsafe(48),
         "CERTIFICATION_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        # As `make run`: services serve only what the gateway signed and forwarded.
+        "GATEWAY_SIGNING_SECRET": secrets.token_urlsafe(48),
+        "REQUIRE_GATEWAY": "1",
+        # The tests tell clients apart with X-Forwarded-For (the login throttle counts per client).
+        "TRUSTED_PROXIES": "127.0.0.1",
         "CONSUMER_BACKOFF_SECONDS": "0.05",
         "RELAY_POLL_SECONDS": "0.2",
         # Face workers: a check sleeps while this file exists (only the worker-crash test creates it).
@@ -61,6 +66,8 @@ def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             **stack.env(),
             "JWT_SECRET": secrets.token_urlsafe(48),
             "CERTIFICATION_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "GATEWAY_SIGNING_SECRET": secrets.token_urlsafe(48),
+            "REQUIRE_GATEWAY": "1",
             "EXAM_DEMO_TIMING": "1",
         }
         ports = {spec.name: free_port() for spec in PLATFORM}
