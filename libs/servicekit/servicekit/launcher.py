@@ -75,6 +75,8 @@ def service_env(base: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
     env.setdefault("PAYMENT_SANDBOX", os.environ.get("PAYMENT_SANDBOX", "1"))
     for spec in PLATFORM:
         env[f"{spec.name.upper()}_URL"] = f"http://127.0.0.1:{ports[spec.name]}"
+    # The payment sandbox calls back through the ingress, as a real provider does (REQUIRE_GATEWAY).
+    env.setdefault("PAYMENT_NOTIFY_BASE_URL", env["GATEWAY_URL"])
     return env
 
 
