@@ -75,7 +75,7 @@ async def test_pay_online_with_the_sandbox_provider(
         order = await eventually(ordered, what="an order for the qualified applicant")
         order_id = order["order_id"]
 
-        # only the owning enterprise can start paying; the callback and the cashier are public
+        # only the owning enterprise can start paying; the callback is public (trusted by its signature only)
         assert (await api.post(f"/api/payment/orders/{order_id}/pay-online")).status_code == 401
         assert (
             await api.post(f"/api/payment/orders/{order_id}/pay-online", headers=institution)
@@ -101,15 +101,20 @@ async def test_pay_online_with_the_sandbox_provider(
         assert started.status_code == 200, started.text
         payment_id, redirect_url = started.json()["payment_id"], started.json()["redirect_url"]
 
-        # the redirect leads to the sandbox's cashier page; pressing 支付 pays
+        # the redirect leads to the sandbox's cashier page; pressing 支付 pays, for the signed-in payer only
         page = await api.get(redirect_url)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert "支付" in page.text and "取消" in page.text
         match = re.search(r"action='([^']*/pay)'", page.text)
         assert match, page.text
-        paid = await api.post(match.group(1))
+        anonymous = await api.post(match.group(1))
+        assert anonymous.status_code == 401, anonymous.text
+        stranger = await api.post(match.group(1), headers=other)
+        assert stranger.status_code == 404 and stranger.json()["code"] == "payment_not_found"
+        assert (await api.get(f"/api/payment/sandbox/payments/{payment_id}")).status_code == 401
+        paid = await api.post(match.group(1), headers=enterprise)
         assert paid.status_code == 200, paid.text
-        again = await api.post(match.group(1))
+        again = await api.post(match.group(1), headers=enterprise)
         # paying twice is refused (by the sandbox, or because the callback already paid the order)
         assert again.status_code == 409
         assert again.json()["code"] in {"payment_not_payable", "order_not_payable"}
@@ -124,7 +129,7 @@ async def test_pay_online_with_the_sandbox_provider(
         assert detail["status"] == "paid"
 
         async def delivered() -> dict[str, Any] | None:
-            r = (await api.get(f"/api/payment/sandbox/payments/{payment_id}")).json()
+            r = (await api.get(f"/api/payment/sandbox/payments/{payment_id}", headers=enterprise)).json()
             ok = [n for n in r["notifications"] if n["status_code"] == 200]
             return ok[0] if ok else None
 
