@@ -3,8 +3,14 @@
     python -m servicekit.launcher run [--data-dir .data]     # what `make run` does; Ctrl-C stops everything
 
 Each service is one uvicorn process (its relay and consumers run inside it). Beside them run `FACE_WORKERS`
-(default 2) face workers (`python -m exam.faceworker`, no HTTP port: ready once they wrote their ready file;
-one that dies is started again). Secrets (the JWT signing key) are generated once per data directory and
+(default 2) face workers (`python -m exam.faceworker`, no HTTP port: ready once they wrote their ready file).
+
+A service or face worker that dies is started again, the others keep running: after 1 s, doubling with each
+death in a row up to 30 s (`RestartPolicy`); one that stayed up for 60 s starts again from 1 s. Each death is
+a log line on stderr (`launcher.restarting service=… exit_code=… delay_s=…`); one that keeps dying is said to
+be crash-looping and is still retried every 30 s. Only Ctrl-C / SIGTERM stops everything.
+
+Secrets (the JWT signing key) are generated once per data directory and
 never printed; `.data/env` holds the variables a shell or the CLIs need to reach the running system
 (`set -a; . .data/env; set +a`).
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -22,9 +29,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +92,38 @@ def service_env(base: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
 FACE_WORKER_MODULE = "exam.faceworker"
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How a dead process is started again: `first_delay` after its first death, doubling with each death in
+    a row up to `max_delay`; a process that stayed up `stable_seconds` counts as healthy again (the next
+    death waits `first_delay`). From `crash_loop_after` deaths in a row on it is reported as crash-looping."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_seconds: float = 60.0
+    crash_loop_after: int = 5
+
+
+@dataclass
+class _Restarts:
+    deaths: int  # deaths in a row, each within `stable_seconds` of its start
+    delay: float
+    due: float | None  # when the waiting process starts again (None: it runs)
+
+
+def _signal_name(code: int | None) -> str:
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f" ({signal.Signals(-code).name})"
+    return ""
+
+
+def _log_stderr(event: str, **fields: object) -> None:
+    """One structured line on the launcher's stderr: `launcher.restarting service=exam exit_code=-9 …`."""
+    text = " ".join(f"{k}={v}" for k, v in fields.items())
+    print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {event} {text}", file=sys.stderr, flush=True)
+
+
 class ServiceProcesses:
     """Starts the services (and `face_workers` face workers) as child processes and waits until each answers
     /readyz (a face worker: until it wrote its ready file)."""
@@ -94,6 +135,8 @@ class ServiceProcesses:
         log_dir: Path | None = None,
         specs: tuple[ServiceSpec, ...] = PLATFORM,
         face_workers: int = 0,
+        restart: RestartPolicy | None = None,
+        log: Callable[..., None] = _log_stderr,
     ) -> None:
         self.env = service_env(env, ports)
         self.ports = ports
@@ -104,6 +147,14 @@ class ServiceProcesses:
         # One Popen per face worker (index i logs to face-worker-<i+1>.log); tests may kill one.
         self.face_workers: list[subprocess.Popen[bytes]] = []
         self._ready_dir: Path | None = None  # made when the first face worker starts
+        # Supervision (`supervise_once`, `start_supervising`): restarting what died, with backoff.
+        self.restart_policy = restart or RestartPolicy()
+        self.log = log
+        self.started_at: dict[str, float] = {}  # service name or "face-worker-<n>" -> monotonic start
+        self.restarts: dict[str, _Restarts] = {}
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self._lock = threading.RLock()
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -142,6 +193,7 @@ class ServiceProcesses:
         return self.face_workers[index]
 
     def _spawn_face_worker(self, index: int) -> subprocess.Popen[bytes]:
+        self.started_at[f"face-worker-{index + 1}"] = time.monotonic()
         ready = self._face_worker_ready_file(index)
         ready.unlink(missing_ok=True)
         env = {
@@ -182,6 +234,7 @@ class ServiceProcesses:
             raise RuntimeError(f"face workers not ready: {sorted(i + 1 for i in waiting)}")
 
     def start_one(self, spec: ServiceSpec) -> None:
+        self.started_at[spec.name] = time.monotonic()
         env = {**os.environ, **self.env, "SERVICE_NAME": spec.name}
         out: Any = subprocess.DEVNULL
         if self.log_dir is not None:
@@ -233,7 +286,95 @@ class ServiceProcesses:
             raise RuntimeError(f"services not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}")
         self._wait_face_workers(set(range(len(self.face_workers))), deadline)
 
+    # ------------------------------------------------------------------ supervision
+
+    def supervise_once(self, now: float | None = None) -> None:
+        """Notice the processes that died and start each again when its backoff is over (never blocks)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            now = time.monotonic() if now is None else now
+            for spec in self.specs:
+                proc = self.processes.get(spec.name)
+                if proc is not None:
+                    self._look_after(spec.name, proc, now, functools.partial(self.start_one, spec))
+            for index, proc in enumerate(self.face_workers):
+                # stateless: the unanswered checks of a face worker that died come again to the new one
+                self._look_after(
+                    f"face-worker-{index + 1}", proc, now, functools.partial(self._respawn_worker, index)
+                )
+
+    def _respawn_worker(self, index: int) -> None:
+        self.face_workers[index] = self._spawn_face_worker(index)
+
+    def _look_after(
+        self, name: str, proc: subprocess.Popen[bytes], now: float, start: Callable[[], None]
+    ) -> None:
+        state = self.restarts.get(name)
+        if proc.poll() is None:
+            return
+        policy = self.restart_policy
+        if state is None or state.due is None:  # a death not handled yet
+            uptime = now - self.started_at.get(name, now)
+            if state is None or uptime >= policy.stable_seconds:
+                state = _Restarts(deaths=1, delay=policy.first_delay, due=None)
+            else:
+                state = _Restarts(state.deaths + 1, min(state.delay * 2, policy.max_delay), None)
+            state.due = now + state.delay
+            self.restarts[name] = state
+            log = self.log_file(name)
+            self.log(
+                "launcher.restarting",
+                service=name,
+                exit_code=f"{proc.returncode}{_signal_name(proc.returncode)}",
+                uptime_s=round(uptime, 1),
+                delay_s=round(state.delay, 1),
+                deaths_in_a_row=state.deaths,
+                **({"log": str(log)} if log else {}),
+            )
+            if state.deaths >= policy.crash_loop_after:
+                self.log(
+                    "launcher.crash_loop",
+                    service=name,
+                    deaths_in_a_row=state.deaths,
+                    retry_every_s=round(state.delay, 1),
+                    note="it keeps dying within "
+                    f"{policy.stable_seconds:.0f}s of starting; still retrying — see its log",
+                )
+            return
+        if now >= state.due:
+            state.due = None
+            try:
+                start()
+            except Exception as exc:  # e.g. out of file descriptors: try again after the next delay
+                self.log("launcher.restart_failed", service=name, error=repr(exc)[:300])
+                state.due = now + state.delay
+                return
+            self.log("launcher.restarted", service=name, deaths_in_a_row=state.deaths)
+
+    def log_file(self, name: str) -> Path | None:
+        return self.log_dir / f"{name}.log" if self.log_dir is not None else None
+
+    def start_supervising(self, interval: float = 0.5) -> None:
+        """Supervise in a background thread until `stop` (the launcher supervises from its main loop)."""
+        if self._supervisor is not None:
+            return
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.supervise_once()
+                except Exception as exc:
+                    self.log("launcher.supervision_failed", error=repr(exc)[:300])
+
+        self._supervisor = threading.Thread(target=loop, name="service-supervisor", daemon=True)
+        self._supervisor.start()
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=10)
+            self._supervisor = None
         everything = [*self.face_workers, *self.processes.values()]
         for proc in everything:
             with contextlib.suppress(ProcessLookupError):
@@ -304,17 +445,8 @@ def run(data_dir: Path) -> int:
             flush=True,
         )
         print("  Ctrl-C stops everything; the data stays in .data/ for the next `make run`.\n", flush=True)
-        while True:
-            for name, proc in services.processes.items():
-                if proc.poll() is not None:
-                    print(f"service {name} exited with {proc.returncode}; stopping", file=sys.stderr)
-                    return 1
-            for index, proc in enumerate(services.face_workers):
-                if proc.poll() is not None:  # stateless: its unanswered checks come again to the new one
-                    print(
-                        f"face worker {index + 1} exited with {proc.returncode}; restarting", file=sys.stderr
-                    )
-                    services.restart_face_worker(index)
+        while True:  # a process that dies is started again (with backoff); only Ctrl-C/SIGTERM ends this
+            services.supervise_once()
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nstopping …", flush=True)
