@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles
 from servicekit.errors import Forbidden, NotFound
+from servicekit.paging import BoundedModel
 
 from ..application import institutions as handlers
 from ..domain import institution as domain
@@ -29,29 +30,37 @@ Fee = Annotated[
 ]
 
 
-class OfferLineRequest(BaseModel):
+class OfferLineRequest(BoundedModel):
     model_config = ConfigDict(extra="forbid")
 
-    position: str = Field(description="岗位：施工员 质量员 安全员 标准员 材料员 机械员 劳务员 资料员")
+    position: str = Field(
+        max_length=20, description="岗位：施工员 质量员 安全员 标准员 材料员 机械员 劳务员 资料员"
+    )
     specialisation: str | None = Field(
-        default=None, description="专业方向（仅施工员、质量员，必填）：土建施工 装饰装修 设备安装 市政工程"
+        default=None,
+        max_length=20,
+        description="专业方向（仅施工员、质量员，必填）：土建施工 装饰装修 设备安装 市政工程",
     )
     fee_online_fen: Fee = None
     fee_offline_fen: Fee = None
 
 
-class OfferRequest(BaseModel):
+class OfferRequest(BoundedModel):
     """The whole offer; it replaces the one in force."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="培训机构名称")
-    city: str = Field(description="所在城市（浙江省设区市，如 杭州）")
-    offers: list[OfferLineRequest] = Field(description="开设岗位及各培训方式的收费")
+    name: str = Field(max_length=100, description="培训机构名称")
+    city: str = Field(max_length=20, description="所在城市（浙江省设区市，如 杭州）")
+    offers: list[OfferLineRequest] = Field(max_length=100, description="开设岗位及各培训方式的收费")
     features: str = Field(default="", description="机构特色")
-    exam_locations: list[str] = Field(default_factory=list, description="考试地点")
-    payment_methods: list[str] = Field(
-        default_factory=list, description="缴费方式：online（线上支付）、offline（线下转账），至少一种"
+    exam_locations: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=50, description="考试地点"
+    )
+    payment_methods: list[Annotated[str, Field(max_length=20)]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="缴费方式：online（线上支付）、offline（线下转账），至少一种",
     )
 
     def form(self) -> OfferForm:
@@ -85,10 +94,10 @@ def _own_institution(identity: Identity) -> str:
 async def list_institutions(
     _: AnyRole,
     rt: RuntimeDep,
-    city: str | None = Query(default=None, description="城市，如 杭州"),
-    position: str | None = Query(default=None, description="岗位，如 施工员"),
-    specialisation: str | None = Query(default=None, description="专业方向（施工员、质量员）"),
-    mode: str | None = Query(default=None, description="培训方式：online 或 offline"),
+    city: str | None = Query(default=None, max_length=20, description="城市，如 杭州"),
+    position: str | None = Query(default=None, max_length=20, description="岗位，如 施工员"),
+    specialisation: str | None = Query(default=None, max_length=20, description="专业方向（施工员、质量员）"),
+    mode: str | None = Query(default=None, max_length=20, description="培训方式：online 或 offline"),
 ) -> dict[str, Any]:
     query = domain.parse_filter(city=city, position=position, specialisation=specialisation, mode=mode)
     items = await handlers.list_institutions(rt.db, query)
@@ -99,7 +108,7 @@ async def list_institutions(
 async def compare_institutions(
     _: Comparer,
     rt: RuntimeDep,
-    ids: str = Query(description="培训机构编号，以逗号分隔，2 至 5 个"),
+    ids: str = Query(max_length=400, description="培训机构编号，以逗号分隔，2 至 5 个"),
 ) -> dict[str, Any]:
     return await handlers.compare_institutions(rt.db, domain.parse_compare_ids(ids))
 

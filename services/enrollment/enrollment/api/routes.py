@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 from servicekit import clock, uploads
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
@@ -18,6 +18,7 @@ from servicekit.errors import DomainError, Forbidden, NotFound
 from servicekit.idempotency import IdempotencyDep
 from servicekit.jobs import Progress
 from servicekit.mongo import without_id
+from servicekit.paging import BoundedModel, Paging
 
 from ..adapters import forms as form_pdfs
 from ..adapters.spreadsheet import SpreadsheetError, read_sheet, summary_template
@@ -78,39 +79,40 @@ async def enrollment_viewer(
 Viewer = Annotated[Identity, Depends(enrollment_viewer)]
 
 
-class ApplicantRow(BaseModel):
-    name: str = Field(default="", description="姓名")
-    gender: str = Field(default="", description="性别：男/女")
-    id_number: str = Field(default="", description="身份证号（18 位）")
-    mobile: str = ""
+class ApplicantRow(BoundedModel):
+    name: str = Field(default="", max_length=50, description="姓名")
+    gender: str = Field(default="", max_length=10, description="性别：男/女")
+    id_number: str = Field(default="", max_length=18, description="身份证号（18 位）")
+    mobile: str = Field(default="", max_length=20)
     education: str = Field(
         default="",
+        max_length=20,
         description="学历：研究生、本科、专科、中职、高中（大专、中专、职高、技校、硕士研究生、博士研究生"
         "按对应学历保存）",
     )
-    employer: str = Field(default="", description="工作单位：本企业注册的全称")
-    major: str = ""
+    employer: str = Field(default="", max_length=100, description="工作单位：本企业注册的全称")
+    major: str = Field(default="", max_length=100)
     graduated_on: date | None = None
-    years_in_post: int | None = None
+    years_in_post: int | None = Field(default=None, ge=0, le=100)
 
 
-class BatchRequest(BaseModel):
-    institution_id: str
-    position: str = Field(description="岗位，如 施工员、质量员、安全员")
-    specialisation: str | None = Field(default=None, description="施工员、质量员须选专业方向")
-    training_mode: str = Field(description="online（线上）或 offline（线下）")
+class BatchRequest(BoundedModel):
+    institution_id: str = Field(max_length=64)
+    position: str = Field(max_length=20, description="岗位，如 施工员、质量员、安全员")
+    specialisation: str | None = Field(default=None, max_length=20, description="施工员、质量员须选专业方向")
+    training_mode: str = Field(max_length=20, description="online（线上）或 offline（线下）")
     continuing_education: bool = False
     applicants: list[ApplicantRow] = Field(min_length=1, max_length=500)
 
 
-class RejectRequest(BaseModel):
-    reason: str
+class RejectRequest(BoundedModel):
+    reason: str = Field(max_length=500)
 
 
-class ReviewRequest(BaseModel):
-    applicant_ids: list[str] = Field(min_length=1, max_length=1000)
-    decision: str = Field(description="approve（审核通过）或 reject（审核不通过）")
-    reason: str = ""
+class ReviewRequest(BoundedModel):
+    applicant_ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=1000)
+    decision: str = Field(max_length=20, description="approve（审核通过）或 reject（审核不通过）")
+    reason: str = Field(default="", max_length=500)
 
 
 def _today() -> date:
@@ -343,17 +345,16 @@ async def work_years_forms(batch_id: str, identity: Viewer, rt: RuntimeDep) -> R
 async def list_applicants(
     identity: Viewer,
     rt: RuntimeDep,
+    page: Paging,
     status: applicant_domain.Status | None = None,
-    batch_id: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
+    batch_id: str | None = Query(default=None, max_length=64),
 ) -> dict[str, Any]:
     query = scope_filter(identity)
     if status:
         query["status"] = status.value
     if batch_id:
         query["batch_id"] = batch_id
-    cursor = rt.db[APPLICANTS].find(query).sort("imported_at", 1).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[APPLICANTS].find(query).sort("imported_at", 1))
     return {
         "items": [_applicant_view(doc) async for doc in cursor],
         "total": await rt.db[APPLICANTS].count_documents(query),
@@ -364,15 +365,16 @@ async def list_applicants(
 async def review_queue(
     identity: Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))],
     rt: RuntimeDep,
+    page: Paging,
     status: applicant_domain.Status = applicant_domain.Status.PENDING,
-    batch_id: str | None = None,
-    position: str | None = None,
-    name: str | None = Query(default=None, description="姓名包含"),
-    verdict: str | None = Query(default=None, description="预审结论：eligible / not_eligible / needs_review"),
+    batch_id: str | None = Query(default=None, max_length=64),
+    position: str | None = Query(default=None, max_length=20),
+    name: str | None = Query(default=None, max_length=50, description="姓名包含"),
+    verdict: str | None = Query(
+        default=None, max_length=20, description="预审结论：eligible / not_eligible / needs_review"
+    ),
     photo_ok: bool | None = None,
     continuing_education: bool | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     query = scope_filter(identity, enterprise=None)
     query["status"] = status.value
@@ -387,7 +389,7 @@ async def review_queue(
             query[key] = value
     if name:
         query["name"] = {"$regex": re.escape(name)}
-    cursor = rt.db[APPLICANTS].find(query).sort("imported_at", 1).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[APPLICANTS].find(query).sort("imported_at", 1))
     return {
         "items": [_applicant_view(doc) async for doc in cursor],
         "total": await rt.db[APPLICANTS].count_documents(query),

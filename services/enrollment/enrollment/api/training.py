@@ -7,12 +7,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import NotFound
 from servicekit.idempotency import IdempotencyDep
 from servicekit.mongo import Document, without_id
+from servicekit.paging import BoundedModel, Paging
 
 from ..application import handlers
 from ..application import training as training_app
@@ -31,25 +32,32 @@ TrainingViewer = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role
 _DATE_SCHEMA: dict[str, Any] = {"format": "date", "examples": ["2026-03-01"]}
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(BoundedModel):
     """Every field is checked by the domain, all at once, with Chinese messages (`invalid_training_plan`)."""
 
-    name: str | None = Field(default=None, description="计划名称")
-    training_mode: str | None = Field(default=None, description="培训方式：online（线上）或 offline（线下）")
-    position: str | None = Field(default=None, description="岗位，如 施工员、质量员、安全员")
+    name: str | None = Field(default=None, max_length=100, description="计划名称")
+    training_mode: str | None = Field(
+        default=None, max_length=20, description="培训方式：online（线上）或 offline（线下）"
+    )
+    position: str | None = Field(default=None, max_length=20, description="岗位，如 施工员、质量员、安全员")
     starts_on: str | None = Field(
-        default=None, description="开始日期（YYYY-MM-DD）", json_schema_extra=_DATE_SCHEMA
+        default=None, max_length=32, description="开始日期（YYYY-MM-DD）", json_schema_extra=_DATE_SCHEMA
     )
     ends_on: str | None = Field(
-        default=None, description="结束日期（YYYY-MM-DD），不早于开始日期", json_schema_extra=_DATE_SCHEMA
+        default=None,
+        max_length=32,
+        description="结束日期（YYYY-MM-DD），不早于开始日期",
+        json_schema_extra=_DATE_SCHEMA,
     )
-    place: str | None = Field(default=None, description="培训地点（线下培训必填）")
-    platform: str | None = Field(default=None, description="网络培训平台名称或网址（线上培训必填）")
+    place: str | None = Field(default=None, max_length=200, description="培训地点（线下培训必填）")
+    platform: str | None = Field(
+        default=None, max_length=500, description="网络培训平台名称或网址（线上培训必填）"
+    )
     schedule: str | None = Field(default=None, description="课程安排（自由文本）")
 
 
-class ApplicantIds(BaseModel):
-    applicant_ids: list[str] = Field(
+class ApplicantIds(BoundedModel):
+    applicant_ids: list[Annotated[str, Field(max_length=64)]] = Field(
         description=f"学员编号（一次最多 {domain.MAX_APPLICANTS_PER_REQUEST} 名）"
     )
 
@@ -127,17 +135,16 @@ async def create_plan(
 async def list_plans(
     identity: PlanViewer,
     rt: RuntimeDep,
-    training_mode: str | None = None,
-    position: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
+    page: Paging,
+    training_mode: str | None = Query(default=None, max_length=20),
+    position: str | None = Query(default=None, max_length=20),
 ) -> dict[str, Any]:
     query: dict[str, Any] = {**scope_filter(identity, enterprise=None), "created_at": {"$ne": None}}
     if training_mode:
         query["training_mode"] = training_mode
     if position:
         query["position"] = position
-    cursor = rt.db[TRAINING_PLANS].find(query).sort([("starts_on", -1), ("_id", 1)]).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[TRAINING_PLANS].find(query).sort([("starts_on", -1), ("_id", 1)]))
     return {
         "items": [_plan_doc_view(doc) async for doc in cursor],
         "total": await rt.db[TRAINING_PLANS].count_documents(query),

@@ -7,6 +7,7 @@ import io
 import warnings
 
 from PIL import Image, UnidentifiedImageError
+from servicekit import documents
 from servicekit.errors import DomainError
 
 MAX_PIXELS = 40_000_000
@@ -64,3 +65,18 @@ def sniff_evidence(data: bytes, *, max_bytes: int, name: str = "") -> tuple[str,
         if data.startswith(magic):
             return content_type, extension
     raise DomainError(f"{label}须为 JPEG、PNG 图片或 PDF 文件", code="evidence_type_not_allowed")
+
+
+def check_evidence(data: bytes, *, max_bytes: int, name: str = "", max_pixels: int = MAX_PIXELS) -> str:
+    """The content type of one evidence file that is also decoded completely (an image: pixel bound from its
+    header first, then every pixel; a PDF: its structure), or `DomainError` with a precise code
+    (`corrupt_file`, `image_too_large`). CPU work: run it in a thread."""
+    content_type, _ = sniff_evidence(data, max_bytes=max_bytes, name=name)
+    label = f"证据文件“{name}”" if name else "证据文件"
+    if content_type == "application/pdf":
+        problem = documents.pdf_problem(data, label=label)
+    else:
+        problem = documents.image_problem(data, label=label, max_pixels=max_pixels)
+    if problem is not None:
+        raise DomainError(problem.message, code=problem.code)
+    return content_type

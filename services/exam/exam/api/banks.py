@@ -108,7 +108,7 @@ async def demo(identity: Admin, rt: RuntimeDep) -> dict[str, Any]:
 async def list_banks(
     identity: BankManager,
     rt: RuntimeDep,
-    position: str | None = Query(default=None, description="岗位"),
+    position: str | None = Query(default=None, max_length=20, description="岗位"),
     include_retired: bool = Query(default=True, description="是否包括已停用的题库"),
     limit: int = Query(default=200, ge=1, le=1000),
 ) -> dict[str, Any]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import Conflict, NotFound
 from servicekit.idempotency import IdempotencyDep
+from servicekit.paging import BoundedModel, Paging
 
 from ..application import answers as answer_sheets
 from ..application import attempts, checkin
@@ -31,7 +32,7 @@ Viewer = Annotated[
 ]
 
 
-class Answers(BaseModel):
+class Answers(BoundedModel):
     answers: dict[str, list[int]] = Field(description="全部已作答的题：试题编号 → 所选选项序号（从 0 开始）")
     save_no: int | None = Field(
         default=None,
@@ -43,11 +44,11 @@ class Answers(BaseModel):
     )
 
 
-class Submission(BaseModel):
+class Submission(BoundedModel):
     answers: dict[str, list[int]] | None = Field(default=None, description="交卷时一并提交的全部答案（可选）")
 
 
-class Override(BaseModel):
+class Override(BoundedModel):
     reason: str = Field(
         max_length=500, description="人工放行原因（至少 5 个字，如“已核对身份证原件，本人无误”）"
     )
@@ -99,15 +100,14 @@ def _schedule_item(doc: dict[str, Any]) -> dict[str, Any]:
 async def list_candidates(
     identity: Manager,
     rt: RuntimeDep,
+    page: Paging,
     status: str | None = Query(
         default=None, description="schedulable / scheduled / verified / in_exam / passed / failed"
     ),
-    session_id: str | None = None,
-    position: str | None = None,
-    applicant_id: str | None = None,
-    id_number: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
+    session_id: str | None = Query(default=None, max_length=64),
+    position: str | None = Query(default=None, max_length=20),
+    applicant_id: str | None = Query(default=None, max_length=64),
+    id_number: str | None = Query(default=None, max_length=18),
 ) -> dict[str, Any]:
     query: dict[str, Any] = {**scope_filter(identity, enterprise=None), "applied_at": {"$exists": True}}
     for name, value in (
@@ -119,7 +119,7 @@ async def list_candidates(
     ):
         if value:
             query[name] = value
-    cursor = rt.db[CANDIDATES].find(query).sort("applied_at", -1).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[CANDIDATES].find(query).sort("applied_at", -1))
     items = await _with_progress(rt, [candidate_view(d) async for d in cursor])
     return {"items": items, "total": await rt.db[CANDIDATES].count_documents(query)}
 
@@ -149,17 +149,16 @@ async def my_schedule(identity: Person, rt: RuntimeDep) -> dict[str, Any]:
 async def enterprise_schedules(
     identity: Enterprise,
     rt: RuntimeDep,
-    status: str | None = None,
-    applicant_id: str | None = None,
-    limit: int = Query(default=200, ge=1, le=1000),
-    skip: int = Query(default=0, ge=0),
+    page: Paging,
+    status: str | None = Query(default=None, max_length=20),
+    applicant_id: str | None = Query(default=None, max_length=64),
 ) -> dict[str, Any]:
     query: dict[str, Any] = {"enterprise_id": identity.org_id or "-", "applied_at": {"$exists": True}}
     if status:
         query["status"] = status
     if applicant_id:
         query["applicant_id"] = applicant_id
-    cursor = rt.db[CANDIDATES].find(query).sort("applied_at", -1).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[CANDIDATES].find(query).sort("applied_at", -1))
     items = [{**_schedule_item(d), "id_number": d.get("id_number")} async for d in cursor]
     return {"items": items, "total": await rt.db[CANDIDATES].count_documents(query)}
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
+from servicekit.bodylimit import MiB, body_limit
 from servicekit.errors import NotFound
 from servicekit.idempotency import IdempotencyDep
+from servicekit.paging import BoundedModel
 
+from ..adapters.images import check_evidence
 from ..application import discipline as handlers
 from ..domain.timing import local_date
 from ..projections.discipline import BLACKLIST, VIOLATIONS
@@ -24,15 +28,15 @@ Admin = Annotated[Identity, Depends(require_roles(Role.ADMIN))]
 Manager = Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))]
 
 
-class Blacklist(BaseModel):
+class Blacklist(BoundedModel):
     id_number: str = Field(min_length=15, max_length=18, description="身份证号")
     name: str = Field(default="", max_length=50)
     reason: str = Field(min_length=1, max_length=500, description="原因")
-    violation_id: str | None = Field(default=None, description="相关违纪记录（可选）")
+    violation_id: str | None = Field(default=None, max_length=64, description="相关违纪记录（可选）")
     until: date | None = Field(default=None, description="截止日期（含当天；不填则按系统设置的天数）")
 
 
-class Lift(BaseModel):
+class Lift(BoundedModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -41,6 +45,7 @@ class Lift(BaseModel):
     status_code=201,
     summary="记录违纪（本场考试的培训机构监考；可附证据：JPEG、PNG 或 PDF）",
 )
+@body_limit(lambda s: s.exam_evidence_max_files * s.exam_evidence_max_bytes + MiB)
 async def record_violation(
     candidate_id: str,
     identity: Institution,
@@ -53,6 +58,11 @@ async def record_violation(
 ) -> dict[str, str]:
     await visible_candidate(rt, candidate_id, identity)
     uploads = [(f.filename or "", await f.read(settings.exam_evidence_max_bytes + 1)) for f in files or []]
+    if len(uploads) <= settings.exam_evidence_max_files:  # more: the handler refuses them all at once
+        for name, data in uploads:  # each decoded completely before anything is stored
+            await asyncio.to_thread(
+                check_evidence, data, max_bytes=settings.exam_evidence_max_bytes, name=name
+            )
 
     async def work() -> dict[str, str]:
         violation_id = await handlers.record_violation(
@@ -75,7 +85,7 @@ async def record_violation(
 async def list_violations(
     identity: Manager,
     rt: RuntimeDep,
-    id_number: str | None = None,
+    id_number: str | None = Query(default=None, max_length=18),
     limit: int = Query(default=100, ge=1, le=500),
 ) -> dict[str, Any]:
     query = scope_filter(identity, enterprise=None)
@@ -125,7 +135,7 @@ async def list_blacklist(
     identity: Admin,
     rt: RuntimeDep,
     now: Now,
-    id_number: str | None = None,
+    id_number: str | None = Query(default=None, max_length=18),
     active: bool = Query(default=False, description="只看今天仍有效的"),
     limit: int = Query(default=200, ge=1, le=1000),
 ) -> dict[str, Any]:

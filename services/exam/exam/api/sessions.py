@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
 from servicekit.errors import NotFound
+from servicekit.paging import BoundedModel, Paging
 
 from ..application import sessions as handlers
 from ..projections.sessions import SESSIONS
@@ -21,21 +22,25 @@ Institution = Annotated[Identity, Depends(require_roles(Role.INSTITUTION))]
 Manager = Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))]
 
 
-class CreateSession(BaseModel):
-    position: str = Field(description="岗位，如 施工员、安全员")
-    specialisation: str | None = Field(default=None, description="专业方向（施工员、质量员可选）")
+class CreateSession(BoundedModel):
+    position: str = Field(max_length=20, description="岗位，如 施工员、安全员")
+    specialisation: str | None = Field(
+        default=None, max_length=20, description="专业方向（施工员、质量员可选）"
+    )
     starts_at: datetime = Field(description="开考时间（带时区，如 2026-12-01T09:00:00+08:00）")
     room: str = Field(min_length=1, max_length=100, description="考场（考室）名称")
     address: str = Field(default="", max_length=200, description="考点地址")
     seats: int = Field(description="座位数（1–500）")
 
 
-class CancelSession(BaseModel):
+class CancelSession(BoundedModel):
     reason: str = Field(min_length=1, max_length=500, description="取消原因（必填）")
 
 
-class AssignCandidates(BaseModel):
-    candidate_ids: list[str] = Field(min_length=1, max_length=500, description="考生编号（全部可安排才安排）")
+class AssignCandidates(BoundedModel):
+    candidate_ids: list[Annotated[str, Field(max_length=64)]] = Field(
+        min_length=1, max_length=500, description="考生编号（全部可安排才安排）"
+    )
 
 
 def _institution(identity: Identity) -> str | None:
@@ -77,12 +82,11 @@ async def create_session(
 async def list_sessions(
     identity: Manager,
     rt: RuntimeDep,
+    page: Paging,
     now: Now,
     status: Literal["scheduled", "cancelled"] | None = None,
-    position: str | None = None,
+    position: str | None = Query(default=None, max_length=20),
     upcoming: bool = Query(default=False, description="只看尚未开考的"),
-    limit: int = Query(default=100, ge=1, le=500),
-    skip: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     query = scope_filter(identity, enterprise=None)
     if status:
@@ -91,7 +95,7 @@ async def list_sessions(
         query["position"] = position
     if upcoming:
         query["starts_at"] = {"$gt": now}
-    cursor = rt.db[SESSIONS].find(query, {"seating": 0}).sort("starts_at", 1).skip(skip).limit(limit)
+    cursor = page.apply(rt.db[SESSIONS].find(query, {"seating": 0}).sort("starts_at", 1))
     items = [_session_view(d) async for d in cursor]
     return {"items": items, "total": await rt.db[SESSIONS].count_documents(query)}
 
