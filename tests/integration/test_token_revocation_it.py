@@ -33,7 +33,7 @@ REVOCATION_BOUND_SECONDS = 5.0
 # One GET per service that needs a token (any answer but 401 means the token was accepted).
 PROBES = {
     "registration": "/api/registration/enterprises/me",
-    "enrollment": "/api/enrollment/profile",
+    "enrollment": "/api/enrollment/me/profile",
     "payment": "/api/payment/orders",
     "exam": "/api/exam/banks",
     "certification": "/api/certification/certificates",
