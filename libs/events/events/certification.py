@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from events.base import DomainEvent
+from events.base import (
+    DocumentNumber,
+    DomainEvent,
+    Identifier,
+    IdNumber,
+    OrgName,
+    PersonName,
+    Reason,
+    ShortText,
+)
 from events.registry import event
 
 CONTEXT = "certification"
@@ -17,38 +26,38 @@ HoursKind = Literal["professional", "general"]
 class CertificateIssued(DomainEvent):
     """A certificate was issued to a holder who passed the exam (or renewed an old one, `renews` set)."""
 
-    certificate_id: str
-    certificate_number: str
-    applicant_id: str
-    id_number: str
-    holder_name: str
-    gender: str = ""
-    position: str
-    specialisation: str | None = None
-    institution_id: str
-    institution_name: str = ""
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    applicant_id: Identifier
+    id_number: IdNumber
+    holder_name: PersonName
+    gender: ShortText = ""
+    position: ShortText
+    specialisation: ShortText | None = None
+    institution_id: Identifier
+    institution_name: OrgName = ""
     issued_on: date
-    attempt_id: str | None = None
-    head_photo_bucket: str | None = None
+    attempt_id: Identifier | None = None
+    head_photo_bucket: ShortText | None = None
     head_photo_key: str | None = None
-    renews: str | None = None  # certificate id of the certificate this one replaces
-    enterprise_id: str | None = None  # the enterprise that enrolled the holder (from ExamPassed)
+    renews: Identifier | None = None  # certificate id of the certificate this one replaces
+    enterprise_id: Identifier | None = None  # the enterprise that enrolled the holder (from ExamPassed)
 
 
 @event(CONTEXT, "LegacyCertificateImported")
 class LegacyCertificateImported(DomainEvent):
     """An old-style 岗位证书 issued before the electronic system was recorded, so that it can be renewed."""
 
-    certificate_id: str
-    certificate_number: str
-    id_number: str
-    holder_name: str
-    gender: str = ""
-    position: str
-    specialisation: str | None = None
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    id_number: IdNumber
+    holder_name: PersonName
+    gender: ShortText = ""
+    position: ShortText
+    specialisation: ShortText | None = None
     issued_on: date
-    issuer: str = ""
-    imported_by: str = ""
+    issuer: OrgName = ""
+    imported_by: Identifier = ""
     imported_on: date | None = None  # cycles starting before it are not judged for lapse
 
 
@@ -56,25 +65,25 @@ class LegacyCertificateImported(DomainEvent):
 class ContinuingEducationRecorded(DomainEvent):
     """An institution recorded continuing-education hours for a certificate."""
 
-    record_id: str
-    certificate_id: str
-    certificate_number: str
-    id_number: str
-    institution_id: str
+    record_id: Identifier
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    id_number: IdNumber
+    institution_id: Identifier
     studied_on: date
     hours: float
     kind: HoursKind
-    course: str
-    recorded_by: str = ""
+    course: ShortText
+    recorded_by: Identifier = ""
 
 
 @event(CONTEXT, "CertificateLapsed")
 class CertificateLapsed(DomainEvent):
     """Too few hours over two cycles: the certificate is no longer valid (已失效); the holder must retrain."""
 
-    certificate_id: str
-    certificate_number: str
-    id_number: str
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    id_number: IdNumber
     cycles_from: date
     cycles_to: date
     hours: float
@@ -85,13 +94,13 @@ class CertificateLapsed(DomainEvent):
 class CertificateRenewed(DomainEvent):
     """A certificate was renewed: the new one is issued and the previous one is void (已更新)."""
 
-    certificate_id: str
-    certificate_number: str
-    previous_certificate_id: str
-    previous_certificate_number: str
-    id_number: str
-    holder_name: str
-    position: str
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    previous_certificate_id: Identifier
+    previous_certificate_number: DocumentNumber
+    id_number: IdNumber
+    holder_name: PersonName
+    position: ShortText
     renewed_on: date
 
 
@@ -99,10 +108,10 @@ class CertificateRenewed(DomainEvent):
 class CertificateRevoked(DomainEvent):
     """A certificate was revoked (已注销): after a blacklisting, or by the administrator with a reason."""
 
-    certificate_id: str
-    certificate_number: str
-    id_number: str
-    reason: str
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    id_number: IdNumber
+    reason: Reason
     source: Literal["blacklist", "admin"]
-    blacklist_id: str | None = None
-    revoked_by: str = ""
+    blacklist_id: Identifier | None = None
+    revoked_by: Identifier = ""

@@ -6,7 +6,17 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.base import DomainEvent
+from events.base import (
+    TEXT_MAX_LENGTH,
+    DomainEvent,
+    Identifier,
+    IdNumber,
+    Mobile,
+    OrgName,
+    PersonName,
+    Reason,
+    ShortText,
+)
 from events.registry import event
 
 CONTEXT = "enrollment"
@@ -15,16 +25,16 @@ CONTEXT = "enrollment"
 class ImportedApplicant(BaseModel):
     """One row of an imported summary sheet (附件4): the applicant's own data."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    applicant_id: str
-    name: str
-    gender: str
-    id_number: str
-    mobile: str = ""
-    education: str = ""
-    employer: str = ""
-    major: str = ""
+    applicant_id: Identifier
+    name: PersonName
+    gender: ShortText
+    id_number: IdNumber
+    mobile: Mobile = ""
+    education: ShortText = ""
+    employer: OrgName = ""
+    major: ShortText = ""
     graduated_on: date | None = None
     years_in_post: int | None = None
 
@@ -33,12 +43,12 @@ class ImportedApplicant(BaseModel):
 class ApplicantsImported(DomainEvent):
     """An enterprise imported a batch of applicants for one position and institution."""
 
-    batch_id: str
-    enterprise_id: str
-    institution_id: str
-    position: str
-    specialisation: str | None = None
-    training_mode: str
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    position: ShortText
+    specialisation: ShortText | None = None
+    training_mode: ShortText
     applicants: list[ImportedApplicant]
     continuing_education: bool = False
 
@@ -47,86 +57,86 @@ class ApplicantsImported(DomainEvent):
 class ApplicantQualified(DomainEvent):
     """An applicant passed the institution's qualification review."""
 
-    applicant_id: str
-    batch_id: str
-    enterprise_id: str
-    institution_id: str
-    id_number: str
-    name: str
-    gender: str = ""
-    position: str
-    specialisation: str | None = None
-    training_mode: str
+    applicant_id: Identifier
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    id_number: IdNumber
+    name: PersonName
+    gender: ShortText = ""
+    position: ShortText
+    specialisation: ShortText | None = None
+    training_mode: ShortText
     continuing_education: bool = False
-    reviewer_id: str = ""
+    reviewer_id: Identifier = ""
 
 
 @event(CONTEXT, "ApplicantRejected")
 class ApplicantRejected(DomainEvent):
     """An applicant failed the qualification review."""
 
-    applicant_id: str
-    batch_id: str
-    enterprise_id: str
-    institution_id: str
-    reason: str
-    reviewer_id: str = ""
+    applicant_id: Identifier
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    reason: Reason
+    reviewer_id: Identifier = ""
 
 
 @event(CONTEXT, "Enrolled")
 class Enrolled(DomainEvent):
     """A qualified applicant is enrolled once the order covering them is paid."""
 
-    applicant_id: str
-    enterprise_id: str
-    institution_id: str
-    order_id: str
-    id_number: str
-    name: str
-    position: str
-    specialisation: str | None = None
-    training_mode: str
+    applicant_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    order_id: Identifier
+    id_number: IdNumber
+    name: PersonName
+    position: ShortText
+    specialisation: ShortText | None = None
+    training_mode: ShortText
 
 
 @event(CONTEXT, "TrainingPlanned")
 class TrainingPlanned(DomainEvent):
     """The institution planned an applicant's training."""
 
-    plan_id: str
-    applicant_id: str
-    institution_id: str
-    enterprise_id: str
-    training_mode: str
+    plan_id: Identifier
+    applicant_id: Identifier
+    institution_id: Identifier
+    enterprise_id: Identifier
+    training_mode: ShortText
     starts_on: date
     ends_on: date
-    place: str = ""
+    place: ShortText = ""
 
 
 @event(CONTEXT, "ExamApplied")
 class ExamApplied(DomainEvent):
     """An enrolled applicant applied for the exam."""
 
-    applicant_id: str
-    enterprise_id: str
-    institution_id: str
-    id_number: str
-    name: str
-    gender: str = ""
-    position: str
-    specialisation: str | None = None
+    applicant_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    id_number: IdNumber
+    name: PersonName
+    gender: ShortText = ""
+    position: ShortText
+    specialisation: ShortText | None = None
     head_photo_key: str | None = None
-    head_photo_bucket: str | None = None
-    training_mode: str | None = None
+    head_photo_bucket: ShortText | None = None
+    training_mode: ShortText | None = None
     retake: bool = False  # applied again after a failed attempt (补考)
 
 
 class OfferLine(BaseModel):
     """One position an institution trains for, with its fee per training mode (None: mode not offered)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    position: str
-    specialisation: str | None = None
+    position: ShortText
+    specialisation: ShortText | None = None
     fee_online_fen: int | None = None
     fee_offline_fen: int | None = None
 
@@ -135,13 +145,13 @@ class OfferLine(BaseModel):
 class OfferPublished(DomainEvent):
     """A training institution published its offer (the whole offer; it replaces the previous one)."""
 
-    institution_id: str
-    name: str
-    city: str
+    institution_id: Identifier
+    name: OrgName
+    city: ShortText
     offers: list[OfferLine]
     features: str = ""
-    exam_locations: list[str] = Field(default_factory=list)
-    payment_methods: list[str] = Field(default_factory=lambda: ["offline"])
+    exam_locations: list[ShortText] = Field(default_factory=list)
+    payment_methods: list[ShortText] = Field(default_factory=lambda: ["offline"])
     demo: bool = False
 
 
@@ -153,9 +163,9 @@ class PersonDocumentUploaded(DomainEvent):
     The object lives in enrollment's bucket (`bucket`, `key`).
     """
 
-    id_number: str
-    document: str
-    bucket: str
+    id_number: IdNumber
+    document: ShortText
+    bucket: ShortText
     key: str
-    content_type: str
+    content_type: ShortText
     size: int

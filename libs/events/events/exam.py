@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from events.base import DomainEvent
+from events.base import DomainEvent, Identifier, IdNumber, PersonName, Reason, ShortText
 from events.registry import event
 
 CONTEXT = "exam"
@@ -25,42 +25,42 @@ QuestionKind = Literal["single", "multiple", "judge"]
 class ExamSessionCreated(DomainEvent):
     """An institution scheduled an exam session in a test room."""
 
-    session_id: str
-    institution_id: str
-    position: str
-    specialisation: str | None = None
+    session_id: Identifier
+    institution_id: Identifier
+    position: ShortText
+    specialisation: ShortText | None = None
     starts_at: datetime
-    room: str
-    address: str = ""
+    room: ShortText
+    address: ShortText = ""
     seats: int
     duration_minutes: int = 120
-    created_by: str = ""
+    created_by: Identifier = ""
 
 
 @event(CONTEXT, "ExamSessionCancelled")
 class ExamSessionCancelled(DomainEvent):
-    session_id: str
-    institution_id: str
-    reason: str
-    cancelled_by: str = ""
+    session_id: Identifier
+    institution_id: Identifier
+    reason: Reason
+    cancelled_by: Identifier = ""
 
 
 @event(CONTEXT, "ExamScheduled")
 class ExamScheduled(DomainEvent):
     """A candidate was given a seat in a session; the person and the enterprise are notified by this event."""
 
-    candidate_id: str
-    session_id: str
-    applicant_id: str
-    enterprise_id: str
-    institution_id: str
-    id_number: str
-    name: str
-    position: str
-    specialisation: str | None = None
+    candidate_id: Identifier
+    session_id: Identifier
+    applicant_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    id_number: IdNumber
+    name: PersonName
+    position: ShortText
+    specialisation: ShortText | None = None
     starts_at: datetime
-    room: str
-    address: str = ""
+    room: ShortText
+    address: ShortText = ""
     seat: int
 
 
@@ -68,11 +68,11 @@ class ExamScheduled(DomainEvent):
 class ExamUnscheduled(DomainEvent):
     """A candidate's seat was taken back (session cancelled, or the candidate removed before check-in)."""
 
-    candidate_id: str
-    session_id: str
-    applicant_id: str
-    id_number: str
-    reason: str
+    candidate_id: Identifier
+    session_id: Identifier
+    applicant_id: Identifier
+    id_number: IdNumber
+    reason: Reason
 
 
 @event(CONTEXT, "FaceCheckRequested", topic="face.requests")
@@ -82,13 +82,13 @@ class FaceCheckRequested(DomainEvent):
     Both images are named by bucket and key; the face worker reads them and keeps nothing.
     """
 
-    check_id: str
-    candidate_id: str
-    session_id: str
+    check_id: Identifier
+    candidate_id: Identifier
+    session_id: Identifier
     attempt_no: int  # 1..max tries
-    frame_bucket: str
+    frame_bucket: ShortText
     frame_key: str
-    reference_bucket: str
+    reference_bucket: ShortText
     reference_key: str
     requested_at: datetime | None = None  # the exam server's clock when the frame was taken
 
@@ -104,15 +104,15 @@ class FaceChecked(DomainEvent):
     or a replayed file), which is refused whatever the distance.
     """
 
-    check_id: str
-    candidate_id: str
-    session_id: str
+    check_id: Identifier
+    candidate_id: Identifier
+    session_id: Identifier
     match: bool
     distance: float | None = None
     threshold: float
     replay_suspected: bool = False
-    quality_flags: list[str] = Field(default_factory=list)
-    worker: str = ""
+    quality_flags: list[ShortText] = Field(default_factory=list)
+    worker: Identifier = ""
     elapsed_ms: float | None = None
 
 
@@ -120,9 +120,9 @@ class FaceChecked(DomainEvent):
 class CheckInFailed(DomainEvent):
     """A face check did not verify the candidate; `attempts_left` more tries, then only a proctor override."""
 
-    candidate_id: str
-    session_id: str
-    check_id: str
+    candidate_id: Identifier
+    session_id: Identifier
+    check_id: Identifier
     attempt_no: int
     attempts_left: int
     reasons: list[str]
@@ -133,72 +133,72 @@ class CheckInFailed(DomainEvent):
 class CandidateVerified(DomainEvent):
     """The candidate may start the exam: by a matching face check, or by a proctor's written override."""
 
-    candidate_id: str
-    session_id: str
-    id_number: str
-    check_id: str | None = None
+    candidate_id: Identifier
+    session_id: Identifier
+    id_number: IdNumber
+    check_id: Identifier | None = None
     distance: float | None = None
     override: bool = False
-    proctor_id: str | None = None
-    reason: str | None = None
+    proctor_id: Identifier | None = None
+    reason: Reason | None = None
 
 
 @event(CONTEXT, "ViolationRecorded")
 class ViolationRecorded(DomainEvent):
     """A proctor recorded a violation, with evidence stored in the exam bucket."""
 
-    violation_id: str
-    candidate_id: str
-    session_id: str
-    institution_id: str
-    id_number: str
-    name: str
+    violation_id: Identifier
+    candidate_id: Identifier
+    session_id: Identifier
+    institution_id: Identifier
+    id_number: IdNumber
+    name: PersonName
     description: str
     evidence_keys: list[str] = Field(default_factory=list)
-    recorded_by: str
+    recorded_by: Identifier
 
 
 @event(CONTEXT, "PersonBlacklisted")
 class PersonBlacklisted(DomainEvent):
     """The administrator barred a person from exams until `until` (inclusive); certificates are revoked."""
 
-    blacklist_id: str
-    id_number: str
-    name: str = ""
-    reason: str
-    violation_id: str | None = None
+    blacklist_id: Identifier
+    id_number: IdNumber
+    name: PersonName = ""
+    reason: Reason
+    violation_id: Identifier | None = None
     until: date
-    blacklisted_by: str
+    blacklisted_by: Identifier
 
 
 @event(CONTEXT, "PersonBlacklistLifted")
 class PersonBlacklistLifted(DomainEvent):
-    blacklist_id: str
-    id_number: str
-    reason: str
-    lifted_by: str
+    blacklist_id: Identifier
+    id_number: IdNumber
+    reason: Reason
+    lifted_by: Identifier
 
 
 @event(CONTEXT, "ExamPassed")
 class ExamPassed(DomainEvent):
     """A candidate passed the exam (scored at submission)."""
 
-    attempt_id: str
-    applicant_id: str
-    enterprise_id: str
-    institution_id: str
-    id_number: str
-    name: str
-    gender: str = ""
-    position: str
-    specialisation: str | None = None
+    attempt_id: Identifier
+    applicant_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    id_number: IdNumber
+    name: PersonName
+    gender: ShortText = ""
+    position: ShortText
+    specialisation: ShortText | None = None
     score: int
     pass_mark: int
     full_marks: int = 100
     head_photo_key: str | None = None
-    head_photo_bucket: str | None = None
-    candidate_id: str | None = None
-    session_id: str | None = None
+    head_photo_bucket: ShortText | None = None
+    candidate_id: Identifier | None = None
+    session_id: Identifier | None = None
     answers: dict[str, list[int]] = Field(default_factory=dict)
     submitted_at: datetime | None = None
     automatic: bool = False  # submitted by the server when the time ran out
@@ -208,17 +208,17 @@ class ExamPassed(DomainEvent):
 class ExamFailed(DomainEvent):
     """A candidate failed the exam; the institution may apply again for them (补考)."""
 
-    attempt_id: str
-    applicant_id: str
-    enterprise_id: str
-    institution_id: str
-    id_number: str
-    position: str
+    attempt_id: Identifier
+    applicant_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    id_number: IdNumber
+    position: ShortText
     score: int
     pass_mark: int
     full_marks: int = 100
-    candidate_id: str | None = None
-    session_id: str | None = None
+    candidate_id: Identifier | None = None
+    session_id: Identifier | None = None
     answers: dict[str, list[int]] = Field(default_factory=dict)
     submitted_at: datetime | None = None
     automatic: bool = False

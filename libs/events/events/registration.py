@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.base import DomainEvent
+from events.base import (
+    TEXT_MAX_LENGTH,
+    DocumentNumber,
+    DomainEvent,
+    Identifier,
+    Mobile,
+    OrgName,
+    PersonName,
+    Reason,
+    ShortText,
+)
 from events.registry import event
 
 CONTEXT = "registration"
@@ -13,72 +23,72 @@ CONTEXT = "registration"
 class UploadedDocument(BaseModel):
     """A file in object storage (the event carries its key, never its bytes)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    kind: str
+    kind: ShortText
     object_key: str
-    content_type: str
+    content_type: ShortText
     size: int
 
 
 class ReviewCheck(BaseModel):
     """One item of a reviewer's checklist."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    check: str
+    check: ShortText
     passed: bool
-    note: str = ""
+    note: Reason = ""
 
 
 @event(CONTEXT, "EnterpriseRegistered")
 class EnterpriseRegistered(DomainEvent):
     """An enterprise (or branch) submitted its registration for review."""
 
-    enterprise_id: str
-    credit_code: str
-    name: str
+    enterprise_id: Identifier
+    credit_code: DocumentNumber
+    name: OrgName
     is_branch: bool = False
-    legal_representative: str = ""
-    contact_name: str = ""
-    contact_mobile: str = ""
-    address: str = ""
-    city: str
+    legal_representative: PersonName = ""
+    contact_name: PersonName = ""
+    contact_mobile: Mobile = ""
+    address: ShortText = ""
+    city: ShortText
     business_scope: str = ""
     documents: list[UploadedDocument] = Field(default_factory=list)
-    preferred_institution_id: str | None = None
-    account_id: str | None = None
+    preferred_institution_id: Identifier | None = None
+    account_id: Identifier | None = None
 
 
 @event(CONTEXT, "EnterpriseResubmitted")
 class EnterpriseResubmitted(DomainEvent):
     """A rejected enterprise submitted corrected details (submission counts from 1)."""
 
-    enterprise_id: str
+    enterprise_id: Identifier
     submission: int
-    name: str
-    city: str
+    name: OrgName
+    city: ShortText
     documents: list[UploadedDocument] = Field(default_factory=list)
     changes: dict[str, str] = Field(default_factory=dict)
     # The whole corrected form (added in 0.2, optional for compatibility; producers always fill them).
     is_branch: bool = False
-    legal_representative: str = ""
-    contact_name: str = ""
-    contact_mobile: str = ""
-    address: str = ""
+    legal_representative: PersonName = ""
+    contact_name: PersonName = ""
+    contact_mobile: Mobile = ""
+    address: ShortText = ""
     business_scope: str = ""
-    preferred_institution_id: str | None = None
+    preferred_institution_id: Identifier | None = None
 
 
 @event(CONTEXT, "EnterpriseApproved")
 class EnterpriseApproved(DomainEvent):
     """A reviewer approved the enterprise's registration."""
 
-    enterprise_id: str
-    credit_code: str
-    name: str
-    city: str
-    reviewer_id: str
+    enterprise_id: Identifier
+    credit_code: DocumentNumber
+    name: OrgName
+    city: ShortText
+    reviewer_id: Identifier
     checks: list[ReviewCheck] = Field(default_factory=list)
 
 
@@ -86,7 +96,7 @@ class EnterpriseApproved(DomainEvent):
 class EnterpriseRejected(DomainEvent):
     """A reviewer rejected the enterprise's registration."""
 
-    enterprise_id: str
-    reviewer_id: str
-    reason: str
+    enterprise_id: Identifier
+    reviewer_id: Identifier
+    reason: Reason
     checks: list[ReviewCheck] = Field(default_factory=list)

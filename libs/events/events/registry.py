@@ -175,9 +175,10 @@ class EventRegistry:
         return type_name, data
 
     def decode(self, type_name: str, data: dict[str, Any]) -> DomainEvent:
-        """Upcast, then validate into the model (UnknownEventType, pydantic.ValidationError)."""
+        """Upcast, then validate into the model (UnknownEventType, pydantic.ValidationError). A stored text
+        longer than today's limit is read whole (`DomainEvent.from_stored`)."""
         type_name, data = self.upcast(type_name, data)
-        return self.model_for(type_name).model_validate(data)
+        return self.model_for(type_name).from_stored(data)
 
 
 registry = EventRegistry()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from events import DomainEvent, event
+from events.base import TEXT_MAX_LENGTH, Identifier, IdNumber, Reason, ShortText
 from events.enrollment import ImportedApplicant
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,11 +14,11 @@ CONTEXT = "enrollment"
 
 
 class MaterialDocument(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    document: str
+    document: ShortText
     object_key: str
-    content_type: str
+    content_type: ShortText
     size: int
 
 
@@ -25,10 +26,10 @@ class HeadPhotoProblem(BaseModel):
     """A head-photo rule that failed: `rule` (adapters/photos.RULE_NAMES), stable `code`, Chinese message —
     what 我的资料's head-photo upload answers too."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    rule: str = ""
-    code: str
+    rule: ShortText = ""
+    code: ShortText
     message: str
 
 
@@ -40,15 +41,15 @@ class ApplicantMaterials(BaseModel):
     """One applicant's part of an upload. `photo_ok`: the zip's head photo was checked (None: it had none);
     one that failed is not stored (`documents` has no 头像) and `head_photo_problems` says why."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    applicant_id: str
-    id_number: str
+    applicant_id: Identifier
+    id_number: IdNumber
     documents: list[MaterialDocument]
     photo_ok: bool | None = None
     head_photo_problems: list[HeadPhotoProblem] = Field(default_factory=list)
     # events recorded before the codes: the messages only (a failing photo was then stored all the same)
-    photo_problems: list[str] = Field(default_factory=list)
+    photo_problems: list[ShortText] = Field(default_factory=list)
 
     def photo_findings(self) -> list[HeadPhotoProblem]:
         """The failed head-photo rules, with codes (a message recorded without one gets LEGACY_PHOTO_CODE)."""
@@ -60,14 +61,14 @@ class ApplicantMaterials(BaseModel):
 class BatchHeader(BaseModel):
     """What an applicant takes from its batch: one enterprise, institution, position and training mode."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    batch_id: str
-    enterprise_id: str
-    institution_id: str
-    position: str
-    specialisation: str | None = None
-    training_mode: str
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    position: ShortText
+    specialisation: ShortText | None = None
+    training_mode: ShortText
     continuing_education: bool = False
 
 
@@ -77,7 +78,7 @@ class ApplicantRegistered(DomainEvent):
     applicant's record and its batch's header, so that a decision on the applicant reads its stream alone
     (the batch's public ApplicantsImported chunks carry the same records for the other contexts)."""
 
-    applicant_id: str
+    applicant_id: Identifier
     batch: BatchHeader
     record: ImportedApplicant
     # the batch stream's version once imported (its ApplicantsImported chunks): the batch's later events, its
@@ -89,9 +90,9 @@ class ApplicantRegistered(DomainEvent):
 class MaterialsUploaded(DomainEvent):
     """Documents of applicants of a batch were stored (each replaces the same document uploaded before)."""
 
-    batch_id: str
-    enterprise_id: str
-    institution_id: str
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
     applicants: list[ApplicantMaterials]
 
 
@@ -99,10 +100,10 @@ class MaterialsUploaded(DomainEvent):
 class ApplicantCorrected(DomainEvent):
     """The enterprise corrected a rejected applicant's data; the applicant is reviewed again."""
 
-    applicant_id: str
-    batch_id: str
-    enterprise_id: str
-    institution_id: str
+    applicant_id: Identifier
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
     record: ImportedApplicant
     changes: dict[str, str] = Field(default_factory=dict)
 
@@ -111,15 +112,15 @@ class ApplicantCorrected(DomainEvent):
 class TrainingPlanCreated(DomainEvent):
     """An institution created a training plan (dates, place for offline, platform for online, schedule)."""
 
-    plan_id: str
-    institution_id: str
-    name: str
-    training_mode: str
-    position: str
+    plan_id: Identifier
+    institution_id: Identifier
+    name: ShortText
+    training_mode: ShortText
+    position: ShortText
     starts_on: date
     ends_on: date
-    place: str = ""
-    platform: str = ""
+    place: ShortText = ""
+    platform: ShortText = ""
     schedule: str = ""
 
 
@@ -127,10 +128,10 @@ class TrainingPlanCreated(DomainEvent):
 class TrainingCompleted(DomainEvent):
     """The institution recorded that a trainee completed the plan's training."""
 
-    plan_id: str
-    applicant_id: str
-    institution_id: str
-    enterprise_id: str
+    plan_id: Identifier
+    applicant_id: Identifier
+    institution_id: Identifier
+    enterprise_id: Identifier
 
 
 @event(CONTEXT, "HeadPhotoLocked", public=False)
@@ -138,11 +139,11 @@ class HeadPhotoLocked(DomainEvent):
     """The person's head photo became the exam's reference photo (first application for the exam): from now
     on it can no longer be changed (the exam record and the certificate carry it)."""
 
-    id_number: str
-    applicant_id: str
-    bucket: str
+    id_number: IdNumber
+    applicant_id: Identifier
+    bucket: ShortText
     key: str
-    reason: str = "exam_applied"
+    reason: Reason = "exam_applied"
 
 
 @event(CONTEXT, "ExamResultNoted", public=False)
@@ -150,10 +151,10 @@ class ExamResultNoted(DomainEvent):
     """Enrollment noted the exam's result of an applicant (from exam's ExamPassed / ExamFailed): a failed
     applicant may be applied for the exam again (补考), a passed one is closed (考试合格)."""
 
-    applicant_id: str
-    enterprise_id: str
-    institution_id: str
-    attempt_id: str
+    applicant_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    attempt_id: Identifier
     passed: bool
     score: int
     pass_mark: int

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from events import DomainEvent, event
+from events.base import TEXT_MAX_LENGTH, Identifier, IdNumber, ShortText
 from events.exam import QuestionKind
 from pydantic import BaseModel, ConfigDict
 
@@ -15,9 +16,9 @@ CONTEXT = "exam"
 class BankQuestion(BaseModel):
     """One question of a bank. `answer` holds the indexes of the correct options (one for single/judge)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    question_id: str
+    question_id: Identifier
     kind: QuestionKind
     stem: str
     options: list[str]
@@ -33,33 +34,33 @@ class QuestionBankImported(DomainEvent):
     appended atomically, so that no Kafka message grows large.
     """
 
-    bank_id: str
-    owner_id: str  # the institution id, or "admin" for a bank every institution may use
-    position: str
-    specialisation: str | None = None
-    title: str
+    bank_id: Identifier
+    owner_id: Identifier  # the institution id, or "admin" for a bank every institution may use
+    position: ShortText
+    specialisation: ShortText | None = None
+    title: ShortText
     demo: bool = False
     questions: list[BankQuestion]
     part: int = 1
     parts: int = 1
-    imported_by: str = ""
+    imported_by: Identifier = ""
 
 
 @event(CONTEXT, "QuestionBankRetired", public=False)
 class QuestionBankRetired(DomainEvent):
     """A bank is no longer used for new papers (papers already drawn keep their questions)."""
 
-    bank_id: str
-    owner_id: str
-    retired_by: str = ""
+    bank_id: Identifier
+    owner_id: Identifier
+    retired_by: Identifier = ""
 
 
 class PaperQuestion(BaseModel):
     """A question as drawn for one candidate: options in the candidate's order, the answer mapped to it."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", str_max_length=TEXT_MAX_LENGTH)
 
-    question_id: str
+    question_id: Identifier
     kind: QuestionKind
     stem: str
     options: list[str]
@@ -71,11 +72,11 @@ class PaperQuestion(BaseModel):
 class ExamStarted(DomainEvent):
     """A verified candidate started; the paper is drawn and the server's clock runs from `started_at`."""
 
-    attempt_id: str
-    candidate_id: str
-    session_id: str
-    id_number: str
-    bank_id: str
+    attempt_id: Identifier
+    candidate_id: Identifier
+    session_id: Identifier
+    id_number: IdNumber
+    bank_id: Identifier
     questions: list[PaperQuestion]
     started_at: datetime
     deadline: datetime
@@ -87,8 +88,8 @@ class AnswersSaved(DomainEvent):
     """Legacy: an autosave as an event (all answers so far, replacing earlier saves). No longer appended (the
     saves go to the attempt's answer sheet, `domain.answers`); still read so that older streams load."""
 
-    attempt_id: str
-    candidate_id: str
+    attempt_id: Identifier
+    candidate_id: Identifier
     answers: dict[str, list[int]]
     saved_at: datetime
 
@@ -98,8 +99,8 @@ class PaperSubmitted(DomainEvent):
     """The paper was submitted (by the candidate, or automatically at the deadline) with these final answers,
     read from the attempt's closed answer sheet. Appended with ExamPassed / ExamFailed (the score only)."""
 
-    attempt_id: str
-    candidate_id: str
+    attempt_id: Identifier
+    candidate_id: Identifier
     answers: dict[str, list[int]]
     saved_at: datetime | None = None  # when the answers were last saved
     saves: int = 0  # how many saves the sheet accepted (the submission's own answers included)

@@ -4,6 +4,7 @@ of the contract in `libs/events` (they may change freely; see `DomainEvent.publi
 from __future__ import annotations
 
 from events import DomainEvent, event
+from events.base import Identifier, Serial, ShortText
 
 CONTEXT = "payment"
 
@@ -12,9 +13,9 @@ CONTEXT = "payment"
 class OnlinePaymentStarted(DomainEvent):
     """The enterprise started paying online with a payment provider."""
 
-    order_id: str
-    enterprise_id: str
-    institution_id: str
-    provider: str
-    payment_id: str
+    order_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    provider: ShortText
+    payment_id: Serial
     amount_fen: int
