@@ -253,8 +253,8 @@ async def test_legacy_certificate_hours_renewal_and_verification(
         assert refused_renewal.status_code == 422, refused_renewal.text
         assert refused_renewal.json()["code"] == "renewal_hours_insufficient"
 
-        # the institution trained the holder for the exam, but holds no continuing-education enrollment of
-        # them and did not import the certificate: it may not record hours yet
+        # the institution has the holder in a batch for another position, but no paid continuing-education
+        # enrollment of them, and it did not import the certificate: it may not record hours yet
         hours_body = {"studied_on": today().isoformat(), "hours": 8, "kind": "professional", "course": "x"}
         early = await api.post(
             f"{CERT}/certificates/{old_id}/hours", headers=bearer(institution), json=hours_body
