@@ -53,8 +53,13 @@ def too_large_message(limit: int) -> str:
     return f"请求内容过大，不能超过 {megabytes(limit)}"
 
 
-def _resolve(limit: Limit | None, settings: Any) -> int:
+def _resolve(limit: Limit | None, settings: Any, path: str = "") -> int:
+    """A declared limit, else the settings' `max_body_bytes_for(path)` (a proxy: the gateway's limits per
+    forwarded route), else their `max_request_body_bytes`, else `DEFAULT_MAX_BODY_BYTES`."""
     if limit is None:
+        per_path = getattr(settings, "max_body_bytes_for", None)
+        if callable(per_path):
+            return int(per_path(path))
         return int(getattr(settings, "max_request_body_bytes", DEFAULT_MAX_BODY_BYTES))
     return int(limit(settings)) if callable(limit) else int(limit)
 
@@ -73,8 +78,9 @@ def route_limit(app: Any, scope: Scope) -> int:
         except Exception:  # a route that cannot judge this scope is not the one
             continue
         if match is Match.FULL:
-            return _resolve(getattr(getattr(route, "endpoint", None), ATTRIBUTE, None), settings)
-    return _resolve(None, settings)
+            declared = getattr(getattr(route, "endpoint", None), ATTRIBUTE, None)
+            return _resolve(declared, settings, str(scope.get("path", "")))
+    return _resolve(None, settings, str(scope.get("path", "")))
 
 
 def declared_limits(app: Any) -> Iterator[tuple[str, frozenset[str], int]]:
