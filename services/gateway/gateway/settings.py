@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 from servicekit.settings import ServiceSettings
 
@@ -71,6 +73,14 @@ class GatewaySettings(ServiceSettings):
 
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+    def max_body_bytes_for(self, path: str) -> int:
+        """The body limit of a path (servicekit.bodylimit asks it before the gateway reads a body): the
+        forwarded route's own (ROUTE_MAX_BODY_BYTES), else `proxy_max_body_bytes`."""
+        for pattern, limit in ROUTE_MAX_BODY_BYTES.items():
+            if re.match(pattern, path):
+                return limit
+        return self.proxy_max_body_bytes
 
     def upstreams(self) -> dict[str, str]:
         """Base URL of each routed service, by the name used in `/api/<service>/…`."""
