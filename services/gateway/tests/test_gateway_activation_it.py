@@ -220,8 +220,9 @@ async def test_enrolled_person_activates_with_a_one_time_code(
 
     # the code is gone: neither it nor a second activation works, and no new code is handed out
     assert await mongo["activation_codes"].find_one({"_id": zhang}) is None
+    # ...and a second activation is answered like any wrong code: nothing tells that the account exists
     again = await activate(client, zhang, code, username=new_username("again"))
-    assert again.status_code == 409 and again.json()["code"] == "person_already_active"
+    assert again.status_code == 401 and again.json()["code"] == "invalid_activation_code"
     no_new_code = await client.post(code_url(zhang), headers=ent)
     assert no_new_code.status_code == 409 and no_new_code.json()["code"] == "person_already_active"
     person_session = bearer(tokens["access_token"])
