@@ -53,6 +53,20 @@ PUBLIC = re.compile(
     r"|registration/cities|certification/verify.*|enrollment/institutions(/compare|/\{institution_id\})?"
     r"|enrollment/templates/.*|payment/online/callback/.*|payment/sandbox/.*)$"
 )
+# Writes sent with a valid body, so only the owner check can refuse them (401, 403 or 404, nothing else).
+VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/api/certification/certificates/{certificate_id}/hours"): {
+        "studied_on": date.today().isoformat(),
+        "hours": 0.5,
+        "kind": "general",
+        "course": "安全生产继续教育",
+    },
+    ("put", "/api/exam/candidates/{candidate_id}/answers"): {"answers": {}},
+    ("post", "/api/enrollment/applicants/{applicant_id}/qualify"): {},
+    ("post", "/api/gateway/persons/{id_number}/activation-code"): {},
+    ("post", "/api/payment/orders/{order_id}/cancel"): {},
+    ("post", "/api/certification/certificates/{certificate_id}/revoke"): {"reason": "租户隔离测试"},
+}
 # Not swept: they end the caller's own session (the sweep goes on with the same tokens).
 OWN_SESSION = re.compile(r"^/api/gateway/auth/(logout|password)$")
 
@@ -121,6 +135,7 @@ async def _tenant_a(api: httpx.AsyncClient, platform: ServiceProcesses, admin: s
             "training plan id": cohort.plan_id,
         },
         "colleague_token": colleague_token,
+        "holder_token": holder_token,
         "colleague_private": {colleague.id_number, colleague.applicant_id},
     }
 
@@ -158,13 +173,14 @@ async def test_second_tenant_reaches_nothing_of_the_first(
             for method in METHODS:
                 if method not in operations:
                     continue
+                valid_body = VALID_BODIES.get((method, template))
                 for actor, token in tokens.items():
                     calls += 1
                     response = await api.request(
                         method.upper(),
                         path,
                         headers=bearer(token) if token else {},
-                        json=None if method == "get" else {},
+                        json=None if method == "get" else (valid_body if valid_body is not None else {}),
                     )
                     status = response.status_code
                     cell = f"{method.upper()} {template} × {actor}: {status} {response.text[:160]}"
@@ -174,7 +190,7 @@ async def test_second_tenant_reaches_nothing_of_the_first(
                     if actor == "anonymous" and not public and status != 401:
                         failures.append(f"anonymous not refused with 401 — {cell}")
                     if actor != "anonymous" and own_resource and not public:
-                        allowed = READ_REFUSALS if method == "get" else WRITE_REFUSALS
+                        allowed = READ_REFUSALS if method == "get" or valid_body else WRITE_REFUSALS
                         if status not in allowed:
                             failures.append(f"A's resource not refused — {cell}")
                     seen = response.content.decode("utf-8", "replace") + " ".join(
@@ -185,5 +201,13 @@ async def test_second_tenant_reaches_nothing_of_the_first(
                             continue  # the colleague's own data
                         if marker in seen and marker not in path:
                             failures.append(f"{what} leaked — {cell}")
+        hours = await api.get(
+            f"/api/certification/certificates/{params['certificate_id']}/hours",
+            headers=bearer(a["holder_token"]),
+        )
+        assert hours.status_code == 200, hours.text
+        assert "租户隔离" not in hours.text and "安全生产继续教育" not in hours.text, hours.text
+        missing = {t for _, t in VALID_BODIES} - set(spec["paths"])
+        assert not missing, f"operations renamed? {missing}"
         assert calls > 300, f"only {calls} calls: the merged OpenAPI lost operations?"
         assert not failures, f"{len(failures)} of {calls} cells failed:\n" + "\n".join(failures)
