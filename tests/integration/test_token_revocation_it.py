@@ -294,3 +294,33 @@ async def test_a_common_password_is_refused_in_chinese(api: httpx.AsyncClient) -
     assert body["code"] == "weak_password"
     assert "常见的弱密码" in body["detail"] and "长度至少 10 位" in body["detail"]
     assert {e["rule"] for e in body["errors"]} >= {"not_common", "min_length"}
+
+
+async def test_disabling_an_account_ends_its_tokens_everywhere(
+    platform: ServiceProcesses, api: httpx.AsyncClient, admin_credentials: tuple[str, str]
+) -> None:
+    account = await signup(api)
+    token = account["access_token"]
+    await accepted_everywhere(platform, api, token)
+    admin = (await login(api, *admin_credentials))["access_token"]
+    disabled = await api.put(
+        f"/api/gateway/accounts/{account['account_id']}/disabled",
+        headers=bearer(admin),
+        json={"disabled": True},
+    )
+    assert disabled.status_code == 200 and disabled.json()["status"] == "locked", disabled.text
+    since = time.monotonic()
+    assert revoked(await api.get("/api/gateway/auth/me", headers=bearer(token)))
+    await refused_everywhere(platform, token, since=since, what="account disabled")
+    refused = await api.post(
+        "/api/gateway/auth/login", json={"username": account["username"], "password": PASSWORD}
+    )
+    assert refused.status_code == 423 and "停用" in refused.json()["detail"], refused.text
+    enabled = await api.put(
+        f"/api/gateway/accounts/{account['account_id']}/disabled",
+        headers=bearer(admin),
+        json={"disabled": False},
+    )
+    assert enabled.status_code == 200 and enabled.json()["status"] == "active"
+    fresh = await login(api, account["username"], PASSWORD)
+    await accepted_everywhere(platform, api, fresh["access_token"])

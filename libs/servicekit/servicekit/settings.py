@@ -74,7 +74,9 @@ class ServiceSettings(BaseSettings):
     # Unset: on in production, off otherwise. The gateway signs with GATEWAY_SIGNING_SECRET (≥ 32 characters,
     # the same value everywhere); a proof is valid GATEWAY_PROOF_MAX_AGE_SECONDS.
     require_gateway: bool | None = Field(default=None, validation_alias="REQUIRE_GATEWAY")
-    gateway_signing_secret: SecretStr = Field(default=SecretStr(""), validation_alias="GATEWAY_SIGNING_SECRET")
+    gateway_signing_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="GATEWAY_SIGNING_SECRET"
+    )
     gateway_proof_max_age_seconds: float = Field(
         default=30.0, gt=0, validation_alias="GATEWAY_PROOF_MAX_AGE_SECONDS"
     )
