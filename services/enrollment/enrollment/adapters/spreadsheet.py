@@ -104,6 +104,30 @@ def _header(row: Sequence[object], number: int) -> SheetHeader:
     return SheetHeader(cells, row=number)
 
 
+# The longest text a cell of the summary sheet may hold (characters): a name, an ID number, anything else.
+MAX_CELL_CHARS = 200
+_CELL_LIMITS = (("姓名", 50), ("身份证", 30))
+
+
+def cell_limit(title: str) -> int:
+    return next((limit for word, limit in _CELL_LIMITS if word in title), MAX_CELL_CHARS)
+
+
+def _check_cell_lengths(row: Sequence[object], titles: Sequence[str], number: int) -> None:
+    """Refuses the sheet at the first over-long text cell, naming its row, column and the limit."""
+    for column, value in enumerate(row):
+        if not isinstance(value, str):
+            continue
+        title = titles[column] if column < len(titles) and titles[column] else get_column_letter(column + 1)
+        limit = cell_limit(title)
+        if len(value) > limit:
+            raise SpreadsheetError(
+                "cell_too_long",
+                f"第 {number} 行“{title}”列内容过长（{len(value):,} 个字符，最多 {limit} 个），"
+                "请修改后重新上传",
+            )
+
+
 def read_sheet(
     data: bytes, max_rows: int = DEFAULT_MAX_ROWS
 ) -> tuple[list[object], Iterator[tuple[object, ...]]]:
@@ -156,16 +180,20 @@ def read_sheet(
         workbook.close()
         raise SpreadsheetError("empty", "表格是空的：第一个工作表中没有表头和数据，请使用系统下载的模板填写")
 
+    header_titles = [str(cell or "").strip() for cell in header]
+    header_row = int(getattr(header, "row", 1))
+
     def data_rows() -> Iterator[tuple[object, ...]]:
         filled = 0
         try:
-            for row in itertools.chain(buffered, rows):
+            for index, row in enumerate(itertools.chain(buffered, rows), start=1):
                 if not all(is_blank(value) for value in row):
                     filled += 1
                     if filled > max_rows:
                         raise SpreadsheetError(
                             "too_many_rows", f"表格超过 {max_rows} 行数据，请分成多个表格分批导入"
                         )
+                    _check_cell_lengths(row, header_titles, header_row + index)
                 yield tuple(row)
         finally:
             workbook.close()
