@@ -38,7 +38,9 @@ def page_params(
     skip: Annotated[
         int, Query(ge=0, le=MAX_SKIP, description=f"跳过的条数（0–{MAX_SKIP}）；更深的翻页请改用筛选条件")
     ] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"每页条数（1–{MAX_LIMIT}）")] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"每页条数（1–{MAX_LIMIT}）")
+    ] = DEFAULT_LIMIT,
 ) -> Page:
     return Page(skip=skip, limit=limit)
 
