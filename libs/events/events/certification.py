@@ -75,6 +75,12 @@ class ContinuingEducationRecorded(DomainEvent):
     kind: HoursKind
     course: ShortText
     recorded_by: Identifier = ""
+    # Where the record comes from: keyed one by one or by sheet (`manual`, `import`), or credited by a
+    # completed continuing-education training plan (`training_plan`, `source_ref` =
+    # "<plan_id>:<applicant_id>", `applicant_id` set). The same source_ref is credited once.
+    source: Literal["manual", "import", "training_plan"] = "manual"
+    source_ref: Identifier | None = None
+    applicant_id: Identifier | None = None
 
 
 @event(CONTEXT, "CertificateLapsed")
@@ -115,3 +121,24 @@ class CertificateRevoked(DomainEvent):
     source: Literal["blacklist", "admin"]
     blacklist_id: Identifier | None = None
     revoked_by: Identifier = ""
+
+
+@event(CONTEXT, "ContinuingEducationReminderDue")
+class ContinuingEducationReminderDue(DomainEvent):
+    """A holder is short of hours 60 (or 30) days before the current cycle ends: a reminder for the holder
+    and their enterprise (the notifications of a later issue send it; until then: the holder's page data)."""
+
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    id_number: IdNumber
+    holder_name: PersonName
+    position: ShortText
+    cycle: int
+    cycle_starts_on: date
+    cycle_ends_on: date
+    days_before: Literal[60, 30]
+    hours: float
+    required_hours: float
+    professional_hours: float
+    required_professional_hours: float
+    lapses_on: date | None = None  # when the certificate would lapse if the cycle stays short

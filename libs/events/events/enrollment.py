@@ -169,3 +169,24 @@ class PersonDocumentUploaded(DomainEvent):
     key: str
     content_type: ShortText
     size: int
+
+
+@event(CONTEXT, "ContinuingEducationCompleted")
+class ContinuingEducationCompleted(DomainEvent):
+    """A continuing-education trainee completed a training plan: certification credits the plan's hours (as
+    the plan declares them, professional and general) to the holder's current cycle of the certificate for
+    this position — once, keyed by (plan_id, applicant_id)."""
+
+    applicant_id: Identifier
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    plan_id: Identifier
+    plan_name: ShortText
+    id_number: IdNumber
+    name: PersonName
+    position: ShortText
+    specialisation: ShortText | None = None
+    professional_hours: float = Field(ge=0, le=200)
+    general_hours: float = Field(ge=0, le=200)
+    completed_on: date  # the plan's last day, in China time
