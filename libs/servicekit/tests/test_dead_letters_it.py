@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import structlog
 from events import Envelope
 from kit_events import CounterIncremented, Measured
 from servicekit import dlq, kafka
@@ -233,7 +234,15 @@ async def test_personal_data_stays_out_of_dead_letter_log_lines_and_the_dlq_comm
     make_settings: Callable[..., ServiceSettings], capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = make_settings()
-    configure_logging(settings.service_name, json_output=True)
+    saved = structlog.get_config()
+    configure_logging(settings.service_name, json_output=True)  # to the captured stderr, masked
+    try:
+        await _dead_letter_personal_data(settings, capsys)
+    finally:
+        structlog.configure(**saved)  # later tests must not write to this test's captured stream
+
+
+async def _dead_letter_personal_data(settings: ServiceSettings, capsys: pytest.CaptureFixture[str]) -> None:
     topic = unique_name("counters") + ".events"
     await kafka.ensure_topics(settings, [topic])
     client = create_client(settings.mongo_url)
