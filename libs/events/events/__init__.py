@@ -7,6 +7,7 @@ from events.base import DomainEvent
 from events.certification import (
     CertificateIssued,
     CertificateLapsed,
+    CertificateReinstated,
     CertificateRenewed,
     CertificateRevoked,
     ContinuingEducationRecorded,
@@ -71,6 +72,7 @@ __all__ = [
     "CandidateVerified",
     "CertificateIssued",
     "CertificateLapsed",
+    "CertificateReinstated",
     "CertificateRenewed",
     "CertificateRevoked",
     "CheckInFailed",

@@ -94,6 +94,26 @@ class CertificateLapsed(DomainEvent):
     cycles_to: date
     hours: float
     required_hours: float
+    lapsed_on: date | None = None  # the business date of the check that judged it (None: older events)
+
+
+@event(CONTEXT, "CertificateReinstated")
+class CertificateReinstated(DomainEvent):
+    """A lapsed certificate is valid again (有效): the holder's retraining was credited — continuing-education
+    training-plan hours credited after the lapse that meet one cycle's requirement. Lapse judging restarts
+    from `reinstated_on` (the cycles before it are not judged again)."""
+
+    certificate_id: Identifier
+    certificate_number: DocumentNumber
+    id_number: IdNumber
+    holder_name: PersonName
+    position: ShortText
+    reinstated_on: date
+    hours: float
+    professional_hours: float
+    required_hours: float
+    required_professional_hours: float
+    training_refs: list[Identifier] = []  # source_ref ("<plan_id>:<applicant_id>") of the counted trainings
 
 
 @event(CONTEXT, "CertificateRenewed")
