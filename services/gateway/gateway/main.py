@@ -23,8 +23,10 @@ DESCRIPTION = (
 
 
 def build_runtime(settings: GatewaySettings | None = None) -> ServiceRuntime:
-    """The gateway's runtime: its read model `persons` is built from enrollment's events; it publishes the
-    identity events (token revocations)."""
+    """The gateway's runtime: its read model `persons` is built from enrollment's `ApplicantsImported` and
+    certification's `LegacyCertificateImported`, `CertificateIssued` and `CertificateRenewed` (it subscribes
+    to `enrollment.events` and `certification.events`: the topics of the projection's handlers); it publishes
+    the identity events (token revocations)."""
     settings = settings or GatewaySettings()
     return ServiceRuntime(
         settings,

@@ -15,6 +15,8 @@ def person_from_document(doc: Document) -> Person:
         mobile=doc.get("mobile") or "",
         enterprise_ids=frozenset(doc.get("enterprise_ids") or ()),
         institution_ids=frozenset(doc.get("institution_ids") or ()),
+        legacy_importers=frozenset(doc.get("legacy_importers") or ()),
+        sources=frozenset(doc.get("sources") or ()),
     )
 
 

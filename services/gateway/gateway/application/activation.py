@@ -1,8 +1,9 @@
 """Person accounts: a one-time activation code, then a password of the trainee's own (no default password).
 
-1. An enterprise that enrolled the person, an institution the person enrolled with, or an administrator asks
-   for a code (`issue_code`): 8 random digits, only the argon2 hash stored, valid for a limited time, sent to
-   the person's mobile and returned once to the caller, who hands it to the trainee.
+1. An enterprise that enrolled the person, an institution the person enrolled with, the institution that
+   recorded an old-style certificate of theirs, or an administrator asks for a code (`issue_code`): 8 random
+   digits, only the argon2 hash stored, valid for a limited time, sent to the person's mobile (if known) and
+   returned once to the caller, who hands it to the trainee.
 2. The trainee activates (`activate`) with their ID number, the code and a password of their own: the
    account is created (role person, organisation = the ID number) and the code is deleted.
 """
@@ -127,7 +128,7 @@ class ActivationService:
         if person is None:
             raise PersonNotFound()
         if not may_issue_activation_code(identity, person):
-            raise NotPersonsOrganisation()
+            raise NotPersonsOrganisation(legacy_holder=person.holds_legacy_certificate)
         if await self.accounts.person_account(number) is not None:
             raise PersonAlreadyActive()
         code = self.generate_code()

@@ -121,8 +121,13 @@ class ActivationExpired(DomainError):
 class NotPersonsOrganisation(Forbidden):
     code = "not_owner"
 
-    def __init__(self) -> None:
-        super().__init__("只有为该学员报名的企业、学员报名的培训机构或管理员才能为其生成激活码")
+    def __init__(self, *, legacy_holder: bool = False) -> None:
+        if legacy_holder:  # known (also) from an old-style certificate
+            super().__init__(
+                "只有录入该持证人旧版岗位证书的培训机构、为其报名的企业、其报名的培训机构或管理员才能为其生成激活码"
+            )
+        else:
+            super().__init__("只有为该学员报名的企业、学员报名的培训机构或管理员才能为其生成激活码")
 
 
 class LoginThrottled(DomainError):

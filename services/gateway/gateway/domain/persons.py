@@ -1,8 +1,10 @@
-"""Trainees (pure): resident ID numbers, who may hand a trainee an activation code, masking.
+"""Persons (pure): resident ID numbers, who may hand a person an activation code, masking.
 
-A person is known to the gateway once an enterprise has enrolled them (the `persons` read model, built from
-enrollment's `ApplicantsImported`): the enterprises and institutions of those batches are the ones that may
-ask for the person's activation code.
+A person is known to the gateway once a public event names them (the `persons` read model): an enterprise
+enrolled them (enrollment's `ApplicantsImported`), an old-style certificate of theirs was recorded
+(certification's `LegacyCertificateImported`) or a certificate was issued to them (`CertificateIssued`,
+`CertificateRenewed`). Who may ask for their activation code: an administrator; the enterprises and
+institutions of the batches that named them; the institution that recorded an old-style certificate of theirs.
 """
 
 from __future__ import annotations
@@ -70,19 +72,51 @@ def mask_id_number(id_number: str) -> str:
     return f"{number[:6]}********{number[-4:]}"
 
 
+# Where the gateway learnt of a person (the read model's `sources`).
+SOURCE_APPLICANTS = "applicants"  # enrollment's ApplicantsImported
+SOURCE_LEGACY_CERTIFICATE = "legacy_certificate"  # certification's LegacyCertificateImported
+SOURCE_CERTIFICATE = "certificate"  # certification's CertificateIssued / CertificateRenewed
+
+# `LegacyCertificateImported.imported_by` of an administrator: `admin:<account id>` (an institution's: its
+# id).
+ADMIN_IMPORTER_PREFIX = "admin:"
+
+
+def importing_institution(imported_by: str) -> str | None:
+    """The institution that recorded an old-style certificate (None: an administrator did, or unknown)."""
+    importer = imported_by.strip()
+    if not importer or importer.startswith(ADMIN_IMPORTER_PREFIX):
+        return None
+    return importer
+
+
 @dataclass(frozen=True)
 class Person:
-    """A trainee as the gateway knows them: enrolled by some enterprises with some institutions."""
+    """A person as the gateway knows them: enrolled by some enterprises with some institutions, and/or the
+    holder of old-style certificates recorded by some importers (institution ids or `admin:<account>`)."""
 
     id_number: str
     name: str
     mobile: str = ""
     enterprise_ids: frozenset[str] = frozenset()
     institution_ids: frozenset[str] = frozenset()
+    legacy_importers: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+
+    @property
+    def legacy_institution_ids(self) -> frozenset[str]:
+        """The institutions that recorded an old-style certificate of the person."""
+        found = (importing_institution(importer) for importer in self.legacy_importers)
+        return frozenset(institution for institution in found if institution)
+
+    @property
+    def holds_legacy_certificate(self) -> bool:
+        return SOURCE_LEGACY_CERTIFICATE in self.sources or bool(self.legacy_importers)
 
 
 def may_issue_activation_code(identity: Identity, person: Person) -> bool:
-    """An administrator, an enterprise that enrolled the person, or an institution they enrolled with."""
+    """An administrator, an enterprise that enrolled the person, an institution they enrolled with, or an
+    institution that recorded an old-style certificate of theirs."""
     if identity.role is Role.ADMIN:
         return True
     if identity.org_id is None:
@@ -90,5 +124,5 @@ def may_issue_activation_code(identity: Identity, person: Person) -> bool:
     if identity.role is Role.ENTERPRISE:
         return identity.org_id in person.enterprise_ids
     if identity.role is Role.INSTITUTION:
-        return identity.org_id in person.institution_ids
+        return identity.org_id in person.institution_ids or identity.org_id in person.legacy_institution_ids
     return False
