@@ -15,7 +15,7 @@ from .api.routes import router
 from .api.training import router as training_router
 from .application import write_indexes
 from .application.handlers import ensure_indexes
-from .application.policies import follow_exam_results, follow_orders
+from .application.policies import follow_certification, follow_exam_results, follow_orders
 from .application.training import ensure_training_indexes
 from .projections import institutions as institution_projection
 from .projections import read_models
@@ -41,6 +41,7 @@ def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
     )
     runtime.policies.append(follow_orders(runtime))
     runtime.policies.append(follow_exam_results(runtime))
+    runtime.policies.append(follow_certification(runtime))
     return runtime
 
 

@@ -109,6 +109,10 @@ class RejectRequest(BoundedModel):
     reason: str = Field(max_length=500)
 
 
+class WithdrawRequest(BoundedModel):
+    reason: str = Field(default="", max_length=200, description="撤回原因（可不填）")
+
+
 class ReviewRequest(BoundedModel):
     applicant_ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=1000)
     decision: str = Field(max_length=20, description="approve（审核通过）或 reject（审核不通过）")
@@ -122,7 +126,11 @@ def _today() -> date:
 
 def _applicant_view(doc: dict[str, Any]) -> dict[str, Any]:
     status = applicant_domain.Status(doc["status"])
-    return {**without_id(doc, "applicant_id"), "status_label": applicant_domain.STATUS_LABELS[status]}
+    label = applicant_domain.STATUS_LABELS[status]
+    reason = doc.get("closed_reason")
+    if status is applicant_domain.Status.CLOSED and reason:
+        label = f"{label}（{applicant_domain.CLOSED_REASONS.get(reason, reason)}）"
+    return {**without_id(doc, "applicant_id"), "status_label": label}
 
 
 # ---------------------------------------------------------------- batches
@@ -417,7 +425,10 @@ async def get_applicant(applicant_id: str, identity: Viewer, rt: RuntimeDep) -> 
         "training_mode": state.batch.training_mode,
         "continuing_education": state.batch.continuing_education,
         "status": state.status.value,
-        "status_label": applicant_domain.STATUS_LABELS[state.status],
+        "status_label": state.status_label,
+        "open": state.is_open,
+        "closed_reason": state.closed_reason,
+        "closed_reason_label": applicant_domain.CLOSED_REASONS.get(state.closed_reason or ""),
         "rejection_reason": state.rejection_reason,
         "order_id": state.order_id,
         "eligibility": doc.get("eligibility"),
@@ -468,6 +479,17 @@ async def correct_applicant(
         rt.store, applicant_id, enterprise_id=identity.org_id or "", row=body.model_dump(), today=_today()
     )
     return {"applicant_id": applicant_id, "status": "pending", "record": record}
+
+
+@router.post(
+    "/applicants/{applicant_id}/withdraw",
+    status_code=204,
+    summary="撤回学员报名（企业；仅限尚未缴费的学员：待审核、已审核、未通过），报名随即结束（已结束）",
+)
+async def withdraw_applicant(
+    applicant_id: str, body: WithdrawRequest, identity: ApprovedEnterprise, rt: RuntimeDep
+) -> None:
+    await review.withdraw(rt.store, applicant_id, enterprise_id=identity.org_id or "", reason=body.reason)
 
 
 @router.post("/applicants/{applicant_id}/qualify", status_code=204, summary="资格审核通过（已审核）")

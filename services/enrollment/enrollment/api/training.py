@@ -54,6 +54,19 @@ class PlanRequest(BoundedModel):
         default=None, max_length=500, description="网络培训平台名称或网址（线上培训必填）"
     )
     schedule: str | None = Field(default=None, description="课程安排（自由文本）")
+    continuing_education: bool = Field(
+        default=False,
+        description="继续教育培训计划（只能加入继续教育学员；完成培训后按本计划的学时登记，不参加考试）",
+    )
+    professional_hours: float | None = Field(
+        default=None,
+        description=f"专业科目学时（继续教育计划必填，0–{domain.MAX_PLAN_HOURS}；新取证计划不填）",
+    )
+    general_hours: float | None = Field(
+        default=None,
+        description=f"公共科目学时（继续教育计划必填，0–{domain.MAX_PLAN_HOURS}，与专业科目合计须大于 0、"
+        f"不超过 {domain.MAX_PLAN_HOURS}；新取证计划不填）",
+    )
 
 
 class ApplicantIds(BoundedModel):
@@ -83,6 +96,9 @@ def _plan_view(plan: domain.Plan) -> dict[str, Any]:
         "place": plan.place,
         "platform": plan.platform,
         "schedule": plan.schedule,
+        "continuing_education": plan.continuing_education,
+        "professional_hours": plan.professional_hours,
+        "general_hours": plan.general_hours,
     }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events import ApplicantsImported, DomainEvent
+from pymongo import UpdateOne
 from servicekit.commands import execute
 from servicekit.errors import DomainError, Forbidden, NotFound
 from servicekit.eventstore import EVENTS, EventStore, StoredEvent
@@ -21,9 +22,56 @@ from servicekit.mongo import Session
 from servicekit.streams import Streams, commit, retrying
 
 from ..domain import applicant as applicant_domain
-from ..domain.events import ApplicantRegistered
+from ..domain.events import ApplicantRegistered, EnrollmentClosed, EnrollmentReopened
 
-APPLICANT_INDEX = "applicant_index"  # write side: applicant id -> its batch (and the batch's owner)
+# write side: applicant id -> its batch (and the batch's owner); `closed: true` (+ `closed_reason`) once the
+# enrollment ended (EnrollmentClosed); a row without it is open (rows written before closing existed too)
+APPLICANT_INDEX = "applicant_index"
+
+
+def index_updates(events: Sequence[DomainEvent]) -> list[UpdateOne]:
+    """What the applicant index's rows become after these applicant events (closing and reopening); the
+    commands write them in the transaction of the events, and the write index's rebuild does the same."""
+    updates: list[UpdateOne] = []
+    for event in events:
+        match event:
+            case EnrollmentClosed():
+                updates.append(
+                    UpdateOne(
+                        {"_id": event.applicant_id}, {"$set": {"closed": True, "closed_reason": event.reason}}
+                    )
+                )
+            case EnrollmentReopened():
+                updates.append(
+                    UpdateOne({"_id": event.applicant_id}, {"$unset": {"closed": "", "closed_reason": ""}})
+                )
+    return updates
+
+
+async def sync_index(store: EventStore, events: Sequence[DomainEvent], session: Session | None) -> None:
+    if updates := index_updates(events):
+        await store.db[APPLICANT_INDEX].bulk_write(updates, ordered=True, session=session)
+
+
+def open_filter(*, position: str, continuing_education: bool) -> dict[str, Any]:
+    """The index rows of open enrollments of a position and kind (the duplicate rule)."""
+    return {"position": position, "continuing_education": continuing_education, "closed": {"$ne": True}}
+
+
+class IndexedStreams(Streams):
+    """Streams of a request on applicants that also keeps the applicant index in step (`sync_index`, in the
+    transaction of `commit`)."""
+
+    def __init__(self, store: EventStore, session: Session | None = None) -> None:
+        super().__init__(store, session)
+        self.decided: list[DomainEvent] = []
+
+    def add(self, stream_id: str, events: Sequence[DomainEvent], *, stream_type: str) -> None:
+        super().add(stream_id, events, stream_type=stream_type)
+        self.decided += events
+
+    async def sync_index(self, session: Session) -> None:
+        await sync_index(self.store, self.decided, session)
 
 
 def batch_stream(batch_id: str) -> str:
@@ -152,7 +200,7 @@ async def change_applicant(
     read once (or not at all when the request already read it: `loaded`, in the same transaction)."""
     current = loaded or await read_applicant(store, applicant_id, session=session)
     _check_owner(current.state, institution_id)
-    await execute(
+    stored = await execute(
         store,
         applicant_stream(applicant_id),
         lambda history: decide(current.fold(history)),
@@ -160,6 +208,7 @@ async def change_applicant(
         session=session,
         loaded=(current.history, current.version),
     )
+    await sync_index(store, [s.decode() for s in stored], session)
 
 
 def refusal(applicant_id: str, exc: DomainError) -> dict[str, Any]:
@@ -172,12 +221,12 @@ async def decide_applicants(
     decide: Callable[[applicant_domain.Applicant], list[DomainEvent]],
     *,
     institution_id: str | None = None,
-) -> tuple[Streams, list[dict[str, Any]]]:
+) -> tuple[IndexedStreams, list[dict[str, Any]]]:
     """Read the applicants (one query per 50, no transaction), decide on each; nothing is appended yet
     (`commit`). Returns the decided streams and the refusals (unknown applicant, another institution's,
     DomainError)."""
     loaded = await read_applicants(store, applicant_ids)
-    streams = Streams(store)
+    streams = IndexedStreams(store)
     refused: list[dict[str, Any]] = []
     for applicant_id in dict.fromkeys(applicant_ids):
         current = loaded.get(applicant_id)
@@ -210,7 +259,7 @@ async def change_applicants(
         streams, refused = await decide_applicants(
             store, applicant_ids, decide, institution_id=institution_id
         )
-        await commit(store, streams)
+        await commit(store, streams, streams.sync_index)
         return refused
 
     return await retrying(request, attempts=attempts)

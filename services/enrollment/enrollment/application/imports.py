@@ -16,9 +16,10 @@ from typing import Any
 
 from events import DomainEvent
 from events.enrollment import ImportedApplicant
+from servicekit import clock
 from servicekit.commands import execute
 from servicekit.errors import DomainError
-from servicekit.eventstore import EventStore
+from servicekit.eventstore import EVENTS, EventStore
 from servicekit.mongo import Session, in_transaction
 
 from ..domain import applicant as applicant_domain
@@ -26,8 +27,9 @@ from ..domain import sheet as sheet_rules
 from ..domain.batch import BatchForm, import_batch
 from ..domain.identity import normalize_cell, normalize_id_number
 from ..domain.reference import POSITIONS, TRAINING_MODES
+from ..projections.institutions import INSTITUTIONS
 from ..projections.read_models import ENTERPRISES, HOLDERS
-from .handlers import APPLICANT_INDEX, applicant_stream, batch_stream
+from .handlers import APPLICANT_INDEX, applicant_stream, batch_stream, open_filter
 from .institutions import ensure_offered
 
 # Applicants' streams started per transaction. The local MongoDB server stalls for minutes on a transaction
@@ -173,21 +175,23 @@ async def _context_problems(
     cursor = store.db[APPLICANT_INDEX].find(
         {
             "id_number": {"$in": numbers},
-            "position": spec.position,
-            "continuing_education": spec.continuing_education,
+            **open_filter(position=spec.position, continuing_education=spec.continuing_education),
         },
-        {"id_number": 1, "batch_id": 1},
+        {"id_number": 1, "batch_id": 1, "institution_id": 1, "continuing_education": 1},
     )
+    batches: dict[str, str] = {}
     async for doc in cursor:
         number = doc["id_number"]
+        if doc["batch_id"] not in batches:
+            batches[doc["batch_id"]] = await batch_description(store, doc)
         problems.append(
             sheet_rules.RowProblem(
                 row=rows_of.get(number, 0),
                 column=sheet_rules.ID_NUMBER,
                 value=number,
                 code="duplicate_open_batch",
-                message=f"第 {rows_of.get(number, '?')} 行：该学员已在批次 {doc['batch_id'][:8]} 中报名"
-                f"{spec.position}，不能重复报名",
+                message=f"第 {rows_of.get(number, '?')} 行："
+                + open_enrollment_text(batches[doc["batch_id"]], spec.position, spec.continuing_education),
             )
         )
     if spec.continuing_education:
@@ -210,6 +214,36 @@ async def _context_problems(
                     )
                 )
     return problems
+
+
+def kind_label(continuing_education: bool) -> str:
+    return "继续教育" if continuing_education else "新取证培训"
+
+
+async def batch_description(store: EventStore, row: dict[str, Any]) -> str:
+    """An open batch as an error names it: its id, its import date (China time) and its institution."""
+    first = await store.db[EVENTS].find_one(
+        {"stream_id": batch_stream(row["batch_id"])}, {"recorded_at": 1}, sort=[("version", 1)]
+    )
+    institution = await store.db[INSTITUTIONS].find_one({"_id": row.get("institution_id")}, {"name": 1})
+    name = (institution or {}).get("name") or f"编号 {row.get('institution_id', '')}"
+    imported = ""
+    if first and first.get("recorded_at"):
+        imported = f"，{clock.business_date(first['recorded_at']).isoformat()} 导入"
+    return f"批次 {row['batch_id']}（培训机构：{name}{imported}）"
+
+
+def open_enrollment_text(batch: str, position: str, continuing_education: bool) -> str:
+    return (
+        f"该学员在{batch}中的{position}{kind_label(continuing_education)}报名尚未结束，不能重复报名；"
+        "该报名结束（取得证书、学时已登记、审核未通过或企业撤回报名）后方可再次报名"
+    )
+
+
+async def open_enrollment_message(store: EventStore, row: dict[str, Any], position: str) -> str:
+    """The duplicate rule's message for one open index row (corrections and approvals)."""
+    batch = await batch_description(store, row)
+    return open_enrollment_text(batch, position, bool(row.get("continuing_education")))
 
 
 async def _append(

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from events import ExamFailed, ExamPassed, OrderPaid, OrderRefunded
+from events import (
+    CertificateIssued,
+    ContinuingEducationRecorded,
+    DomainEvent,
+    ExamFailed,
+    ExamPassed,
+    OrderPaid,
+    OrderRefunded,
+)
 from servicekit.consumer import ReceivedEvent
 from servicekit.errors import NotFound
 from servicekit.eventstore import EventStore
@@ -88,5 +96,39 @@ def follow_exam_results(runtime: ServiceRuntime) -> Policy:
             )
         except NotFound:
             log.warning("enrollment.exam_result.unknown_applicant", applicant_id=event.applicant_id)
+
+    return policy
+
+
+def follow_certification(runtime: ServiceRuntime) -> Policy:
+    """Certification reached an enrollment's purpose, one consumer group: CertificateIssued (the applicant
+    who passed the exam got the certificate) and ContinuingEducationRecorded of a training plan (the hours
+    of a continuing-education trainee were credited) close the applicant (EnrollmentClosed, 已结束; the
+    applicant index's row closes in the same transaction, so the person may enroll again). Idempotent; an
+    applicant enrollment does not know (a renewal, a manual record) is skipped."""
+    policy = Policy(name="follow-certification")
+
+    @policy.handlers.on(CertificateIssued, ContinuingEducationRecorded)
+    async def reached(received: ReceivedEvent, session: Session) -> None:
+        event = received.event
+        if isinstance(event, CertificateIssued):
+            applicant_id, reason, ref = event.applicant_id, "certificate_issued", event.certificate_id
+        elif isinstance(event, ContinuingEducationRecorded):
+            if event.source != "training_plan" or not event.applicant_id:
+                return
+            applicant_id, reason, ref = event.applicant_id, "hours_credited", event.source_ref or ""
+        else:
+            return
+
+        def decide(state: applicant_domain.Applicant) -> list[DomainEvent]:
+            if reason == "hours_credited" and not state.batch.continuing_education:
+                log.warning("enrollment.hours_credited.not_continuing_education", applicant_id=applicant_id)
+                return []
+            return applicant_domain.close(state, reason=reason, ref=ref)
+
+        try:
+            await change_applicant(runtime.store, applicant_id, decide, session=session)
+        except NotFound:
+            log.info("enrollment.certification.unknown_applicant", applicant_id=applicant_id, reason=reason)
 
     return policy

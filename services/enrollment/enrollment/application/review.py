@@ -17,8 +17,29 @@ from servicekit.streams import commit, retrying
 
 from ..domain import applicant as applicant_domain
 from ..domain import sheet as sheet_rules
-from .handlers import APPLICANT_INDEX, change_applicant, decide_applicants, read_applicant
-from .imports import registered_name
+from .handlers import (
+    APPLICANT_INDEX,
+    change_applicant,
+    decide_applicants,
+    open_filter,
+    read_applicant,
+    read_applicants,
+)
+from .imports import open_enrollment_message, registered_name
+
+
+async def open_elsewhere(
+    store: EventStore, state: applicant_domain.Applicant, id_number: str | None = None
+) -> dict[str, Any] | None:
+    """Another open enrollment of the applicant's person (or `id_number`), position and kind, if any."""
+    b = state.batch
+    return await store.db[APPLICANT_INDEX].find_one(
+        {
+            "id_number": id_number or state.record.id_number,
+            "_id": {"$ne": state.applicant_id},
+            **open_filter(position=b.position, continuing_education=b.continuing_education),
+        }
+    )
 
 
 async def review(
@@ -47,6 +68,8 @@ async def review(
         streams, problems = await decide_applicants(
             store, applicant_ids, decide, institution_id=institution_id
         )
+        if approve:
+            problems += await _reopen_problems(store, applicant_ids)
         if problems:
             raise DomainError(
                 f"{len(problems)} 名学员不能{'审核通过' if approve else '审核不通过'}，本次未做任何修改",
@@ -54,9 +77,24 @@ async def review(
                 status=409,
                 details=problems,
             )
-        await commit(store, streams)
+        await commit(store, streams, streams.sync_index)
 
     await retrying(request)
+
+
+async def _reopen_problems(store: EventStore, applicant_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Approving a rejected applicant opens its enrollment again: refused while the same person has another
+    open enrollment of the position and kind (imported after the rejection)."""
+    problems = []
+    for applicant_id, loaded in (await read_applicants(store, applicant_ids)).items():
+        if loaded.state.closed_reason != applicant_domain.REJECTED:
+            continue
+        if other := await open_elsewhere(store, loaded.state):
+            message = await open_enrollment_message(store, other, loaded.state.batch.position)
+            problems.append(
+                {"applicant_id": applicant_id, "code": "duplicate_open_batch", "message": message}
+            )
+    return problems
 
 
 async def correct(
@@ -86,11 +124,10 @@ async def correct(
             ],
         )
     record = ImportedApplicant(applicant_id=applicant_id, **asdict(result.records[0]))
-    if record.id_number != state.record.id_number and await store.db[APPLICANT_INDEX].find_one(
-        {"id_number": record.id_number, "position": state.batch.position, "_id": {"$ne": applicant_id}}
-    ):
+    # the duplicate rule: the corrected applicant (open again) must be the person's only open enrollment
+    if other := await open_elsewhere(store, state, record.id_number):
         raise DomainError(
-            f"该身份证号已报名{state.batch.position}，不能重复报名", code="duplicate_open_batch"
+            await open_enrollment_message(store, other, state.batch.position), code="duplicate_open_batch"
         )
 
     async def work(session: Session) -> None:
@@ -123,3 +160,27 @@ KEY_OF_COLUMN = dict(zip(sheet_rules.COLUMNS, ROW_KEYS, strict=True))
 def rows_from_json(rows: Sequence[dict[str, Any]]) -> tuple[list[object], list[list[object]]]:
     """JSON applicants as a sheet (header + rows), so both paths share every rule."""
     return list(sheet_rules.COLUMNS), [[row.get(key) for key in ROW_KEYS] for row in rows]
+
+
+async def withdraw(store: EventStore, applicant_id: str, *, enterprise_id: str, reason: str = "") -> None:
+    """The enterprise withdraws its applicant before payment (EnrollmentClosed `withdrawn`; the index's row
+    closes in the same transaction, so the person may be enrolled again)."""
+
+    async def request() -> None:
+        loaded = await read_applicant(store, applicant_id)
+        if loaded.state.batch.enterprise_id != enterprise_id:
+            raise DomainError("未找到该学员报名记录", code="applicant_not_found", status=404)
+
+        async def work(session: Session) -> None:
+            await change_applicant(
+                store,
+                applicant_id,
+                lambda s: applicant_domain.withdraw(s, reason=reason),
+                session=session,
+                loaded=loaded,
+            )
+
+        await in_transaction(store.client, work)
+        store.notify()
+
+    await retrying(request)

@@ -9,8 +9,8 @@ from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Document, Session
 from servicekit.projections import Projection, diff
 
-from ..domain.events import ApplicantCorrected
-from .handlers import APPLICANT_INDEX
+from ..domain.events import ApplicantCorrected, EnrollmentClosed, EnrollmentReopened
+from .handlers import APPLICANT_INDEX, index_updates
 from .training import PLAN_TRAINEES
 
 
@@ -21,7 +21,9 @@ def applicant_index(database: str) -> Projection:
     The rows are written with the batch's ApplicantsImported chunks (one transaction), not with the
     applicants' own ApplicantRegistered events (appended before, in transactions of their own: an import that
     failed in between leaves registrations that no batch and no index row names). A correction of a rejected
-    applicant (ApplicantCorrected, same transaction as the index's update) carries the new ID number."""
+    applicant (ApplicantCorrected, same transaction as the index's update) carries the new ID number.
+    EnrollmentClosed marks the row `closed` (with `closed_reason`), EnrollmentReopened removes the mark: a row
+    without it is an open enrollment (every row written before closing existed stays open)."""
     index = Projection(
         name="applicant-index",
         collections=[APPLICANT_INDEX],
@@ -57,6 +59,11 @@ def applicant_index(database: str) -> Projection:
         await index.collection(session).update_one(
             {"_id": event.applicant_id}, {"$set": {"id_number": event.record.id_number}}, session=session
         )
+
+    @index.handlers.on(EnrollmentClosed, EnrollmentReopened)
+    async def closed(received: ReceivedEvent, session: Session) -> None:
+        if updates := index_updates([received.event]):
+            await index.collection(session).bulk_write(updates, session=session)
 
     return index
 

@@ -22,7 +22,14 @@ from events import (
 from events.enrollment import ImportedApplicant
 from servicekit.errors import Conflict, DomainError, NotFound
 
-from enrollment.domain.events import ApplicantCorrected, ApplicantRegistered, BatchHeader, ExamResultNoted
+from enrollment.domain.events import (
+    ApplicantCorrected,
+    ApplicantRegistered,
+    BatchHeader,
+    EnrollmentClosed,
+    EnrollmentReopened,
+    ExamResultNoted,
+)
 
 TRAINING_MODES = {"online": "线上", "offline": "线下"}
 
@@ -35,6 +42,7 @@ class Status(StrEnum):
     EXAM_APPLIED = "exam_applied"  # 已申请考试
     EXAM_FAILED = "exam_failed"  # 考试未通过（可补考）
     EXAM_PASSED = "exam_passed"  # 考试合格
+    CLOSED = "closed"  # 已结束（取得证书、学时已登记、企业撤回）
 
 
 STATUS_LABELS = {
@@ -45,7 +53,21 @@ STATUS_LABELS = {
     Status.EXAM_APPLIED: "已申请考试",
     Status.EXAM_FAILED: "考试未通过（可申请补考）",
     Status.EXAM_PASSED: "考试合格",
+    Status.CLOSED: "已结束",
 }
+
+# Why an enrollment ended (EnrollmentClosed.reason). A rejected applicant stays 未通过 (it may be corrected)
+# but no longer blocks a new enrollment of the same person; the others are 已结束 for good.
+CLOSED_REASONS = {
+    "certificate_issued": "已取得证书",
+    "hours_credited": "继续教育学时已登记",
+    "withdrawn": "企业已撤回报名",
+    "rejected": "资格审核未通过",
+}
+REJECTED = "rejected"
+
+# The enterprise may withdraw an applicant before payment (nothing paid, no training, no exam).
+WITHDRAWABLE = (Status.PENDING, Status.QUALIFIED, Status.REJECTED)
 
 # After the first application for the exam the applicant no longer goes back (a refund cannot revert it).
 EXAM_STATUSES = (Status.EXAM_APPLIED, Status.EXAM_FAILED, Status.EXAM_PASSED)
@@ -106,10 +128,24 @@ class Applicant:
     exam_applications: int = 0
     noted_attempts: frozenset[str] = frozenset()
     last_score: int | None = None
+    closed_reason: str | None = None  # EnrollmentClosed.reason while closed (None: open)
 
     @property
     def applicant_id(self) -> str:
         return self.record.applicant_id
+
+    @property
+    def is_open(self) -> bool:
+        """Counts for the duplicate rule: one open enrollment per person, position and kind."""
+        return self.closed_reason is None
+
+    @property
+    def status_label(self) -> str:
+        """The status in Chinese; 已结束 with its reason (e.g. 已结束（已取得证书）)."""
+        label = STATUS_LABELS[self.status]
+        if self.status is Status.CLOSED and self.closed_reason:
+            return f"{label}（{CLOSED_REASONS.get(self.closed_reason, self.closed_reason)}）"
+        return label
 
     @classmethod
     def from_history(cls, history: Sequence[DomainEvent]) -> Applicant:
@@ -123,6 +159,12 @@ class Applicant:
                 case ApplicantCorrected():
                     state.record = event.record
                     state.status, state.rejection_reason = Status.PENDING, ""
+                case EnrollmentClosed():
+                    state.closed_reason = event.reason
+                    if event.reason != REJECTED:
+                        state.status = Status.CLOSED
+                case EnrollmentReopened():
+                    state.closed_reason = None
                 case ApplicantQualified():
                     # also after Enrolled: the order was refunded, the applicant is qualified again
                     state.status, state.rejection_reason, state.order_id = Status.QUALIFIED, "", None
@@ -166,9 +208,37 @@ def _qualified(state: Applicant, *, reviewer_id: str) -> ApplicantQualified:
     )
 
 
+def _closing(state: Applicant, reason: str, *, ref: str = "", note: str = "") -> EnrollmentClosed:
+    b = state.batch
+    return EnrollmentClosed(
+        applicant_id=state.applicant_id,
+        batch_id=b.batch_id,
+        enterprise_id=b.enterprise_id,
+        institution_id=b.institution_id,
+        reason=reason,
+        ref=ref,
+        note=note,
+    )
+
+
+def _reopened(state: Applicant) -> list[DomainEvent]:
+    """A rejected applicant closed by its rejection opens again (the caller checked the duplicate rule)."""
+    if state.closed_reason != REJECTED:
+        return []
+    b = state.batch
+    return [
+        EnrollmentReopened(
+            applicant_id=state.applicant_id,
+            batch_id=b.batch_id,
+            enterprise_id=b.enterprise_id,
+            institution_id=b.institution_id,
+        )
+    ]
+
+
 def qualify(state: Applicant, *, reviewer_id: str) -> list[DomainEvent]:
     _require(state, Status.PENDING, Status.REJECTED, action="审核通过")
-    return [_qualified(state, reviewer_id=reviewer_id)]
+    return [*_reopened(state), _qualified(state, reviewer_id=reviewer_id)]
 
 
 def reject(state: Applicant, *, reviewer_id: str, reason: str) -> list[DomainEvent]:
@@ -184,7 +254,8 @@ def reject(state: Applicant, *, reviewer_id: str, reason: str) -> list[DomainEve
             institution_id=b.institution_id,
             reason=reason.strip(),
             reviewer_id=reviewer_id,
-        )
+        ),
+        *([] if state.closed_reason == REJECTED else [_closing(state, REJECTED, note=reason.strip())]),
     ]
 
 
@@ -217,7 +288,8 @@ def correct(state: Applicant, corrected: ImportedApplicant) -> list[DomainEvent]
             institution_id=b.institution_id,
             record=corrected,
             changes=changes,
-        )
+        ),
+        *_reopened(state),
     ]
 
 
@@ -253,10 +325,17 @@ def revert_enrollment(state: Applicant, *, order_id: str) -> list[DomainEvent]:
     return [_qualified(state, reviewer_id="")]
 
 
+CE_NO_EXAM = "continuing_education_no_exam"
+CE_NO_EXAM_MESSAGE = "继续教育学员不参加考试：完成继续教育培训后由证书服务登记学时"
+
+
 def apply_for_exam(state: Applicant, head_photo: ExamHeadPhoto) -> list[DomainEvent]:
     """已报名 → 已申请考试; after a failed exam (考试未通过) the application again is a retake (补考).
 
-    The event carries the head photo the exam compares the live face with, and the training mode."""
+    The event carries the head photo the exam compares the live face with, and the training mode. A
+    continuing-education applicant never goes to the exam (its training credits hours instead)."""
+    if state.batch.continuing_education:
+        raise Conflict(CE_NO_EXAM_MESSAGE, code=CE_NO_EXAM)
     _require(state, Status.ENROLLED, Status.EXAM_FAILED, action="申请考试")
     if not head_photo.key or not head_photo.bucket:
         raise DomainError("学员没有头像照片，不能申请考试", code="head_photo_missing")
@@ -299,3 +378,39 @@ def note_exam_result(
             pass_mark=pass_mark,
         )
     ]
+
+
+def withdraw(state: Applicant, *, reason: str = "") -> list[DomainEvent]:
+    """The enterprise withdraws an applicant not yet paid for (待审核, 已审核, 未通过): 已结束
+    (企业已撤回报名). A qualified applicant is also published as no longer qualified (ApplicantRejected,
+    reason 企业撤回报名), so that payment no longer offers it for an order."""
+    if state.status not in WITHDRAWABLE or state.closed_reason not in (None, REJECTED):
+        raise Conflict(
+            f"学员当前状态为“{state.status_label}”，不能撤回报名：只有尚未缴费（待审核、已审核、未通过）的学员"
+            "可以撤回；已缴费的学员请联系培训机构办理退款",
+            code="withdraw_not_allowed",
+        )
+    note = reason.strip()
+    events: list[DomainEvent] = []
+    if state.status is Status.QUALIFIED:
+        b = state.batch
+        events.append(
+            ApplicantRejected(
+                applicant_id=state.applicant_id,
+                batch_id=b.batch_id,
+                enterprise_id=b.enterprise_id,
+                institution_id=b.institution_id,
+                reason=f"企业撤回报名{'：' + note if note else ''}"[:500],
+                reviewer_id="",
+            )
+        )
+    events.append(_closing(state, "withdrawn", note=note))
+    return events
+
+
+def close(state: Applicant, *, reason: str, ref: str) -> list[DomainEvent]:
+    """Certification reached the enrollment's purpose (a certificate issued to this applicant, or the hours
+    of its continuing-education plan credited): 已结束. Nothing if already closed for good (a redelivery)."""
+    if state.status is Status.CLOSED:
+        return []
+    return [_closing(state, reason, ref=ref)]

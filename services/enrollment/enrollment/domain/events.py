@@ -122,6 +122,10 @@ class TrainingPlanCreated(DomainEvent):
     place: ShortText = ""
     platform: ShortText = ""
     schedule: str = ""
+    # a plan for continuing-education trainees declares the hours each completed trainee is credited
+    continuing_education: bool = False
+    professional_hours: float | None = None
+    general_hours: float | None = None
 
 
 @event(CONTEXT, "TrainingCompleted", public=False)
@@ -158,3 +162,33 @@ class ExamResultNoted(DomainEvent):
     passed: bool
     score: int
     pass_mark: int
+
+
+@event(CONTEXT, "EnrollmentClosed", public=False)
+class EnrollmentClosed(DomainEvent):
+    """The applicant's enrollment reached or abandoned its purpose: it no longer counts for the rule "one open
+    enrollment per person, position and kind" (the applicant index's row is closed in the same transaction).
+
+    `reason`: `certificate_issued` (certification's CertificateIssued, `ref` its certificate id),
+    `hours_credited` (certification's ContinuingEducationRecorded of a training plan, `ref` its source_ref),
+    `withdrawn` (the enterprise withdrew the applicant, `ref` empty, `note` its reason) or `rejected` (the
+    institution's review; a correction or a later approval opens it again: EnrollmentReopened)."""
+
+    applicant_id: Identifier
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier
+    reason: ShortText
+    ref: ShortText = ""
+    note: Reason = ""
+
+
+@event(CONTEXT, "EnrollmentReopened", public=False)
+class EnrollmentReopened(DomainEvent):
+    """A rejected applicant (closed by the rejection) was corrected or approved: its enrollment is open again
+    (checked first: no other open enrollment of the same person, position and kind)."""
+
+    applicant_id: Identifier
+    batch_id: Identifier
+    enterprise_id: Identifier
+    institution_id: Identifier

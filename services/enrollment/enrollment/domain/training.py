@@ -9,6 +9,7 @@ Pure rules: no I/O.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from events import DomainEvent, ExamApplied, TrainingPlanned
+from events import ContinuingEducationCompleted, DomainEvent, ExamApplied, TrainingPlanned
 from servicekit.errors import Conflict, DomainError, NotFound
 
 from enrollment.domain.events import TrainingCompleted, TrainingPlanCreated
@@ -30,6 +31,7 @@ PLACE_MAX = 200
 PLATFORM_MAX = 300
 SCHEDULE_MAX = 4000
 MAX_APPLICANTS_PER_REQUEST = 500
+MAX_PLAN_HOURS = 200  # a continuing-education plan's hours, each kind and in total (the contract's bound)
 
 PLAN_LABELS = {
     "name": "计划名称",
@@ -40,7 +42,10 @@ PLAN_LABELS = {
     "place": "培训地点",
     "platform": "网络培训平台",
     "schedule": "课程安排",
+    "professional_hours": "专业科目学时",
+    "general_hours": "公共科目学时",
 }
+HOURS_FIELDS = ("professional_hours", "general_hours")
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
@@ -82,6 +87,10 @@ class PlanForm:
     place: str | None = None
     platform: str | None = None
     schedule: str | None = None
+    # a plan for continuing-education trainees (继续教育) declares the hours each completed trainee earns
+    continuing_education: bool = False
+    professional_hours: float | str | None = None
+    general_hours: float | str | None = None
 
     def normalized(self) -> PlanForm:
         def text(value: str | date | None) -> str:
@@ -96,7 +105,69 @@ class PlanForm:
             place=text(self.place),
             platform=text(self.platform),
             schedule=(self.schedule or "").strip(),
+            continuing_education=bool(self.continuing_education),
+            professional_hours=self.professional_hours,
+            general_hours=self.general_hours,
         )
+
+
+def parse_hours(value: float | str | None) -> float | None:
+    """Hours as a finite number (a number or its text), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        hours = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return hours if math.isfinite(hours) else None
+
+
+def _given(value: float | str | None) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _hours_problems(form: PlanForm) -> list[dict[str, str]]:
+    """A continuing-education plan must declare both kinds of hours (each 0–200, total 1–200 … > 0); an
+    initial-training plan declares none (initial training never credits hours)."""
+    problems: list[dict[str, str]] = []
+
+    def problem(name: str, code: str, message: str) -> None:
+        problems.append({"field": name, "code": code, "message": message})
+
+    if not form.continuing_education:
+        for key in HOURS_FIELDS:
+            if _given(getattr(form, key)):
+                problem(
+                    key,
+                    "hours_not_allowed",
+                    f"新取证培训计划不登记学时（学时只用于继续教育计划），请不要填写{PLAN_LABELS[key]}",
+                )
+        return problems
+    hours: dict[str, float] = {}
+    for key in HOURS_FIELDS:
+        raw = getattr(form, key)
+        value = parse_hours(raw)
+        if not _given(raw):
+            problem(key, "required", f"继续教育培训计划须填写{PLAN_LABELS[key]}（没有的填 0）")
+        elif value is None:
+            problem(key, "invalid_hours", f"{PLAN_LABELS[key]}应为数字")
+        elif value < 0:
+            problem(key, "invalid_hours", f"{PLAN_LABELS[key]}不能为负数")
+        elif value > MAX_PLAN_HOURS:
+            problem(key, "too_many_hours", f"{PLAN_LABELS[key]}不能超过 {MAX_PLAN_HOURS} 学时")
+        else:
+            hours[key] = value
+    if len(hours) == len(HOURS_FIELDS):
+        total = sum(hours.values())
+        if total <= 0:
+            problem("professional_hours", "no_hours", "继续教育培训计划的学时合计须大于 0")
+        elif total > MAX_PLAN_HOURS:
+            problem(
+                "professional_hours",
+                "too_many_hours",
+                f"继续教育培训计划的学时合计（{total:g}）不能超过 {MAX_PLAN_HOURS} 学时",
+            )
+    return problems
 
 
 def parse_date(value: str | date | None) -> date | None:
@@ -175,7 +246,7 @@ def validate_plan(form: PlanForm) -> list[dict[str, str]]:
 
     if len(form.schedule or "") > SCHEDULE_MAX:
         problem("schedule", "too_long", f"课程安排不能超过 {SCHEDULE_MAX} 个字")
-    return problems
+    return problems + _hours_problems(form)
 
 
 def ensure_valid_plan(form: PlanForm) -> None:
@@ -208,6 +279,9 @@ def create_plan(
             place=form.place or "",
             platform=form.platform or "",
             schedule=form.schedule or "",
+            continuing_education=form.continuing_education,
+            professional_hours=parse_hours(form.professional_hours) if form.continuing_education else None,
+            general_hours=parse_hours(form.general_hours) if form.continuing_education else None,
         )
     ]
 
@@ -224,6 +298,9 @@ class Plan:
     place: str = ""
     platform: str = ""
     schedule: str = ""
+    continuing_education: bool = False
+    professional_hours: float | None = None
+    general_hours: float | None = None
 
     @classmethod
     def from_history(cls, history: Sequence[DomainEvent]) -> Plan:
@@ -241,7 +318,14 @@ class Plan:
             place=created.place,
             platform=created.platform,
             schedule=created.schedule,
+            continuing_education=created.continuing_education,
+            professional_hours=created.professional_hours,
+            general_hours=created.general_hours,
         )
+
+    @property
+    def kind_label(self) -> str:
+        return "继续教育" if self.continuing_education else "新取证培训"
 
     @property
     def mode_label(self) -> str:
@@ -357,6 +441,12 @@ def refuse_trainee(
             "position_mismatch",
             f"学员报名的岗位为{state.batch.position}，与本计划的岗位（{plan.position}）不一致",
         )
+    if state.batch.continuing_education != plan.continuing_education:
+        kind = "继续教育" if state.batch.continuing_education else "新取证培训"
+        reasons.add(
+            "kind_mismatch",
+            f"该学员是{kind}学员，不能加入{plan.kind_label}计划：继续教育学员与新取证学员不能混在一个培训计划中",
+        )
     return reasons.refusal()
 
 
@@ -389,7 +479,9 @@ def plan_trainee(
 def refuse_completion(
     plan: Plan, state: applicant_domain.Applicant, training: TraineeTraining
 ) -> Refusal | None:
-    """Completion is recorded for a trainee of this plan (the institution decides when; no date rule)."""
+    """Completion is recorded for a trainee of this plan (the institution decides when; no date rule: a plan
+    dated in the future may be completed today, and a continuing-education trainee's hours are credited for
+    `completed_on` = the plan's last day)."""
     reasons = _Reasons(state.applicant_id, state.record.name)
     if not _owned(plan, state, reasons):
         return reasons.refusal()
@@ -412,6 +504,33 @@ def complete_training(
             applicant_id=state.applicant_id,
             institution_id=plan.institution_id,
             enterprise_id=state.batch.enterprise_id,
+        ),
+        *continuing_education_completed(plan, state),
+    ]
+
+
+def continuing_education_completed(plan: Plan, state: applicant_domain.Applicant) -> list[DomainEvent]:
+    """A continuing-education trainee completed a continuing-education plan: the plan's hours, for
+    certification to credit (once per plan and trainee: completion is recorded once). Initial training never
+    credits hours."""
+    if not (plan.continuing_education and state.batch.continuing_education):
+        return []
+    r, b = state.record, state.batch
+    return [
+        ContinuingEducationCompleted(
+            applicant_id=r.applicant_id,
+            batch_id=b.batch_id,
+            enterprise_id=b.enterprise_id,
+            institution_id=b.institution_id,
+            plan_id=plan.plan_id,
+            plan_name=plan.name,
+            id_number=r.id_number,
+            name=r.name,
+            position=b.position,
+            specialisation=b.specialisation,
+            professional_hours=plan.professional_hours or 0.0,
+            general_hours=plan.general_hours or 0.0,
+            completed_on=plan.ends_on,
         )
     ]
 
@@ -427,6 +546,9 @@ def refuse_exam_application(
     (补考)."""
     reasons = _Reasons(state.applicant_id, state.record.name)
     if not _owned(plan, state, reasons):
+        return reasons.refusal()
+    if state.batch.continuing_education:
+        reasons.add(applicant_domain.CE_NO_EXAM, applicant_domain.CE_NO_EXAM_MESSAGE)
         return reasons.refusal()
     if state.status is applicant_domain.Status.EXAM_APPLIED:
         return None  # already applied: nothing to do

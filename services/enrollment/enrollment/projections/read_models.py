@@ -6,7 +6,8 @@
   the exam uses (set by ExamApplied); `photo_ok` / `photo_problems` ([{rule, code, message}], the codes of
   我的资料's head-photo check): the check of the head photo the last zip with one brought, at
   `photo_checked_at` (a photo that failed was not stored: `materials.头像`, with its own `photo_ok`, is then
-  an earlier one, if any);
+  an earlier one, if any); `closed_reason` / `closed_at` once the enrollment ended (status `closed`, 已结束;
+  a rejected applicant keeps `rejected` with `closed_reason` `rejected`);
 - `certificate_holders`: every certificate of a person with its state (valid / lapsed / revoked /
   superseded), for continuing education (only valid ones) and the head-photo lock;
 - `person_profiles`: one document per person (ID number): their own documents and the head-photo lock.
@@ -36,7 +37,14 @@ from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
 
-from enrollment.domain.events import ApplicantCorrected, ExamResultNoted, HeadPhotoLocked, MaterialsUploaded
+from enrollment.domain.events import (
+    ApplicantCorrected,
+    EnrollmentClosed,
+    EnrollmentReopened,
+    ExamResultNoted,
+    HeadPhotoLocked,
+    MaterialsUploaded,
+)
 
 from ..domain.eligibility import precheck
 
@@ -269,6 +277,20 @@ def applicants(database: str) -> Projection:
             exam_pass_mark=e.pass_mark,
             exam_result_at=received.envelope.time,
         )
+
+    @on(EnrollmentClosed)
+    async def closed(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, EnrollmentClosed)
+        fields: dict[str, object] = {"closed_reason": e.reason, "closed_at": received.envelope.time}
+        if e.reason != "rejected":  # a rejected applicant stays 未通过 (it may be corrected)
+            fields["status"] = "closed"
+        await set_status(session, e.applicant_id, **fields)
+
+    @on(EnrollmentReopened)
+    async def reopened(received: ReceivedEvent, session: Session) -> None:
+        assert isinstance(received.event, EnrollmentReopened)
+        await set_status(session, received.event.applicant_id, closed_reason=None, closed_at=None)
 
     return projection
 

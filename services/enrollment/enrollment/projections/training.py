@@ -40,6 +40,9 @@ PLAN_DEFAULTS: dict[str, Any] = {
     "platform": "",
     "schedule": "",
     "created_at": None,
+    "continuing_education": False,
+    "professional_hours": None,
+    "general_hours": None,
     **dict.fromkeys(COUNTS, 0),
 }
 
@@ -118,6 +121,9 @@ def training_plans(database: str) -> Projection:
             "platform": e.platform,
             "schedule": e.schedule,
             "created_at": received.envelope.time,
+            "continuing_education": e.continuing_education,
+            "professional_hours": e.professional_hours,
+            "general_hours": e.general_hours,
         }
         await plans(session).update_one(
             {"_id": e.plan_id}, _upsert(PLAN_DEFAULTS, fields), upsert=True, session=session
