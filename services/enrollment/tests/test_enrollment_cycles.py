@@ -290,7 +290,7 @@ def test_ce_trainees_never_go_to_the_exam() -> None:
     assert refusal is not None and refusal.code == "continuing_education_no_exam"
     assert "继续教育学员不参加考试" in refusal.message
     with pytest.raises(Conflict) as refused:
-        applicant_domain.apply_for_exam(p.state, PHOTO.photo)  # type: ignore[arg-type]
+        applicant_domain.apply_for_exam(p.state, PHOTO.photo)
     assert refused.value.code == "continuing_education_no_exam"
     # an initial trainee who completed the same way is applied
     initial_plan = plan_of(PLAN)
