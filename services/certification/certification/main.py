@@ -16,7 +16,7 @@ from .adapters.signing import CertificateSigner
 from .api import verify
 from .api.routes import router
 from .application import handlers, write_indexes
-from .application.policies import issue_on_exam_passed, revoke_on_blacklist
+from .application.policies import credit_on_training_completed, issue_on_exam_passed, revoke_on_blacklist
 from .projections import read_models
 from .settings import CertificationSettings
 
@@ -33,15 +33,19 @@ def build_runtime(settings: CertificationSettings | None = None) -> ServiceRunti
             read_models.institutions(database),
             read_models.person_photos(database),
             read_models.ce_enrollments(database),
+            read_models.uncredited_trainings(database),
+            read_models.issue_refusals(database),
         ],
         own_topics=[CertificateIssued.topic()],
         write_indexes=[
             write_indexes.certificate_index(database),
             write_indexes.certificate_counters(database),
+            write_indexes.training_credits(database),
         ],
     )
     runtime.policies.append(issue_on_exam_passed(runtime))
     runtime.policies.append(revoke_on_blacklist(runtime))
+    runtime.policies.append(credit_on_training_completed(runtime))
     return runtime
 
 
@@ -77,6 +81,7 @@ def build_app(settings: CertificationSettings | None = None) -> FastAPI:
             "`make run` generates one into .data/secrets.json"
         )
     signer = CertificateSigner.from_seed_b64(seed)
+    handlers.use_test_clock(settings.test_clock_offset_file)
     runtime = build_runtime(settings)
 
     async def start(rt: ServiceRuntime) -> None:

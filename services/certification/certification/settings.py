@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from servicekit.settings import ServiceSettings
 
 from .domain.hours import HoursRules
@@ -38,6 +38,25 @@ class CertificationSettings(ServiceSettings):
     renewal_window_months: int = Field(
         default=12, ge=1, validation_alias="CERTIFICATION_RENEWAL_WINDOW_MONTHS"
     )
+    # retraining after a lapse (README: Certification): `training_plan` or `off`; the hours it takes (unset:
+    # one cycle's CERTIFICATION_CE_HOURS_PER_CYCLE / CERTIFICATION_CE_PROFESSIONAL_HOURS)
+    reinstatement_rule: Literal["training_plan", "off"] = Field(
+        default="training_plan", validation_alias="CERTIFICATION_REINSTATEMENT_RULE"
+    )
+    reinstatement_hours: float | None = Field(
+        default=None, validation_alias="CERTIFICATION_REINSTATEMENT_HOURS"
+    )
+    reinstatement_professional_hours: float | None = Field(
+        default=None, validation_alias="CERTIFICATION_REINSTATEMENT_PROFESSIONAL_HOURS"
+    )
+    # a passed exam for a position the person holds a valid certificate for: `renew` the old one or `refuse`
+    second_certificate: Literal["renew", "refuse"] = Field(
+        default="renew", validation_alias="CERTIFICATION_SECOND_CERTIFICATE"
+    )
+    # tests only: a file holding seconds added to certification's clock (refused with PLATFORM_ENV=production)
+    test_clock_offset_file: str | None = Field(
+        default=None, validation_alias="CERTIFICATION_TEST_CLOCK_OFFSET_FILE"
+    )
     lapse_check_seconds: float = Field(default=3600.0, validation_alias="CERTIFICATION_LAPSE_CHECK_SECONDS")
     max_sheet_bytes: int = Field(default=10 * 1024 * 1024, validation_alias="CERTIFICATION_MAX_SHEET_BYTES")
     max_sheet_rows: int = Field(default=5000, validation_alias="CERTIFICATION_MAX_SHEET_ROWS")
@@ -54,4 +73,16 @@ class CertificationSettings(ServiceSettings):
             renewal_hours=self.renewal_hours,
             renewal_professional_hours=self.renewal_professional_hours,
             renewal_window_months=self.renewal_window_months,
+            reinstatement_rule=self.reinstatement_rule,
+            reinstatement_hours=self.reinstatement_hours,
+            reinstatement_professional_hours=self.reinstatement_professional_hours,
         )
+
+    @model_validator(mode="after")
+    def _no_test_clock_in_production(self) -> CertificationSettings:
+        if self.test_clock_offset_file and self.environment == "production":
+            raise ValueError(
+                "CERTIFICATION_TEST_CLOCK_OFFSET_FILE is set with PLATFORM_ENV=production: the test clock is "
+                "for the platform's integration tests only; unset it"
+            )
+        return self

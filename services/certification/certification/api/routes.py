@@ -26,7 +26,7 @@ from ..domain import certificate as certificate_rules
 from ..domain import hours as hours_rules
 from ..domain import sheets
 from ..domain.certificate import STATES, Certificate
-from ..projections.read_models import CERTIFICATES
+from ..projections.read_models import CERTIFICATES, ISSUE_REFUSALS, UNCREDITED_TRAININGS
 from ..settings import CertificationSettings
 
 router = APIRouter(prefix="/api/certification", tags=["证书"])
@@ -208,8 +208,34 @@ async def certificate_pdf(
 # -- continuing education -----------------------------------------------------------------------------------
 
 
+def _lapses_on(cert: Certificate, today: date, rules: hours_rules.HoursRules) -> date | None:
+    if cert.state != "valid":
+        return None
+    return hours_rules.lapses_on(cert.issued_on, cert.records, today, rules, judged_from=cert.judged_from())
+
+
+def _retraining_view(cert: Certificate, rules: hours_rules.HoursRules) -> dict[str, Any] | None:
+    """A lapsed certificate: its lapse and the retraining credited since (what reinstatement still needs)."""
+    if cert.state != "lapsed" or cert.lapsed is None:
+        return None
+    decision = hours_rules.reinstatement_decision(cert.retraining, rules)
+    return {
+        "lapsed_on": cert.lapsed.lapsed_on.isoformat() if cert.lapsed.lapsed_on else None,
+        "cycles_from": cert.lapsed.cycles_from.isoformat(),
+        "cycles_to": cert.lapsed.cycles_to.isoformat(),
+        "rule": rules.reinstatement_rule,
+        "hours": decision.hours,
+        "professional": decision.professional,
+        "required_hours": decision.required_hours,
+        "required_professional": decision.required_professional,
+        "missing_total": max(decision.required_hours - decision.hours, 0.0),
+        "missing_professional": max(decision.required_professional - decision.professional, 0.0),
+    }
+
+
 def _progress_view(cert: Certificate, today: date, rules: hours_rules.HoursRules) -> dict[str, Any]:
     cycles = hours_rules.progress(cert.issued_on, cert.records, today, rules)
+    lapses_on = _lapses_on(cert, today, rules)
     renewal = (
         hours_rules.renewal_decision(cert.issued_on, cert.records, today, rules) if cert.legacy else None
     )
@@ -239,8 +265,29 @@ def _progress_view(cert: Certificate, today: date, rules: hours_rules.HoursRules
                 "met": p.met,
                 "missing_total": p.missing_total,
                 "missing_professional": p.missing_professional,
+                # the current cycle, short: the day the certificate lapses if it stays so
+                "lapses_on": lapses_on.isoformat()
+                if lapses_on is not None and not p.complete and not p.met
+                else None,
             }
             for p in cycles
+        ],
+        "lapses_on": lapses_on.isoformat() if lapses_on is not None else None,
+        "reinstated_on": cert.reinstated_on.isoformat() if cert.reinstated_on else None,
+        "retraining": _retraining_view(cert, rules),
+        "reminders": [
+            {
+                "cycle": r.cycle,
+                "cycle_starts_on": r.cycle_starts_on.isoformat(),
+                "cycle_ends_on": r.cycle_ends_on.isoformat(),
+                "days_before": r.days_before,
+                "hours": r.hours,
+                "required_hours": r.required_hours,
+                "professional_hours": r.professional_hours,
+                "required_professional_hours": r.required_professional_hours,
+                "lapses_on": r.lapses_on.isoformat() if r.lapses_on else None,
+            }
+            for r in cert.reminders
         ],
         "records": [
             {
@@ -279,7 +326,13 @@ def _recorder(identity: Identity) -> str | None:
 @router.post(
     "/certificates/{certificate_id}/hours",
     status_code=201,
-    summary="登记一条继续教育学时（颁证或继续教育报名的培训机构、管理员）",
+    summary="登记一条继续教育学时（颁证或继续教育报名的培训机构、管理员）；同一条记录再次登记：200，答复已有记录",
+    responses={
+        200: {
+            "description": "同一证书、学习日期、课程和类别、同样学时的记录已登记：答复已有记录（duplicate）"
+        },
+        409: {"description": "同一证书、学习日期、课程和类别已登记了其他学时（hours_record_conflict）"},
+    },
 )
 async def record_hours(
     certificate_id: str,
@@ -288,9 +341,10 @@ async def record_hours(
     rt: RuntimeDep,
     settings: Settings,
     idem: IdempotencyDep,
+    response: Response,
 ) -> dict[str, Any]:
     async def work() -> dict[str, Any]:
-        record_id = await handlers.record_hours(
+        record_id, created = await handlers.record_hours(
             rt.store,
             certificate_id,
             institution_id=_recorder(identity),
@@ -302,7 +356,9 @@ async def record_hours(
             today=today_in_china(),
             rules=settings.hours_rules(),
         )
-        return {"record_id": record_id, "certificate_id": certificate_id}
+        if not created:
+            response.status_code = 200
+        return {"record_id": record_id, "certificate_id": certificate_id, "duplicate": not created}
 
     return await idem.run(body, work)
 
@@ -359,6 +415,7 @@ async def _import_hours(
     header, rows = await _read_upload(file, settings)
     numbers = {sheets.cell_text(c).upper() for c in _column(header, rows, sheets.NUMBER)} - {""}
     facts: dict[str, sheets.CertificateFacts] = {}
+    recorded: dict[str, hours_rules.HoursRecord] = {}
     refused: list[str] = []
     async for index in rt.db[handlers.INDEX].find({"number": {"$in": sorted(numbers)}}):
         cert, _ = await handlers.load(rt.store, index["_id"])
@@ -372,6 +429,7 @@ async def _import_hours(
         facts[cert.number] = sheets.CertificateFacts(
             cert.certificate_id, cert.id_number, cert.issued_on, cert.state, cert.state_label
         )
+        recorded.update(cert.records_by_key)
     if refused:  # before any row is checked against the holder's data
         raise Forbidden(
             f"本机构未培训以下证书的持证人，不能登记其继续教育学时：{'、'.join(sorted(refused))}；"
@@ -380,7 +438,9 @@ async def _import_hours(
             details={"certificate_numbers": sorted(refused)},
         )
     today = today_in_china()
-    records, problems = sheets.hours_rows(header, rows, facts, today=today, rules=settings.hours_rules())
+    records, problems = sheets.hours_rows(
+        header, rows, facts, today=today, rules=settings.hours_rules(), recorded=recorded
+    )
     if problems:
         raise _sheet_refused(problems, "学时登记表")
     if not records:
@@ -539,3 +599,135 @@ async def lapse_check(
         dry_run=dry_run,
         certificate_id=certificate_id,
     )
+
+
+# -- continuing education: the enterprise's staff, trainings not credited, certificates not issued ---------
+
+EnterpriseOrAdmin = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.ADMIN))]
+InstitutionOrAdmin = Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))]
+
+
+def _staff_row(
+    cert: Certificate, today: date, rules: hours_rules.HoursRules, ce_enrolled: bool
+) -> dict[str, Any]:
+    """One holder's certificate as the enterprise follows it: the current cycle, its hours and what is
+    missing, the day it would lapse, or for a lapsed certificate what retraining still needs."""
+    current = hours_rules.current_cycle(cert.issued_on, today, rules)
+    row: dict[str, Any] = {
+        "certificate_id": cert.certificate_id,
+        "certificate_number": cert.number,
+        "holder_name": cert.holder_name,
+        "id_number": cert.id_number,  # the enterprise's own staff: it has their ID numbers on its sheets
+        "position": cert.position,
+        "specialisation": cert.specialisation,
+        "issued_on": cert.issued_on.isoformat(),
+        "legacy": cert.legacy,
+        "state": cert.state,
+        "state_label": cert.state_label,
+        "ce_enrolled": ce_enrolled,
+        "cycle": None,
+        "hours": 0.0,
+        "professional_hours": 0.0,
+        "required_hours": rules.hours_per_cycle,
+        "required_professional_hours": rules.professional_hours_per_cycle,
+        "missing_total": 0.0,
+        "missing_professional": 0.0,
+        "lapses_on": None,
+        "short": False,
+        "retraining": _retraining_view(cert, rules),
+    }
+    if current is not None:
+        p = hours_rules.progress_of(current, cert.records, today, rules)
+        row.update(
+            cycle={
+                "index": current.index,
+                "starts_on": current.starts_on.isoformat(),
+                "ends_on": current.ends_on.isoformat(),
+            },
+            hours=p.total,
+            professional_hours=p.professional,
+            missing_total=p.missing_total,
+            missing_professional=p.missing_professional,
+            short=not p.met,
+        )
+    lapses_on = _lapses_on(cert, today, rules)
+    row["lapses_on"] = lapses_on.isoformat() if lapses_on is not None else None
+    if cert.state == "lapsed":
+        row["short"] = True
+    return row
+
+
+@router.get(
+    "/staff/continuing-education",
+    summary="企业查看本企业持证人员的继续教育情况（当前周期学时、差额、失效日期；short=true 只看学时不足的）",
+)
+async def staff_continuing_education(
+    identity: EnterpriseOrAdmin,
+    rt: RuntimeDep,
+    settings: Settings,
+    page: Paging,
+    short: bool = False,
+    enterprise_id: Annotated[
+        str | None, Query(max_length=128, description="管理员查看某企业时必填；企业账号忽略")
+    ] = None,
+) -> dict[str, Any]:
+    """Its staff: holders whose certificate came from an exam it enrolled them for (`enterprise_id` of the
+    certificate), and holders it enrolled in continuing education (their valid or lapsed certificates)."""
+    if identity.role is Role.ENTERPRISE:
+        org = identity.org_id or "\x00"
+    elif enterprise_id:
+        org = enterprise_id
+    else:
+        raise DomainError("请指定企业（enterprise_id）", code="enterprise_required", status=422)
+    live = {"$in": ["valid", "lapsed"]}
+    enrolled = {
+        str(d["id_number"])
+        async for d in rt.db[handlers.CE_ENROLLMENTS].find({"enterprise_id": org}, {"id_number": 1})
+        if d.get("id_number")
+    }
+    query: dict[str, Any] = {"state": live, "enterprise_id": org}
+    if enrolled:
+        query = {"state": live, "$or": [{"enterprise_id": org}, {"id_number": {"$in": sorted(enrolled)}}]}
+    ids = [str(d["_id"]) async for d in rt.db[handlers.INDEX].find(query, {"_id": 1})]
+    today = today_in_china()
+    rules = settings.hours_rules()
+    rows = []
+    for certificate_id in ids:
+        cert, _ = await handlers.load(rt.store, certificate_id)
+        rows.append(_staff_row(cert, today, rules, cert.id_number in enrolled))
+    if short:
+        rows = [r for r in rows if r["short"]]
+    rows.sort(
+        key=lambda r: (
+            not r["short"],
+            r["state"] != "lapsed",
+            r["lapses_on"] or "9999-12-31",
+            r["holder_name"],
+            r["certificate_number"],
+        )
+    )
+    return {
+        "today": today.isoformat(),
+        "total": len(rows),
+        "items": rows[page.skip : page.skip + page.limit],
+    }
+
+
+@router.get(
+    "/uncredited-trainings",
+    summary="未能计入学时的继续教育培训（持证人没有该岗位的有效或已失效证书）：管理员看全部，培训机构看本机构的",
+)
+async def uncredited_trainings(identity: InstitutionOrAdmin, rt: RuntimeDep, page: Paging) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if identity.role is Role.INSTITUTION:
+        query["institution_id"] = identity.org_id or "\x00"
+    cursor = page.apply(rt.db[UNCREDITED_TRAININGS].find(query).sort([("completed_on", -1), ("_id", 1)]))
+    return {"items": [without_id(d, "source_ref") async for d in cursor]}
+
+
+@router.get(
+    "/issue-refusals", summary="考试合格但未发证的记录（已持有同岗位有效证书，且设置为不重复发证）：管理员"
+)
+async def issue_refusals(identity: Admin, rt: RuntimeDep, page: Paging) -> dict[str, Any]:
+    cursor = page.apply(rt.db[ISSUE_REFUSALS].find({}).sort([("refused_on", -1), ("_id", 1)]))
+    return {"items": [without_id(d, "attempt_id") async for d in cursor]}

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from events import (
     CertificateIssued,
     CertificateLapsed,
+    CertificateReinstated,
     CertificateRenewed,
     CertificateRevoked,
+    ContinuingEducationCompleted,
     ContinuingEducationRecorded,
+    ContinuingEducationReminderDue,
     DomainEvent,
+    ExamPassed,
     LegacyCertificateImported,
 )
 from pymongo import ReturnDocument
@@ -28,7 +33,8 @@ from servicekit.logging import get_logger
 from servicekit.mongo import Document, Session, in_transaction
 
 from ..domain import certificate as domain
-from ..domain.certificate import Certificate
+from ..domain.certificate import Certificate, SecondCertificateRule
+from ..domain.events import CertificateIssueRefused, TrainingNotCredited
 from ..domain.hours import HoursRules
 from ..domain.numbers import certificate_number
 from ..domain.sheets import HoursRow, LegacyRow
@@ -50,12 +56,37 @@ _STATE_AFTER: dict[type[DomainEvent], str] = {
     CertificateLapsed: "lapsed",
     CertificateRevoked: "revoked",
     CertificateRenewed: "superseded",
+    CertificateReinstated: "valid",
 }
+# write side: source_ref of a credited training plan → the certificate it was credited to (once per ref)
+TRAINING_CREDITS = "training_credits"
+# the namespace of the record ids of a credited training plan (uuid5 of "<source_ref>:<kind>")
+TRAINING_NAMESPACE = uuid.UUID("0c7e8f4a-61d2-4b8e-9f3a-5d2e7c1b9a40")
+
+_test_clock_offset_file: str | None = None
+
+
+def use_test_clock(path: str | None) -> None:
+    """Tests only (CERTIFICATION_TEST_CLOCK_OFFSET_FILE, refused in production by the settings): the seconds
+    written in `path` are added to certification's clock (missing or empty file: none)."""
+    global _test_clock_offset_file
+    _test_clock_offset_file = path
+
+
+def now() -> datetime:
+    moment = clock.now()
+    if _test_clock_offset_file:
+        try:
+            text = Path(_test_clock_offset_file).read_text().strip()
+        except FileNotFoundError:
+            text = ""
+        moment += timedelta(seconds=float(text or 0))
+    return moment
 
 
 def today_in_china() -> date:
-    """Today in business time (`BUSINESS_TIMEZONE`, China time by default)."""
-    return clock.today()
+    """Today in business time (`BUSINESS_TIMEZONE`, China time by default), on certification's clock."""
+    return clock.today(now())
 
 
 def date_in_china(moment: datetime | None) -> date:
@@ -172,6 +203,13 @@ async def change(
                 update["$set"] = {"state": state}
             if isinstance(event, ContinuingEducationRecorded):
                 update.setdefault("$addToSet", {})["ce_institution_ids"] = event.institution_id
+                if event.source_ref:
+                    await store.db[TRAINING_CREDITS].update_one(
+                        {"_id": event.source_ref},
+                        {"$set": {"certificate_id": certificate_id}},
+                        upsert=True,
+                        session=tx,
+                    )
         if update:
             await store.db[INDEX].update_one({"_id": certificate_id}, update, session=tx)
         return events
@@ -222,12 +260,13 @@ async def record_hours(
     today: date,
     rules: HoursRules,
     record_id: str | None = None,
-) -> str:
-    """`institution_id` None: the administrator records."""
+) -> tuple[str, bool]:
+    """`institution_id` None: the administrator records. Answers the record id and whether it was recorded
+    now (False: the same natural key with the same hours was recorded before; its id is answered)."""
     record_id = record_id or uuid.uuid4().hex
     cert, _ = await load(store, certificate_id)  # 404 first
     trains = await trains_holder(store, institution_id, cert.id_number)
-    await change(
+    appended = await change(
         store,
         certificate_id,
         lambda h: domain.record_hours(
@@ -244,7 +283,12 @@ async def record_hours(
             rules=rules,
         ),
     )
-    return record_id
+    if appended:
+        return record_id, True
+    # the same natural key with the same hours: the record that exists (decided on the stream just read)
+    cert, _ = await load(store, certificate_id)
+    existing = domain.duplicate_of(cert, studied_on=studied_on, kind=kind, course=course)
+    return (existing.record_id if existing is not None else record_id), False
 
 
 async def record_hours_rows(
@@ -283,6 +327,7 @@ async def record_hours_rows(
                     recorded_by=recorded_by,
                     today=today,
                     rules=rules,
+                    source="import",
                 )
             return out
 
@@ -458,6 +503,13 @@ async def lapse_check(
     conflict is retried on fresh state, which then decides nothing)."""
     checked = 0
     lapsed: list[dict[str, Any]] = []
+    reminded: list[dict[str, Any]] = []
+
+    def decide(history: list[DomainEvent]) -> list[DomainEvent]:
+        return domain.lapse(history, today=today, rules=rules) or domain.remind(
+            history, today=today, rules=rules
+        )
+
     query: dict[str, Any] = {"state": "valid"}
     if certificate_id is not None:
         query["_id"] = certificate_id
@@ -467,10 +519,10 @@ async def lapse_check(
         current = str(doc["_id"])
         if dry_run:
             history, _ = await store.load_events(stream(current))
-            decided = domain.lapse(history, today=today, rules=rules)
+            decided = decide(history)
         else:
             try:
-                decided = await change(store, current, lambda h: domain.lapse(h, today=today, rules=rules))
+                decided = await change(store, current, decide)
             except DomainError as exc:  # a conflict that survived the retries: next run
                 log.warning("lapse.check_failed", certificate_id=current, error=exc.code)
                 continue
@@ -486,6 +538,225 @@ async def lapse_check(
                         "required_hours": event.required_hours,
                     }
                 )
-    if lapsed and not dry_run:
-        log.info("lapse.checked", checked=checked, lapsed=len(lapsed), today=today.isoformat())
-    return {"today": today.isoformat(), "dry_run": dry_run, "checked": checked, "lapsed": lapsed}
+            elif isinstance(event, ContinuingEducationReminderDue):
+                reminded.append(
+                    {
+                        "certificate_id": event.certificate_id,
+                        "certificate_number": event.certificate_number,
+                        "cycle": event.cycle,
+                        "cycle_ends_on": event.cycle_ends_on.isoformat(),
+                        "days_before": event.days_before,
+                        "hours": event.hours,
+                        "professional_hours": event.professional_hours,
+                        "lapses_on": event.lapses_on.isoformat() if event.lapses_on else None,
+                    }
+                )
+    if (lapsed or reminded) and not dry_run:
+        log.info(
+            "lapse.checked",
+            checked=checked,
+            lapsed=len(lapsed),
+            reminded=len(reminded),
+            today=today.isoformat(),
+        )
+    return {
+        "today": today.isoformat(),
+        "dry_run": dry_run,
+        "checked": checked,
+        "lapsed": lapsed,
+        "reminded": reminded,
+    }
+
+
+# -- issuing on a passed exam (at most one valid certificate per person and position) ----------------------
+
+
+async def valid_certificates(
+    store: EventStore, id_number: str, position: str, session: Session | None = None
+) -> list[Certificate]:
+    cursor = store.db[INDEX].find(
+        {"id_number": id_number, "position": position, "state": "valid"}, {"_id": 1}, session=session
+    )
+    found = []
+    for doc in [d async for d in cursor]:
+        cert, _ = await load(store, str(doc["_id"]), session=session)
+        found.append(cert)
+    return found
+
+
+async def issue_on_exam(
+    store: EventStore,
+    passed: ExamPassed,
+    *,
+    issued_on: date,
+    rule: SecondCertificateRule,
+    session: Session,
+) -> str:
+    """Issue the certificate of a passed attempt once ("issued", "exists"); when the person already holds a
+    valid certificate for the position, `rule` decides: "renewed" (the old one 已更新, CertificateRenewed on
+    its stream, in the same transaction) or "refused" (CertificateIssueRefused on `refused-<attempt>`)."""
+    certificate_id = certificate_id_for(passed.attempt_id)
+    if await store.version_of(stream(certificate_id), session=session):
+        return "exists"
+    if await store.version_of(f"refused-{passed.attempt_id}", session=session):
+        return "exists"
+    existing = await valid_certificates(store, passed.id_number, passed.position, session)
+    decision = domain.second_certificate(existing, rule)
+    if decision == "refuse":
+        old = existing[0]
+        refused = CertificateIssueRefused(
+            attempt_id=passed.attempt_id,
+            applicant_id=passed.applicant_id,
+            id_number=passed.id_number,
+            name=passed.name,
+            position=passed.position,
+            institution_id=passed.institution_id,
+            enterprise_id=passed.enterprise_id,
+            existing_certificate_id=old.certificate_id,
+            existing_certificate_number=old.number,
+            refused_on=issued_on,
+            reason=f"持证人已持有有效的{passed.position}证书 {old.number}，未再发证",
+        )
+        await execute(
+            store,
+            f"refused-{passed.attempt_id}",
+            lambda h: [] if h else [refused],
+            stream_type="certificate-refusal",
+            session=session,
+        )
+        log.warning(
+            "certificate.issue_refused",
+            attempt_id=passed.attempt_id,
+            existing_certificate_id=old.certificate_id,
+            id_number=mask_id(passed.id_number),
+        )
+        return "refused"
+    number = await next_number(store, issued_on.year, passed.position, session)
+    name = await institution_name(store, passed.institution_id, session)
+    (issued,) = domain.issue(
+        [],
+        passed=passed,
+        certificate_id=certificate_id,
+        number=number,
+        issued_on=issued_on,
+        institution_name=name,
+    )
+    assert isinstance(issued, CertificateIssued)
+    if decision == "renew":
+        issued = issued.model_copy(update={"renews": existing[0].certificate_id})
+    await open_certificate(store, issued, session)
+    for old in existing:
+        await change(
+            store,
+            old.certificate_id,
+            lambda h: domain.supersede(
+                h, new_certificate_id=certificate_id, new_number=number, today=issued_on
+            ),
+            session=session,
+        )
+    return "renewed" if existing else "issued"
+
+
+def mask_id(id_number: str) -> str:
+    """An ID number as logs show it: the first 6 and the last 4 characters."""
+    return id_number[:6] + "*" * max(len(id_number) - 10, 0) + id_number[-4:] if len(id_number) > 10 else "*"
+
+
+# -- crediting completed continuing-education training ---------------------------------------------------
+
+
+def training_record_id(source_ref: str, kind: str) -> str:
+    return uuid.uuid5(TRAINING_NAMESPACE, f"{source_ref}:{kind}").hex
+
+
+async def certificate_for_training(
+    store: EventStore, id_number: str, position: str, session: Session | None = None
+) -> Certificate | None:
+    """The holder's certificate for the position that a training credits: valid or lapsed, the newest (by
+    issue date; a valid one first on the same date)."""
+    cursor = store.db[INDEX].find(
+        {"id_number": id_number, "position": position, "state": {"$in": ["valid", "lapsed"]}},
+        {"_id": 1},
+        session=session,
+    )
+    found = []
+    for doc in [d async for d in cursor]:
+        cert, _ = await load(store, str(doc["_id"]), session=session)
+        found.append(cert)
+    if not found:
+        return None
+    return max(found, key=lambda c: (c.issued_on, c.state == "valid", c.certificate_id))
+
+
+async def credit_training(
+    store: EventStore,
+    completed: ContinuingEducationCompleted,
+    *,
+    today: date,
+    rules: HoursRules,
+    session: Session,
+) -> str:
+    """Credit a completed training plan once per source_ref ("credited", "already_credited",
+    "uncredited"): to the holder's certificate for the position (`certificate_for_training`), else kept as
+    TrainingNotCredited (listed by `GET /uncredited-trainings`) with a warning in the log."""
+    ref = domain.training_ref(completed)
+    if await store.db[TRAINING_CREDITS].find_one({"_id": ref}, {"_id": 1}, session=session):
+        return "already_credited"
+    cert = await certificate_for_training(store, completed.id_number, completed.position, session)
+    reason = ""
+    if cert is None:
+        reason = f"持证人没有有效或已失效的{completed.position}证书"
+    elif completed.professional_hours <= 0 and completed.general_hours <= 0:
+        reason = "培训计划未申报学时"
+    if cert is None or reason:
+        await _keep_uncredited(store, completed, reason, session)
+        return "uncredited"
+    await change(
+        store,
+        cert.certificate_id,
+        lambda h: domain.credit_training(
+            h,
+            completed=completed,
+            record_id_for=lambda kind: training_record_id(ref, kind),
+            today=today,
+            rules=rules,
+        ),
+        session=session,
+    )
+    return "credited"
+
+
+async def _keep_uncredited(
+    store: EventStore, completed: ContinuingEducationCompleted, reason: str, session: Session
+) -> None:
+    ref = domain.training_ref(completed)
+    event = TrainingNotCredited(
+        source_ref=ref,
+        applicant_id=completed.applicant_id,
+        enterprise_id=completed.enterprise_id,
+        institution_id=completed.institution_id,
+        plan_id=completed.plan_id,
+        plan_name=completed.plan_name,
+        id_number=completed.id_number,
+        name=completed.name,
+        position=completed.position,
+        professional_hours=completed.professional_hours,
+        general_hours=completed.general_hours,
+        completed_on=completed.completed_on,
+        reason=reason,
+    )
+    appended = await execute(
+        store,
+        f"uncredited-{ref}",
+        lambda h: [] if h else [event],
+        stream_type="uncredited-training",
+        session=session,
+    )
+    if appended:
+        log.warning(
+            "training.not_credited",
+            source_ref=ref,
+            id_number=mask_id(completed.id_number),
+            position=completed.position,
+            reason=reason,
+        )

@@ -1,17 +1,31 @@
-"""Reactions to the exam: ExamPassed → CertificateIssued, PersonBlacklisted → CertificateRevoked."""
+"""Reactions to other contexts: ExamPassed → CertificateIssued (renewing or refused when the person holds a
+valid certificate for the position), PersonBlacklisted → CertificateRevoked, enrollment's
+ContinuingEducationCompleted → ContinuingEducationRecorded (source `training_plan`, once per plan and
+applicant)."""
 
 from __future__ import annotations
 
-from events import ExamPassed, PersonBlacklisted
+from events import ContinuingEducationCompleted, ExamPassed, PersonBlacklisted
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.runtime import Policy, ServiceRuntime
 
-from ..domain import certificate as domain
+from ..settings import CertificationSettings
 from . import handlers
 from .handlers import certificate_id_for
 
-__all__ = ["certificate_id_for", "issue_on_exam_passed", "revoke_on_blacklist"]
+__all__ = [
+    "certificate_id_for",
+    "credit_on_training_completed",
+    "issue_on_exam_passed",
+    "revoke_on_blacklist",
+]
+
+
+def _settings(runtime: ServiceRuntime) -> CertificationSettings:
+    settings = runtime.settings
+    assert isinstance(settings, CertificationSettings)
+    return settings
 
 
 def issue_on_exam_passed(runtime: ServiceRuntime) -> Policy:
@@ -21,23 +35,13 @@ def issue_on_exam_passed(runtime: ServiceRuntime) -> Policy:
     async def passed(received: ReceivedEvent, session: Session) -> None:
         event = received.event
         assert isinstance(event, ExamPassed)
-        store = runtime.store
-        certificate_id = certificate_id_for(event.attempt_id)
-        if await store.version_of(handlers.stream(certificate_id), session=session):
-            return
-        issued_on = handlers.date_in_china(received.envelope.time)
-        number = await handlers.next_number(store, issued_on.year, event.position, session)
-        name = await handlers.institution_name(store, event.institution_id, session)
-        (issued,) = domain.issue(
-            [],
-            passed=event,
-            certificate_id=certificate_id,
-            number=number,
-            issued_on=issued_on,
-            institution_name=name,
+        await handlers.issue_on_exam(
+            runtime.store,
+            event,
+            issued_on=handlers.date_in_china(received.envelope.time),
+            rule=_settings(runtime).second_certificate,
+            session=session,
         )
-        assert isinstance(issued, domain.CertificateIssued)
-        await handlers.open_certificate(store, issued, session)
 
     return policy
 
@@ -55,6 +59,24 @@ def revoke_on_blacklist(runtime: ServiceRuntime) -> Policy:
             reason=f"列入考试黑名单：{event.reason}",
             blacklist_id=event.blacklist_id,
             revoked_by=event.blacklisted_by,
+            session=session,
+        )
+
+    return policy
+
+
+def credit_on_training_completed(runtime: ServiceRuntime) -> Policy:
+    policy = Policy(name="credit-on-training-completed")
+
+    @policy.handlers.on(ContinuingEducationCompleted)
+    async def completed(received: ReceivedEvent, session: Session) -> None:
+        event = received.event
+        assert isinstance(event, ContinuingEducationCompleted)
+        await handlers.credit_training(
+            runtime.store,
+            event,
+            today=handlers.today_in_china(),
+            rules=_settings(runtime).hours_rules(),
             session=session,
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from events import (
     CertificateIssued,
     CertificateLapsed,
+    CertificateReinstated,
     CertificateRenewed,
     CertificateRevoked,
     ContinuingEducationRecorded,
@@ -16,7 +17,7 @@ from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
 
-from .handlers import _STATE_AFTER, COUNTERS, INDEX, _index_doc, stream
+from .handlers import _STATE_AFTER, COUNTERS, INDEX, TRAINING_CREDITS, _index_doc, stream
 
 
 def certificate_index(database: str) -> Projection:
@@ -26,7 +27,8 @@ def certificate_index(database: str) -> Projection:
     Opened by CertificateIssued / LegacyCertificateImported (`open_certificate`); changed by the events
     `change` appends, in the same transaction: CertificateLapsed, CertificateRevoked and CertificateRenewed
     (appended to the renewed, old certificate's stream) set the state of the certificate whose stream holds
-    them; ContinuingEducationRecorded adds its institution. `imported_by` is the importer's organisation,
+    them, CertificateReinstated makes it valid again;
+    ContinuingEducationRecorded adds its institution. `imported_by` is the importer's organisation,
     which both import routes pass as LegacyCertificateImported's `imported_by` too."""
     index = Projection(
         name="certificate-index",
@@ -49,7 +51,7 @@ def certificate_index(database: str) -> Projection:
         doc = _index_doc(event, imported_by)
         await index.collection(session).replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
 
-    @index.handlers.on(CertificateLapsed, CertificateRevoked, CertificateRenewed)
+    @index.handlers.on(CertificateLapsed, CertificateRevoked, CertificateRenewed, CertificateReinstated)
     async def state_changed(received: ReceivedEvent, session: Session) -> None:
         state = _STATE_AFTER[type(received.event)]
         await index.collection(session).update_one(
@@ -84,6 +86,28 @@ def certificate_counters(database: str) -> Projection:
         year, sequence = int(number[2:6]), int(number[8:15])
         await index.collection(session).update_one(
             {"_id": f"certificate-{year}"}, {"$max": {"seq": sequence}}, upsert=True, session=session
+        )
+
+    return index
+
+
+def training_credits(database: str) -> Projection:
+    """source_ref of a credited training plan ("<plan_id>:<applicant_id>") → the certificate it was credited
+    to: a training is credited once, whatever certificate the holder holds by the time it is redelivered.
+    Written by `handlers.change` in the transaction that appends the ContinuingEducationRecorded."""
+    index = Projection(name="training-credits", collections=[TRAINING_CREDITS], database=database)
+
+    @index.handlers.on(ContinuingEducationRecorded)
+    async def credited(received: ReceivedEvent, session: Session) -> None:
+        event = received.event
+        assert isinstance(event, ContinuingEducationRecorded)
+        if not event.source_ref:
+            return
+        await index.collection(session).update_one(
+            {"_id": event.source_ref},
+            {"$set": {"certificate_id": event.certificate_id}},
+            upsert=True,
+            session=session,
         )
 
     return index

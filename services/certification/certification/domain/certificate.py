@@ -12,7 +12,7 @@ Every decision takes the stream's history and returns the new events (or raises 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -20,9 +20,12 @@ from typing import Literal
 from events import (
     CertificateIssued,
     CertificateLapsed,
+    CertificateReinstated,
     CertificateRenewed,
     CertificateRevoked,
+    ContinuingEducationCompleted,
     ContinuingEducationRecorded,
+    ContinuingEducationReminderDue,
     DomainEvent,
     ExamPassed,
     LegacyCertificateImported,
@@ -63,6 +66,12 @@ class Certificate:
     records: list[HoursRecord] = field(default_factory=list)
     record_ids: set[str] = field(default_factory=set)
     record_institutions: list[str] = field(default_factory=list)  # institution of each record, in order
+    records_by_key: dict[str, HoursRecord] = field(default_factory=dict)  # natural key → record
+    source_refs: set[str] = field(default_factory=set)  # training plans credited ("<plan>:<applicant>")
+    lapsed: CertificateLapsed | None = None  # the latest lapse (None once reinstated)
+    retraining: list[HoursRecord] = field(default_factory=list)  # training-plan records since the lapse
+    reinstated_on: date | None = None  # lapse judging restarts from here
+    reminders: list[ContinuingEducationReminderDue] = field(default_factory=list)
 
     @property
     def state_label(self) -> str:
@@ -114,11 +123,34 @@ class Certificate:
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, ContinuingEducationRecorded):
-            self.records.append(HoursRecord(event.studied_on, event.hours, event.kind, event.course))
+            record = HoursRecord(
+                event.studied_on,
+                event.hours,
+                event.kind,
+                event.course,
+                record_id=event.record_id,
+                source=event.source,
+                source_ref=event.source_ref,
+            )
+            self.records.append(record)
             self.record_ids.add(event.record_id)
             self.record_institutions.append(event.institution_id)
+            self.records_by_key.setdefault(self.key_of(record), record)
+            if event.source_ref:
+                self.source_refs.add(event.source_ref)
+            if self.state == "lapsed" and event.source == "training_plan":
+                self.retraining.append(record)
         elif isinstance(event, CertificateLapsed):
             self.state = "lapsed"
+            self.lapsed = event
+            self.retraining = []
+        elif isinstance(event, CertificateReinstated):
+            self.state = "valid"
+            self.lapsed = None
+            self.retraining = []
+            self.reinstated_on = event.reinstated_on
+        elif isinstance(event, ContinuingEducationReminderDue):
+            self.reminders.append(event)
         elif isinstance(event, CertificateRenewed) and event.previous_certificate_id == self.certificate_id:
             self.state = "superseded"
             self.renewed_by = event.certificate_id
@@ -127,9 +159,22 @@ class Certificate:
             self.state = "revoked"
             self.revoked_reason = event.reason
 
+    def key_of(self, record: HoursRecord) -> str:
+        plan_id = record.source_ref.split(":", 1)[0] if record.source_ref else None
+        return rules_of_hours.natural_key(
+            certificate_id=self.certificate_id,
+            source=record.source,
+            course=record.course,
+            studied_on=record.studied_on,
+            kind=record.kind,
+            plan_id=plan_id,
+        )
+
     def judged_from(self) -> date | None:
-        """For an imported old-style certificate, cycles before the import are not judged for lapse."""
-        return self.imported_on if self.legacy else None
+        """Cycles starting before this are not judged for lapse: for an imported old-style certificate, those
+        before the import; after a reinstatement, those before it."""
+        starts = [d for d in (self.imported_on if self.legacy else None, self.reinstated_on) if d is not None]
+        return max(starts) if starts else None
 
     @property
     def own_institution(self) -> str | None:
@@ -237,13 +282,32 @@ def record_hours(
     today: date,
     rules: HoursRules,
     trains_holder: bool = False,
+    source: Literal["manual", "import"] = "manual",
 ) -> list[DomainEvent]:
     """A continuing-education record by an institution (`institution_id`) or the administrator (None); only
-    those `may_record_hours` allows (403 `not_training_institution` otherwise)."""
+    those `may_record_hours` allows (403 `not_training_institution` otherwise). The same natural key
+    (`hours.natural_key`) with the same hours decides nothing (the record exists); with other hours it is
+    refused (409 `hours_record_conflict`)."""
     cert = Certificate.from_history(history)
     require_hours_recorder(cert, institution_id=institution_id, trains_holder=trains_holder)
     if record_id in cert.record_ids:
         return []
+    existing = duplicate_of(cert, studied_on=studied_on, kind=kind, course=course, source=source)
+    if existing is not None:
+        if abs(existing.hours - hours) < 1e-9:
+            return []  # the same record again: it is recorded once (the caller answers the existing one)
+        raise Conflict(
+            f"该证书在 {studied_on} 已登记课程“{existing.course}”（{KIND_LABEL.get(kind, kind)}）"
+            f"{existing.hours:g} 学时，不能再登记 {hours:g} 学时；同一天同一课程同一类别只能登记一条",
+            code="hours_record_conflict",
+            details={
+                "record_id": existing.record_id,
+                "studied_on": existing.studied_on.isoformat(),
+                "course": existing.course,
+                "kind": existing.kind,
+                "hours": existing.hours,
+            },
+        )
     cert.require_valid("登记继续教育学时")
     problems = rules_of_hours.record_problems(
         studied_on=studied_on,
@@ -272,6 +336,170 @@ def record_hours(
             kind=kind,
             course=course.strip(),
             recorded_by=recorded_by,
+            source=source,
+        )
+    ]
+
+
+KIND_LABEL = rules_of_hours.KIND_LABELS
+
+
+def duplicate_of(
+    cert: Certificate, *, studied_on: date, kind: str, course: str, source: str = "manual"
+) -> HoursRecord | None:
+    """The record already kept under the same natural key, if any."""
+    key = rules_of_hours.natural_key(
+        certificate_id=cert.certificate_id, source=source, course=course, studied_on=studied_on, kind=kind
+    )
+    return cert.records_by_key.get(key)
+
+
+def training_ref(completed: ContinuingEducationCompleted) -> str:
+    """The source_ref of a completed training plan: credited once per (plan, applicant)."""
+    return f"{completed.plan_id}:{completed.applicant_id}"
+
+
+def credit_training(
+    history: Sequence[DomainEvent],
+    *,
+    completed: ContinuingEducationCompleted,
+    record_id_for: Callable[[str], str],
+    today: date,
+    rules: HoursRules,
+) -> list[DomainEvent]:
+    """Credit a completed continuing-education training plan to the holder's certificate (valid or lapsed):
+    its declared professional and general hours as one record each (none for 0 hours), dated on the plan's
+    last day, course = the plan's name. Once per source_ref: a redelivery or a replay decides nothing. The
+    per-record limits of keyed hours do not apply (a plan declares its hours as a whole).
+
+    On a lapsed certificate the training is retraining: when the training-plan hours credited since the lapse
+    meet the reinstatement rule (`hours.reinstatement_decision`), CertificateReinstated follows."""
+    cert = Certificate.from_history(history)
+    ref = training_ref(completed)
+    if ref in cert.source_refs:
+        return []
+    if cert.state not in ("valid", "lapsed"):
+        raise Conflict(
+            f"证书状态为“{cert.state_label}”，不能登记继续教育学时",
+            code="certificate_not_valid",
+            details={"state": cert.state, "state_label": cert.state_label},
+        )
+    out: list[DomainEvent] = []
+    for kind, amount in (
+        ("professional", completed.professional_hours),
+        ("general", completed.general_hours),
+    ):
+        if amount <= 0:
+            continue
+        record = ContinuingEducationRecorded(
+            record_id=record_id_for(kind),
+            certificate_id=cert.certificate_id,
+            certificate_number=cert.number,
+            id_number=cert.id_number,
+            institution_id=completed.institution_id,
+            studied_on=completed.completed_on,
+            hours=amount,
+            kind=kind,
+            course=completed.plan_name.strip() or completed.plan_id,
+            recorded_by="enrollment",
+            source="training_plan",
+            source_ref=ref,
+            applicant_id=completed.applicant_id,
+        )
+        if record.record_id in cert.record_ids:
+            continue
+        cert.apply(record)
+        out.append(record)
+    if cert.state == "lapsed" and out:
+        decision = rules_of_hours.reinstatement_decision(cert.retraining, rules)
+        if decision.reinstated:
+            out.append(
+                CertificateReinstated(
+                    certificate_id=cert.certificate_id,
+                    certificate_number=cert.number,
+                    id_number=cert.id_number,
+                    holder_name=cert.holder_name,
+                    position=cert.position,
+                    reinstated_on=today,
+                    hours=decision.hours,
+                    professional_hours=decision.professional,
+                    required_hours=decision.required_hours,
+                    required_professional_hours=decision.required_professional,
+                    training_refs=sorted({r.source_ref for r in cert.retraining if r.source_ref}),
+                )
+            )
+    return out
+
+
+def remind(history: Sequence[DomainEvent], *, today: date, rules: HoursRules) -> list[DomainEvent]:
+    """ContinuingEducationReminderDue when a valid certificate's holder is short of hours 60 (then 30) days
+    before the current cycle ends; once per certificate, cycle and threshold."""
+    cert = Certificate.from_history(history)
+    if cert.state != "valid":
+        return []
+    due = rules_of_hours.reminder_due(
+        cert.issued_on,
+        cert.records,
+        today,
+        rules,
+        sent=[(r.cycle, r.days_before) for r in cert.reminders],
+        judged_from=cert.judged_from(),
+    )
+    if due is None:
+        return []
+    return [
+        ContinuingEducationReminderDue(
+            certificate_id=cert.certificate_id,
+            certificate_number=cert.number,
+            id_number=cert.id_number,
+            holder_name=cert.holder_name,
+            position=cert.position,
+            cycle=due.cycle.cycle.index,
+            cycle_starts_on=due.cycle.cycle.starts_on,
+            cycle_ends_on=due.cycle.cycle.ends_on,
+            days_before=due.days_before,
+            hours=due.cycle.total,
+            required_hours=rules.hours_per_cycle,
+            professional_hours=due.cycle.professional,
+            required_professional_hours=rules.professional_hours_per_cycle,
+            lapses_on=due.lapses_on,
+        )
+    ]
+
+
+# -- at most one valid certificate per person and position ------------------------------------------------
+
+SecondCertificateRule = Literal["renew", "refuse"]
+
+
+def second_certificate(
+    valid_same_position: Sequence[Certificate], rule: SecondCertificateRule
+) -> Literal["issue", "renew", "refuse"]:
+    """A passed exam for a position the person already holds a valid certificate for: `renew` (default)
+    issues the new certificate and marks the old one 已更新 (CertificateRenewed); `refuse` issues nothing
+    and records why (CertificateIssueRefused, internal). No valid certificate: issue."""
+    if not valid_same_position:
+        return "issue"
+    return rule
+
+
+def supersede(
+    history: Sequence[DomainEvent], *, new_certificate_id: str, new_number: str, today: date
+) -> list[DomainEvent]:
+    """The old certificate's end when a new certificate for the same person and position is issued."""
+    cert = Certificate.from_history(history)
+    if cert.state != "valid":
+        return []
+    return [
+        CertificateRenewed(
+            certificate_id=new_certificate_id,
+            certificate_number=new_number,
+            previous_certificate_id=cert.certificate_id,
+            previous_certificate_number=cert.number,
+            id_number=cert.id_number,
+            holder_name=cert.holder_name,
+            position=cert.position,
+            renewed_on=today,
         )
     ]
 
@@ -295,6 +523,7 @@ def lapse(history: Sequence[DomainEvent], *, today: date, rules: HoursRules) -> 
             cycles_to=decision.cycles_to,
             hours=decision.hours,
             required_hours=decision.required_hours,
+            lapsed_on=today,
         )
     ]
 

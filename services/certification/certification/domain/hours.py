@@ -22,6 +22,7 @@ Everything is a function of (issue date, records, today, rules); `today` is alwa
 from __future__ import annotations
 
 import calendar
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ from typing import Literal
 
 HoursKind = Literal["professional", "general"]
 RenewalRule = Literal["either", "last_cycle", "last_12_months"]
+ReinstatementRule = Literal["training_plan", "off"]
 
 KIND_LABELS: dict[str, str] = {"professional": "专业科目", "general": "公共科目"}
 
@@ -46,6 +48,11 @@ class HoursRules:
     renewal_hours: float = 32.0
     renewal_professional_hours: float = 22.0
     renewal_window_months: int = 12
+    # retraining after a lapse: `training_plan` — credited training-plan hours after the lapse that meet the
+    # requirement below (None: one cycle's) reinstate the certificate; `off` — a lapsed certificate stays so
+    reinstatement_rule: ReinstatementRule = "training_plan"
+    reinstatement_hours: float | None = None
+    reinstatement_professional_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,28 @@ class HoursRecord:
     hours: float
     kind: HoursKind
     course: str = ""
+    record_id: str = ""
+    source: str = "manual"  # manual | import | training_plan
+    source_ref: str | None = None  # "<plan_id>:<applicant_id>" of a training plan
+
+
+def _normal(text: str) -> str:
+    """A course name as compared: NFKC, no surrounding or repeated blanks, case-folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def natural_key(
+    *, certificate_id: str, source: str, course: str, studied_on: date, kind: str, plan_id: str | None = None
+) -> str:
+    """What makes two hours records the same record (the holder is the certificate's): the certificate, the
+    source, the course (for a training plan: the plan), the date and the kind. Records keyed by hand and from
+    a sheet are one source ("keyed"): a record keyed by hand and uploaded again in a sheet is a duplicate.
+    The hours are not part of the key: the same key with other hours is a conflicting record."""
+    if source == "training_plan":
+        origin, what = "training_plan", plan_id or _normal(course)
+    else:
+        origin, what = "keyed", _normal(course)
+    return "|".join((certificate_id, origin, what, studied_on.isoformat(), kind))
 
 
 @dataclass(frozen=True)
@@ -250,3 +279,106 @@ def record_problems(
     elif len(course) > 100:
         problems.append(("course", "too_long", "课程名称不能超过 100 个字"))
     return problems
+
+
+# -- reminders, the date a short cycle would lapse, reinstatement --------------------------------------------
+
+REMINDER_DAYS: tuple[int, ...] = (60, 30)
+
+
+def current_cycle(issued_on: date, today: date, rules: HoursRules) -> Cycle | None:
+    """The cycle that contains `today` (None before the first cycle starts)."""
+    started = cycles_until(issued_on, today, rules)
+    return started[-1] if started else None
+
+
+def lapses_on(
+    issued_on: date,
+    records: Sequence[HoursRecord],
+    today: date,
+    rules: HoursRules,
+    *,
+    judged_from: date | None = None,
+) -> date | None:
+    """The first day the certificate would lapse if no more hours were recorded: the day after the first
+    cycle (from the current one on) that completes a judged pair of consecutive cycles with fewer than
+    `lapse_hours_two_cycles` hours. None before the first cycle starts."""
+    now = current_cycle(issued_on, today, rules)
+    if now is None:
+        return None
+    for index in range(max(now.index, 2), now.index + 4):
+        first, second = cycle(issued_on, index - 1, rules), cycle(issued_on, index, rules)
+        if judged_from is not None and first.starts_on < judged_from:
+            continue
+        total, _ = _sum(r for r in records if first.starts_on <= r.studied_on <= second.ends_on)
+        if total < rules.lapse_hours_two_cycles:
+            return second.ends_on + timedelta(days=1)
+    return None
+
+
+@dataclass(frozen=True)
+class ReminderDecision:
+    cycle: CycleProgress
+    days_before: int
+    lapses_on: date | None
+
+
+def reminder_due(
+    issued_on: date,
+    records: Sequence[HoursRecord],
+    today: date,
+    rules: HoursRules,
+    *,
+    sent: Iterable[tuple[int, int]],
+    judged_from: date | None = None,
+) -> ReminderDecision | None:
+    """The reminder due today for the current cycle, if the holder is short of hours in it: `days_before`
+    is the smallest threshold (60, 30) with at most that many days left until the cycle's last day (exactly
+    60 days before: due; 61: not yet), unless it or a smaller one was sent (`sent`: (cycle index,
+    days_before) already reminded). A check that missed the 60-day window sends only the 30-day reminder."""
+    now = current_cycle(issued_on, today, rules)
+    if now is None:
+        return None
+    days_left = (now.ends_on - today).days
+    due = [d for d in REMINDER_DAYS if days_left <= d]
+    if not due:
+        return None
+    days_before = min(due)
+    already = {d for index, d in sent if index == now.index}
+    if any(d <= days_before for d in already):
+        return None
+    cycle_progress = progress_of(now, records, today, rules)
+    if cycle_progress.met:
+        return None
+    return ReminderDecision(
+        cycle_progress, days_before, lapses_on(issued_on, records, today, rules, judged_from=judged_from)
+    )
+
+
+@dataclass(frozen=True)
+class ReinstatementDecision:
+    reinstated: bool
+    hours: float
+    professional: float
+    required_hours: float
+    required_professional: float
+
+
+def reinstatement_decision(retraining: Sequence[HoursRecord], rules: HoursRules) -> ReinstatementDecision:
+    """Retraining after a lapse (the training-plan records credited since the lapse) reinstates the
+    certificate when it meets one cycle's requirement: ≥ `reinstatement_hours` (default: a cycle's 32) of
+    which ≥ `reinstatement_professional_hours` (22) professional."""
+    total, professional = _sum(retraining)
+    need = rules.reinstatement_hours if rules.reinstatement_hours is not None else rules.hours_per_cycle
+    need_professional = (
+        rules.reinstatement_professional_hours
+        if rules.reinstatement_professional_hours is not None
+        else rules.professional_hours_per_cycle
+    )
+    return ReinstatementDecision(
+        reinstated=rules.reinstatement_rule != "off" and total >= need and professional >= need_professional,
+        hours=total,
+        professional=professional,
+        required_hours=need,
+        required_professional=need_professional,
+    )

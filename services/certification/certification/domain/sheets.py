@@ -146,11 +146,17 @@ def hours_rows(
     *,
     today: date,
     rules: HoursRules,
+    recorded: Mapping[str, hours_rules.HoursRecord] | None = None,
 ) -> tuple[list[HoursRow], list[RowProblem]]:
-    """Validate the hours sheet; `certificates` maps the certificate numbers named in it to their facts."""
+    """Validate the hours sheet; `certificates` maps the certificate numbers named in it to their facts,
+    `recorded` the natural keys (`hours.natural_key`) of the records those certificates hold already. A row
+    with the natural key of an earlier row (`duplicate_in_sheet`, naming both rows) or of a record already
+    kept (`already_recorded`, naming the certificate, date and course) is a problem like any other."""
     columns, problems = _columns(header, HOURS_COLUMNS, HOURS_COLUMNS)
     if problems:
         return [], problems
+    recorded = recorded or {}
+    seen: dict[str, int] = {}
     records: list[HoursRow] = []
     for offset, row in enumerate(rows, start=2):
         if _is_blank(row):
@@ -205,6 +211,31 @@ def hours_rows(
         elif not course:
             problem(COURSE, "required", "请填写课程名称")
         if len(problems) == before and facts is not None and studied_on and hours_value and kind:
+            key = hours_rules.natural_key(
+                certificate_id=facts.certificate_id,
+                source="import",
+                course=course,
+                studied_on=studied_on,
+                kind=kind,
+            )
+            kept = recorded.get(key)
+            if key in seen:
+                problem(
+                    COURSE,
+                    "duplicate_in_sheet",
+                    f"与第 {seen[key]} 行重复（同一证书、学习日期、课程名称和类别只能登记一条）",
+                )
+                continue
+            seen[key] = offset
+            if kept is not None:
+                problem(
+                    COURSE,
+                    "already_recorded",
+                    f"证书 {number} 在 {kept.studied_on} 已登记课程“{kept.course}”"
+                    f"（{hours_rules.KIND_LABELS.get(kept.kind, kept.kind)}）"
+                    f"{kept.hours:g} 学时，不能重复登记",
+                )
+                continue
             records.append(
                 HoursRow(offset, facts.certificate_id, number, studied_on, hours_value, kind, course)
             )

@@ -9,6 +9,11 @@
 - `ce_enrollments`: applicant id → ID number and institution of a continuing-education enrollment
   (enrollment's ApplicantQualified with `continuing_education`, then Enrolled once paid): an institution that
   holds a paid continuing-education enrollment of a holder may record that holder's hours.
+- `uncredited_trainings`: completed continuing-education trainings whose hours could not be credited (no
+  valid or lapsed certificate for the position; internal TrainingNotCredited), for the administrator and the
+  training institution.
+- `issue_refusals`: passed exams that issued no certificate (a valid one for the position exists and
+  CERTIFICATION_SECOND_CERTIFICATE=refuse; internal CertificateIssueRefused), for the administrator.
 - `person_photos`: ID number → the head photo of the person's profile (enrollment's PersonDocumentUploaded),
   printed on a certificate issued by renewal.
 """
@@ -19,9 +24,11 @@ from events import (
     ApplicantQualified,
     CertificateIssued,
     CertificateLapsed,
+    CertificateReinstated,
     CertificateRenewed,
     CertificateRevoked,
     ContinuingEducationRecorded,
+    ContinuingEducationReminderDue,
     Enrolled,
     LegacyCertificateImported,
     OfferPublished,
@@ -32,10 +39,14 @@ from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Session
 from servicekit.projections import Projection
 
+from ..domain.events import CertificateIssueRefused, TrainingNotCredited
+
 CERTIFICATES = "certificates"
 INSTITUTIONS = "institutions"
 PERSON_PHOTOS = "person_photos"
 CE_ENROLLMENTS = "ce_enrollments"
+UNCREDITED_TRAININGS = "uncredited_trainings"
+ISSUE_REFUSALS = "issue_refusals"
 
 
 def _readers(*institution_ids: str | None) -> dict[str, object]:
@@ -128,6 +139,37 @@ def certificates(database: str) -> Projection:
                 "$set": {
                     "state": "lapsed",
                     "lapsed_cycles": [e.cycles_from.isoformat(), e.cycles_to.isoformat()],
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(CertificateReinstated)
+    async def reinstated(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateReinstated)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id},
+            {"$set": {"state": "valid", "reinstated_on": e.reinstated_on.isoformat()}},
+            upsert=True,
+            session=session,
+        )
+
+    @projection.handlers.on(ContinuingEducationReminderDue)
+    async def reminded(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, ContinuingEducationReminderDue)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id},
+            {
+                "$set": {
+                    "last_reminder": {
+                        "cycle": e.cycle,
+                        "days_before": e.days_before,
+                        "cycle_ends_on": e.cycle_ends_on.isoformat(),
+                        "lapses_on": e.lapses_on.isoformat() if e.lapses_on else None,
+                    }
                 }
             },
             upsert=True,
@@ -231,7 +273,8 @@ def ce_enrollments(database: str) -> Projection:
             CE_ENROLLMENTS: [
                 IndexModel(
                     [("id_number", ASCENDING), ("institution_id", ASCENDING)], name="holder_institution"
-                )
+                ),
+                IndexModel([("enterprise_id", ASCENDING)], name="enterprise"),
             ]
         },
     )
@@ -244,7 +287,14 @@ def ce_enrollments(database: str) -> Projection:
             return
         await projection.collection(session).update_one(
             {"_id": e.applicant_id},
-            {"$set": {"id_number": e.id_number, "institution_id": e.institution_id, "ce": True}},
+            {
+                "$set": {
+                    "id_number": e.id_number,
+                    "institution_id": e.institution_id,
+                    "enterprise_id": e.enterprise_id,
+                    "ce": True,
+                }
+            },
             upsert=True,
             session=session,
         )
@@ -255,7 +305,65 @@ def ce_enrollments(database: str) -> Projection:
         assert isinstance(e, Enrolled)
         await projection.collection(session).update_one(
             {"_id": e.applicant_id},
-            {"$set": {"id_number": e.id_number, "institution_id": e.institution_id, "enrolled": True}},
+            {
+                "$set": {
+                    "id_number": e.id_number,
+                    "institution_id": e.institution_id,
+                    "enterprise_id": e.enterprise_id,
+                    "enrolled": True,
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+
+    return projection
+
+
+def uncredited_trainings(database: str) -> Projection:
+    projection = Projection(
+        name="uncredited-trainings",
+        collections=[UNCREDITED_TRAININGS],
+        database=database,
+        indexes={
+            UNCREDITED_TRAININGS: [
+                IndexModel([("institution_id", ASCENDING), ("completed_on", DESCENDING)], name="institution"),
+                IndexModel([("completed_on", DESCENDING), ("_id", ASCENDING)], name="newest"),
+            ]
+        },
+    )
+
+    @projection.handlers.on(TrainingNotCredited)
+    async def not_credited(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, TrainingNotCredited)
+        await projection.collection(session).replace_one(
+            {"_id": e.source_ref},
+            {"_id": e.source_ref, **e.model_dump(mode="json", exclude={"source_ref"})},
+            upsert=True,
+            session=session,
+        )
+
+    return projection
+
+
+def issue_refusals(database: str) -> Projection:
+    projection = Projection(
+        name="issue-refusals",
+        collections=[ISSUE_REFUSALS],
+        database=database,
+        indexes={
+            ISSUE_REFUSALS: [IndexModel([("refused_on", DESCENDING), ("_id", ASCENDING)], name="newest")]
+        },
+    )
+
+    @projection.handlers.on(CertificateIssueRefused)
+    async def refused(received: ReceivedEvent, session: Session) -> None:
+        e = received.event
+        assert isinstance(e, CertificateIssueRefused)
+        await projection.collection(session).replace_one(
+            {"_id": e.attempt_id},
+            {"_id": e.attempt_id, **e.model_dump(mode="json", exclude={"attempt_id"})},
             upsert=True,
             session=session,
         )
