@@ -36,6 +36,7 @@ def platform(
         "FACE_WORKER_TEST_DELAY_FILE": str(log_dir / "face-worker-test-delay"),
         # The exam's clock: seconds written here are added to it (exam_support moves time, never waits).
         "EXAM_TEST_CLOCK_OFFSET_FILE": str(log_dir / "exam-clock-offset"),
+        "CERTIFICATION_TEST_CLOCK_OFFSET_FILE": str(log_dir / "certification-clock-offset"),
     }
     ports = {spec.name: free_port() for spec in PLATFORM}
     services = ServiceProcesses(env, ports, log_dir=log_dir, face_workers=2)  # + platform.face_workers
