@@ -1,6 +1,7 @@
 """Continuing education as a yearly cycle, enrollment's part, on the real platform: a holder (a legacy
 certificate imported into certification) is enrolled for continuing education, paid, trained in a plan that
-declares hours and lies in the future; completing it publishes ContinuingEducationCompleted once; the
+declares hours and lies in the future; completing it publishes ContinuingEducationCompleted once, which
+certification credits (ContinuingEducationRecorded closes the enrollment: 已结束); the
 trainee is never sent to the exam. The duplicate rule refuses a second open enrollment of the same person,
 position and kind (naming the open batch), in JSON and in a sheet, and accepts it once the first one ended
 (rejected, withdrawn); a paid applicant cannot be withdrawn. The write-side index rebuilds identical."""
@@ -246,6 +247,20 @@ async def test_continuing_education_cycle_and_the_open_enrollment_rule(
         [no_exam] = exam.json()["refused"]
         assert no_exam["code"] == "continuing_education_no_exam" and "不参加考试" in no_exam["message"]
 
+        # certification credits the plan's hours (ContinuingEducationRecorded, source training_plan): the CE
+        # enrollment ends, and the holder may be enrolled for the next cycle
+        async def hours_credited() -> dict[str, Any] | None:
+            view = await applicant()
+            return view if view["status"] == "closed" else None
+
+        closed = await eventually(
+            hours_credited, what="certification to credit the hours and close the CE applicant"
+        )
+        assert closed["closed_reason"] == "hours_credited", closed
+        assert closed["status_label"] == "已结束（继续教育学时已登记）", closed
+        next_cycle = await api.post("/api/enrollment/batches", headers=enterprise, json=batch(holder))
+        assert next_cycle.status_code == 201, next_cycle.text
+
         # closing: a rejected applicant ends its enrollment; a new one is accepted
         second = await ce_batch(rejected_one)
         [second_id] = second["applicant_ids"]
@@ -309,9 +324,11 @@ async def test_continuing_education_cycle_and_the_open_enrollment_rule(
         index = db["applicant_index"]
         assert (await index.find_one({"_id": second_id}) or {}).get("closed_reason") == "rejected"
         assert (await index.find_one({"_id": third_id}) or {}).get("closed_reason") == "withdrawn"
-        assert "closed" not in (await index.find_one({"_id": applicant_id}) or {})
+        assert (await index.find_one({"_id": applicant_id}) or {}).get("closed_reason") == "hours_credited"
+        [next_id] = next_cycle.json()["applicant_ids"]
+        assert "closed" not in (await index.find_one({"_id": next_id}) or {})
         # the write-side index rebuilds identical
         result = await rebuild_service("enrollment", check=True)
         assert result.differences == [], result.differences
     finally:
-        client.close()
+        await client.close()
