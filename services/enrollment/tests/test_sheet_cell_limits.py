@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import pytest
 from enrollment.adapters.spreadsheet import SpreadsheetError, cell_limit, read_sheet
 from openpyxl import Workbook
 
 
-def sheet(*rows: list[object]) -> bytes:
+def sheet(*rows: Sequence[object]) -> bytes:
     workbook = Workbook()
     for row in rows:
-        workbook.active.append(row)  # type: ignore[union-attr]
+        workbook.active.append(list(row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
