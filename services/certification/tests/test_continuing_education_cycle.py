@@ -5,6 +5,7 @@ reminders and the date a short cycle lapses, and at most one valid certificate p
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from certification.domain import certificate as domain
@@ -352,3 +353,31 @@ def test_a_second_passed_exam_renews_or_is_refused_by_the_setting() -> None:
     assert cert.state == "superseded" and cert.renewed_by == "new" and cert.state_label == "已更新"
     # already superseded: nothing more
     assert domain.supersede(history, new_certificate_id="x", new_number="N-x", today=date(2026, 5, 2)) == []
+
+
+# -- the test clock -----------------------------------------------------------------------------------------
+
+
+def test_the_test_clock_moves_certifications_today_and_is_refused_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from certification.application import handlers
+    from certification.settings import CertificationSettings
+    from pydantic import ValidationError
+
+    offset = tmp_path / "offset"
+    monkeypatch.setenv("CERTIFICATION_TEST_CLOCK_OFFSET_FILE", str(offset))
+    monkeypatch.setenv("PLATFORM_ENV", "production")
+    with pytest.raises(ValidationError, match="CERTIFICATION_TEST_CLOCK_OFFSET_FILE"):
+        CertificationSettings()
+    monkeypatch.setenv("PLATFORM_ENV", "development")
+    assert CertificationSettings().test_clock_offset_file == str(offset)
+    before = handlers.today_in_china()
+    try:
+        handlers.use_test_clock(str(offset))
+        assert handlers.today_in_china() == before  # no file yet: no offset
+        offset.write_text(str(400 * 86400))
+        assert handlers.today_in_china() - before in (timedelta(days=400), timedelta(days=401))
+    finally:
+        handlers.use_test_clock(None)
+    assert handlers.today_in_china() == before
