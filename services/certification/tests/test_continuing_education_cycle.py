@@ -381,3 +381,23 @@ def test_the_test_clock_moves_certifications_today_and_is_refused_in_production(
     finally:
         handlers.use_test_clock(None)
     assert handlers.today_in_china() == before
+
+
+def test_hours_of_a_credited_plan_keyed_again_are_a_duplicate() -> None:
+    history = issued()
+    credit(history, completed(), date(2025, 7, 1))
+    plan_day, plan_name = date(2025, 6, 30), "2025年施工员继续教育"
+    assert keyed(history, plan_day, 24, course=plan_name) == []  # the credited record, answered as such
+    with pytest.raises(Conflict):
+        keyed(history, plan_day, 12, course=plan_name)
+    cert = Certificate.from_history(history)
+    facts = {"N-C1": sheets.CertificateFacts("c1", HOLDER, ISSUED, "valid", "有效")}
+    _, problems = sheets.hours_rows(
+        HEADER,
+        [row("2025-06-30", 8, course=plan_name, kind="公共科目")],
+        facts,
+        today=date(2026, 1, 1),
+        rules=RULES,
+        recorded=cert.records_by_key,
+    )
+    assert [(p.row, p.code) for p in problems] == [(2, "already_recorded")]

@@ -13,7 +13,7 @@ Every decision takes the stream's history and returns the new events (or raises 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -136,6 +136,10 @@ class Certificate:
             self.record_ids.add(event.record_id)
             self.record_institutions.append(event.institution_id)
             self.records_by_key.setdefault(self.key_of(record), record)
+            if event.source == "training_plan":
+                # keyed again by hand or by sheet (course = the plan's name, its last day, the kind): the same
+                # hours, so a duplicate of the credited record rather than a second one
+                self.records_by_key.setdefault(self.key_of(replace(record, source="manual")), record)
             if event.source_ref:
                 self.source_refs.add(event.source_ref)
             if self.state == "lapsed" and event.source == "training_plan":
