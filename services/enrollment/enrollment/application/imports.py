@@ -198,7 +198,12 @@ async def _context_problems(
         holders = {
             d["id_number"]
             async for d in store.db[HOLDERS].find(
-                {"id_number": {"$in": numbers}, "position": spec.position, "state": "valid"}, {"id_number": 1}
+                {
+                    "id_number": {"$in": numbers},
+                    "position": spec.position,
+                    "state": {"$in": list(CE_HOLDER_STATES)},
+                },
+                {"id_number": 1},
             )
         }
         for number in numbers:
@@ -209,11 +214,17 @@ async def _context_problems(
                         column=sheet_rules.ID_NUMBER,
                         value=number,
                         code="no_certificate",
-                        message=f"第 {rows_of.get(number, '?')} 行：该学员没有有效的{spec.position}证书，"
-                        "不能报名继续教育",
+                        message=f"第 {rows_of.get(number, '?')} 行："
+                        f"该学员没有有效或已失效的{spec.position}证书，不能报名继续教育"
+                        "（已失效的证书可通过继续教育重新培训恢复有效）",
                     )
                 )
     return problems
+
+
+# Who may enroll in continuing education: a valid holder (the yearly cycle), and a lapsed one (retraining:
+# once its credited training meets one cycle's requirement the certificate is reinstated).
+CE_HOLDER_STATES = ("valid", "lapsed")
 
 
 def kind_label(continuing_education: bool) -> str:

@@ -21,6 +21,7 @@ from events import (
     ApplicantsImported,
     CertificateIssued,
     CertificateLapsed,
+    CertificateReinstated,
     CertificateRenewed,
     CertificateRevoked,
     Enrolled,
@@ -381,6 +382,15 @@ def certificate_holders(database: str) -> Projection:
         e = received.event
         assert isinstance(e, CertificateRevoked)
         await set_state(session, e.certificate_id, e.id_number, "revoked")
+
+    @on(CertificateReinstated)
+    async def reinstated(received: ReceivedEvent, session: Session) -> None:
+        """A lapsed certificate whose retraining was credited is valid again (not revoked or renewed ones)."""
+        e = received.event
+        assert isinstance(e, CertificateReinstated)
+        await projection.collection(session).update_one(
+            {"_id": e.certificate_id, "state": "lapsed"}, {"$set": {"state": "valid"}}, session=session
+        )
 
     return projection
 
