@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from pydantic import Field
+
 from events.base import (
     DocumentNumber,
     DomainEvent,
@@ -113,7 +115,9 @@ class CertificateReinstated(DomainEvent):
     professional_hours: float
     required_hours: float
     required_professional_hours: float
-    training_refs: list[Identifier] = []  # source_ref ("<plan_id>:<applicant_id>") of the counted trainings
+    training_refs: list[Identifier] = Field(
+        default_factory=list
+    )  # source_ref ("<plan_id>:<applicant_id>") of the counted trainings
 
 
 @event(CONTEXT, "CertificateRenewed")

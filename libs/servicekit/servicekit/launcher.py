@@ -423,7 +423,8 @@ def run(data_dir: Path) -> int:
             )
         secrets_env = load_or_create_secrets(data_dir)
         env = {**env, **{k: v for k, v in secrets_env.items() if k not in os.environ}}
-        env.setdefault("REQUIRE_GATEWAY", os.environ.get("REQUIRE_GATEWAY", "1"))  # the gateway is the ingress
+        # the gateway is the ingress: services serve only what it forwards
+        env.setdefault("REQUIRE_GATEWAY", os.environ.get("REQUIRE_GATEWAY", "1"))
         ports = {spec.name: int(os.environ.get(f"{spec.name.upper()}_PORT", spec.port)) for spec in PLATFORM}
         _write_env_file(data_dir, service_env(env, ports))
         started = time.monotonic()
