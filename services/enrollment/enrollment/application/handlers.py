@@ -9,7 +9,7 @@ insert (`streams.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,12 @@ class IndexedStreams(Streams):
 
     async def sync_index(self, session: Session) -> None:
         await sync_index(self.store, self.decided, session)
+
+    @property
+    def index_writes(self) -> Callable[[Session], Awaitable[None]] | None:
+        """`sync_index` when the decided events change the index, else None (`commit` then opens no
+        transaction for a request that decided nothing)."""
+        return self.sync_index if index_updates(self.decided) else None
 
 
 def batch_stream(batch_id: str) -> str:
@@ -221,11 +227,14 @@ async def decide_applicants(
     decide: Callable[[applicant_domain.Applicant], list[DomainEvent]],
     *,
     institution_id: str | None = None,
+    states: dict[str, applicant_domain.Applicant] | None = None,
 ) -> tuple[IndexedStreams, list[dict[str, Any]]]:
     """Read the applicants (one query per 50, no transaction), decide on each; nothing is appended yet
     (`commit`). Returns the decided streams and the refusals (unknown applicant, another institution's,
-    DomainError)."""
+    DomainError); `states`, when given, receives the state each applicant was decided on."""
     loaded = await read_applicants(store, applicant_ids)
+    if states is not None:
+        states.update({applicant_id: current.state for applicant_id, current in loaded.items()})
     streams = IndexedStreams(store)
     refused: list[dict[str, Any]] = []
     for applicant_id in dict.fromkeys(applicant_ids):
@@ -259,7 +268,7 @@ async def change_applicants(
         streams, refused = await decide_applicants(
             store, applicant_ids, decide, institution_id=institution_id
         )
-        await commit(store, streams, streams.sync_index)
+        await commit(store, streams, streams.index_writes)
         return refused
 
     return await retrying(request, attempts=attempts)

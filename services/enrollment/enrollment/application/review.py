@@ -23,7 +23,6 @@ from .handlers import (
     decide_applicants,
     open_filter,
     read_applicant,
-    read_applicants,
 )
 from .imports import open_enrollment_message, registered_name
 
@@ -65,11 +64,12 @@ async def review(
         return applicant_domain.reject(state, reviewer_id=reviewer_id, reason=reason)
 
     async def request() -> None:
+        states: dict[str, applicant_domain.Applicant] = {}
         streams, problems = await decide_applicants(
-            store, applicant_ids, decide, institution_id=institution_id
+            store, applicant_ids, decide, institution_id=institution_id, states=states
         )
         if approve:
-            problems += await _reopen_problems(store, applicant_ids)
+            problems += await _reopen_problems(store, states)
         if problems:
             raise DomainError(
                 f"{len(problems)} 名学员不能{'审核通过' if approve else '审核不通过'}，本次未做任何修改",
@@ -77,20 +77,23 @@ async def review(
                 status=409,
                 details=problems,
             )
-        await commit(store, streams, streams.sync_index)
+        await commit(store, streams, streams.index_writes)
 
     await retrying(request)
 
 
-async def _reopen_problems(store: EventStore, applicant_ids: Sequence[str]) -> list[dict[str, Any]]:
+async def _reopen_problems(
+    store: EventStore, states: dict[str, applicant_domain.Applicant]
+) -> list[dict[str, Any]]:
     """Approving a rejected applicant opens its enrollment again: refused while the same person has another
-    open enrollment of the position and kind (imported after the rejection)."""
+    open enrollment of the position and kind (imported after the rejection). Reads the index only for
+    rejected applicants (the states are those the decision was made on)."""
     problems = []
-    for applicant_id, loaded in (await read_applicants(store, applicant_ids)).items():
-        if loaded.state.closed_reason != applicant_domain.REJECTED:
+    for applicant_id, state in states.items():
+        if state.closed_reason != applicant_domain.REJECTED:
             continue
-        if other := await open_elsewhere(store, loaded.state):
-            message = await open_enrollment_message(store, other, loaded.state.batch.position)
+        if other := await open_elsewhere(store, state):
+            message = await open_enrollment_message(store, other, state.batch.position)
             problems.append(
                 {"applicant_id": applicant_id, "code": "duplicate_open_batch", "message": message}
             )
