@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from events.registration import ReviewCheck
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 from servicekit.app import RuntimeDep
 from servicekit.auth import Identity, Role, require_roles, scope_filter
@@ -16,6 +17,7 @@ from servicekit.errors import NotFound
 from servicekit.mongo import without_id
 from servicekit.paging import MAX_TEXT_LENGTH, BoundedModel, Paging
 
+from ..adapters.commitment_letter import LetterData, commitment_letter_pdf
 from ..application import handlers
 from ..domain.cities import ZHEJIANG_CITIES, authority_name
 from ..domain.documents import DOCUMENT_KINDS, KINDS, scope_hint
@@ -263,6 +265,44 @@ async def my_registration(identity: EnterpriseUser, rt: RuntimeDep, settings: Se
     if state.status is None:
         raise NotFound("本企业尚未提交注册信息", code="enterprise_not_found")
     return _view(state, settings, for_reviewer=False)
+
+
+@router.get(
+    "/enterprises/me/commitment-letter.pdf",
+    summary="下载企业承诺书（附件1），已预填本企业的注册信息（尚未注册时用查询参数中填写的信息）",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def commitment_letter(
+    identity: EnterpriseUser,
+    rt: RuntimeDep,
+    name: str | None = Query(default=None, max_length=NAME),
+    credit_code: str | None = Query(default=None, max_length=32),
+    city: str | None = Query(default=None, max_length=SHORT),
+    legal_representative: str | None = Query(default=None, max_length=PERSON),
+    address: str | None = Query(default=None, max_length=ADDRESS),
+    contact_name: str | None = Query(default=None, max_length=PERSON),
+    contact_mobile: str | None = Query(default=None, max_length=SHORT),
+) -> Response:
+    state = await handlers.load(rt.store, identity.org_id or "")
+    form = state.form
+    # the registered data wins over what the page sends (a registration is what the letter pledges for)
+    letter_city = form.city if form else (city or "")
+    data = LetterData(
+        name=form.name if form else (name or ""),
+        credit_code=form.credit_code if form else (credit_code or ""),
+        legal_representative=form.legal_representative if form else (legal_representative or ""),
+        address=form.address if form else (address or ""),
+        contact_name=form.contact_name if form else (contact_name or ""),
+        contact_mobile=form.contact_mobile if form else (contact_mobile or ""),
+        authority=authority_name(letter_city) if letter_city in ZHEJIANG_CITIES else "",
+    )
+    pdf = await asyncio.to_thread(commitment_letter_pdf, data)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": "attachment; filename*=UTF-8''commitment-letter.pdf"},
+    )
 
 
 @router.get("/enterprises/{enterprise_id}", summary="查看一家企业的注册信息（本企业、本市审核员、管理员）")
