@@ -11,7 +11,7 @@ from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
 from .adapters.passwords import Argon2PasswordHasher
-from .api import accounts, auth, docs, persons, proxy
+from .api import accounts, auth, docs, persons, proxy, webui
 from .container import Gateway
 from .projections.persons import persons as persons_projection
 from .settings import GatewaySettings
@@ -57,6 +57,8 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     holder["app"] = app
     app.state.gateway = gateway
     docs.install_merged_docs(app)
+    # Last: the web application answers the GETs no other route takes.
+    webui.install_web_ui(app, settings.web_dist_dir, settings.s3_public_endpoint or settings.s3_endpoint)
 
     inner = app.router.lifespan_context
 

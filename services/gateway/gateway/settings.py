@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import Field
 from servicekit.settings import ServiceSettings
+
+# The repository's built web application (services/gateway/gateway/settings.py → <repo>/web/dist).
+DEFAULT_WEB_DIST_DIR = Path(__file__).resolve().parents[3] / "web" / "dist"
 
 SERVICES = ("registration", "enrollment", "payment", "exam", "certification")
 
@@ -66,6 +70,12 @@ class GatewaySettings(ServiceSettings):
     openapi_fetch_timeout_seconds: float = Field(
         default=3.0, gt=0, validation_alias="OPENAPI_FETCH_TIMEOUT_SECONDS"
     )
+
+    # The built web application served at `/` (`npm run build` in web/; `make run` builds it when needed).
+    web_dist_dir: Path = Field(default=DEFAULT_WEB_DIST_DIR, validation_alias="WEB_DIST_DIR")
+    # The session cookie (refresh token) is marked Secure when the request came over TLS; COOKIE_SECURE=1
+    # marks it Secure always (behind a proxy that terminates TLS without saying so).
+    cookie_secure: bool = Field(default=False, validation_alias="COOKIE_SECURE")
 
     def gateway_required(self) -> bool:
         """The gateway is the ingress: it never asks its own callers for a gateway proof."""

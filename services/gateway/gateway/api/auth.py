@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from servicekit.app import problem_response
 from servicekit.auth import ROLE_LABELS
+from servicekit.errors import Unauthorized
 
 from ..application.activation import Activation
 from ..domain.errors import LoginThrottled
@@ -25,6 +26,40 @@ from .schemas import (
 
 router = APIRouter(prefix="/api/gateway/auth", tags=["登录与账号"])
 
+# The web application's refresh token: HttpOnly (no script reads it), SameSite=Strict, sent only to the auth
+# endpoints, Secure over TLS. The answers keep carrying the tokens in the body for API clients (curl).
+REFRESH_COOKIE = "zj_refresh"
+REFRESH_COOKIE_PATH = "/api/gateway/auth"
+
+
+def over_tls(request: Request, gateway: GatewayDep) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return gateway.settings.cookie_secure or request.url.scheme == "https" or forwarded == "https"
+
+
+def set_refresh_cookie(
+    response: Response, request: Request, gateway: GatewayDep, body: TokenResponse
+) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        body.refresh_token,
+        max_age=body.refresh_expires_in,
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=over_tls(request, gateway),
+    )
+
+
+def clear_refresh_cookie(response: Response, request: Request, gateway: GatewayDep) -> None:
+    response.delete_cookie(
+        REFRESH_COOKIE,
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=over_tls(request, gateway),
+    )
+
 
 @router.post(
     "/signup/enterprise",
@@ -32,10 +67,13 @@ router = APIRouter(prefix="/api/gateway/auth", tags=["登录与账号"])
     response_model=SignupResponse,
     summary="企业注册账号（自设密码）",
 )
-async def signup_enterprise(body: SignupRequest, gateway: GatewayDep) -> SignupResponse:
+async def signup_enterprise(
+    body: SignupRequest, request: Request, response: Response, gateway: GatewayDep
+) -> SignupResponse:
     account = await gateway.admin.signup_enterprise(body.username, body.password, body.display_name)
     pair = gateway.auth.issue(account)
     base = TokenResponse.of(account, pair)
+    set_refresh_cookie(response, request, gateway, base)
     return SignupResponse(**base.model_dump(), account=AccountOut.of(account))
 
 
@@ -57,12 +95,16 @@ def throttled(exc: LoginThrottled) -> JSONResponse:
     summary="登录",
     description="同一客户端对同一账号连续输错密码后须等待（逐次加长，429 并带 Retry-After），不会锁定账号。",
 )
-async def login(body: LoginRequest, request: Request, gateway: GatewayDep) -> TokenResponse | JSONResponse:
+async def login(
+    body: LoginRequest, request: Request, response: Response, gateway: GatewayDep
+) -> TokenResponse | JSONResponse:
     try:
         account, pair = await gateway.auth.login(body.username, body.password, client_of(request, gateway))
     except LoginThrottled as exc:
         return throttled(exc)
-    return TokenResponse.of(account, pair)
+    answer = TokenResponse.of(account, pair)
+    set_refresh_cookie(response, request, gateway, answer)
+    return answer
 
 
 @router.post(
@@ -74,25 +116,48 @@ async def login(body: LoginRequest, request: Request, gateway: GatewayDep) -> To
         "过期返回 410。身份证号不存在、已激活或激活码不对时回答相同（401），不透露该身份证号是否已有账号。"
     ),
 )
-async def activate(body: ActivateRequest, gateway: GatewayDep) -> TokenResponse:
+async def activate(
+    body: ActivateRequest, request: Request, response: Response, gateway: GatewayDep
+) -> TokenResponse:
     account = await gateway.activation.activate(
         Activation(id_number=body.id_number, code=body.code, password=body.password, username=body.username)
     )
-    return TokenResponse.of(account, gateway.auth.issue(account))
+    answer = TokenResponse.of(account, gateway.auth.issue(account))
+    set_refresh_cookie(response, request, gateway, answer)
+    return answer
 
 
-@router.post("/refresh", response_model=TokenResponse, summary="用刷新令牌换取新令牌（旧刷新令牌随即作废）")
-async def refresh(body: RefreshRequest, gateway: GatewayDep) -> TokenResponse:
-    account, pair = await gateway.auth.refresh(body.refresh_token)
-    return TokenResponse.of(account, pair)
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    summary="用刷新令牌换取新令牌（旧刷新令牌随即作废）",
+    description=(
+        "刷新令牌取自请求体；请求体没有时取自登录时设置的 HttpOnly Cookie（网页端刷新页面后保持登录）。"
+    ),
+)
+async def refresh(
+    request: Request, response: Response, gateway: GatewayDep, body: RefreshRequest | None = None
+) -> TokenResponse:
+    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    if not token:
+        raise Unauthorized("未登录或登录已过期，请重新登录", code="token_missing")
+    account, pair = await gateway.auth.refresh(token)
+    answer = TokenResponse.of(account, pair)
+    set_refresh_cookie(response, request, gateway, answer)
+    return answer
 
 
 @router.post(
     "/logout", status_code=status.HTTP_204_NO_CONTENT, summary="退出登录（作废刷新令牌和当前访问令牌）"
 )
-async def logout(body: LogoutRequest, session: CurrentSession, gateway: GatewayDep) -> Response:
-    await gateway.auth.logout(session, body.refresh_token)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    request: Request, session: CurrentSession, gateway: GatewayDep, body: LogoutRequest | None = None
+) -> Response:
+    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    await gateway.auth.logout(session, token)
+    answer = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_refresh_cookie(answer, request, gateway)
+    return answer
 
 
 @router.post(

@@ -28,11 +28,21 @@ class LoginRequest(BoundedModel):
 
 
 class RefreshRequest(BoundedModel):
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="刷新令牌；省略时使用登录时设置的 HttpOnly Cookie（网页端）",
+    )
 
 
 class LogoutRequest(BoundedModel):
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="要作废的刷新令牌；省略时使用 HttpOnly Cookie（网页端）",
+    )
 
 
 class PasswordChangeRequest(BoundedModel):

@@ -202,10 +202,12 @@ class AuthService:
             raise TokenRevoked()
         return Session(identity, claims, access_token)
 
-    async def logout(self, session: Session, refresh_token: str) -> None:
-        """Revoke the given refresh token and the access token used for the call."""
+    async def logout(self, session: Session, refresh_token: str | None) -> None:
+        """Revoke the given refresh token (if any) and the access token used for the call."""
         now = self.clock()
         try:
+            if refresh_token is None:
+                raise Unauthorized("没有刷新令牌", code="token_expired")  # nothing to revoke but the access
             identity, claims = self.tokens.codec.decode(refresh_token, token_type="refresh")
         except Unauthorized as exc:
             if exc.code != "token_expired":
