@@ -7,13 +7,13 @@ export const reviewerRoutes: RouteRecordRaw[] = [
     path: '/reviewer/queue',
     name: 'reviewer-queue',
     component: () => import('../../views/reviewer/QueueView.vue'),
-    meta: { title: '企业注册审核', roles, menu: true },
+    meta: { title: '企业注册审核', icon: 'Checked', roles, menu: true },
   },
   {
     path: '/reviewer/enterprises/:id',
     name: 'reviewer-enterprise',
     component: () => import('../../views/reviewer/EnterpriseReviewView.vue'),
     props: true,
-    meta: { title: '企业注册材料', roles, menu: false },
+    meta: { title: '企业注册材料', icon: 'Document', roles, menu: false },
   },
 ]
