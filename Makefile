@@ -89,7 +89,7 @@ rebuild: install ## rebuild every read model from the log on the live system and
 rebuild-check: install ## rebuild every read model and write-side collection aside and compare with the live ones
 	@set -a; . $(DATA)/env; set +a; $(UV) run python -m servicekit.rebuild --check
 
-bench: install ## benchmarks: ratios against baselines measured in the same run
+bench: install web-build ## benchmarks: ratios against baselines measured in the same run; the UI's initial JS size
 	@$(UV) run python -m bench
 
 asyncapi: install ## write docs/asyncapi.json: every topic and event

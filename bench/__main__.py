@@ -6,10 +6,11 @@ import asyncio
 import os
 import sys
 
-from bench import enrollment_import, exam_peak, face_check, import_visible, large_batch, pipeline
+from bench import enrollment_import, exam_peak, face_check, import_visible, large_batch, pipeline, web_size
 
 
 def main() -> int:
+    web_size.run()  # first: it needs no server
     events = int(os.environ.get("BENCH_EVENTS", "3000"))
     asyncio.run(pipeline.main(events))
     enrollment_import.run()
