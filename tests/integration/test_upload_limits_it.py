@@ -117,10 +117,13 @@ async def raw_upload(
         status, body = await asyncio.wait_for(answer, timeout=30)
         return status, body, sent, time.perf_counter() - started
     except (ConnectionError, asyncio.IncompleteReadError):
-        if answer.done() and not answer.exception():
-            status, body = answer.result()
-            return status, body, sent, time.perf_counter() - started
-        return None, {}, sent, time.perf_counter() - started
+        # the server answered and closed while we were still sending: the answer may already be in our
+        # receive buffer with the reader not yet scheduled — give it a moment before calling it cut
+        try:
+            status, body = await asyncio.wait_for(asyncio.shield(answer), timeout=5)
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            return None, {}, sent, time.perf_counter() - started
+        return status, body, sent, time.perf_counter() - started
     finally:
         answer.cancel()
         writer.close()
