@@ -1,0 +1,285 @@
+// The enterprise's way through the portal, with the city reviewer: sign up, register with documents, be
+// approved, compare institutions, import a summary sheet with an error (the row table), fix it, import,
+// upload materials. A screenshot and an axe check (no serious or critical violation) of every page.
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
+import AxeBuilder from '@axe-core/playwright'
+import { buildXlsx } from '../src/components/enterprise/problems-export'
+import { buildZip } from '../src/components/enterprise/zip'
+
+const ADMIN_USERNAME = process.env.ADMIN_USERNAME ?? 'admin'
+const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD ?? ''
+const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`
+
+// ------------------------------------------------------------------------------------------ helpers
+
+export async function axe(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true })
+  await page.mouse.move(0, 0) // no hover colours
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
+  // toasts (ElMessage) are transient and belong to the shared layout's theme
+  const results = await new AxeBuilder({ page }).exclude('.el-message').analyze()
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')} ${(n.failureSummary ?? '').split('\n').slice(1, 2).join('')}`).slice(0, 3).join(' | ')}`),
+    `axe on ${name}`,
+  ).toEqual([])
+}
+
+export async function login(request: APIRequestContext, username: string, password: string): Promise<string> {
+  const r = await request.post('/api/gateway/auth/login', { data: { username, password } })
+  expect(r.ok(), `login ${username}: ${await r.text()}`).toBeTruthy()
+  return (await r.json()).access_token as string
+}
+
+export async function createAccount(
+  request: APIRequestContext,
+  admin: string,
+  body: Record<string, string>,
+): Promise<string> {
+  const r = await request.post('/api/gateway/accounts', { data: body, headers: { authorization: `Bearer ${admin}` } })
+  expect(r.ok(), `create ${body.username}: ${await r.text()}`).toBeTruthy()
+  return (await r.json()).generated_password as string
+}
+
+/** Ask again every second until `check` passes (another service learns of an event a moment later). */
+export async function until(what: string, check: () => Promise<boolean>, seconds = 120): Promise<void> {
+  const deadline = Date.now() + seconds * 1000
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  throw new Error(`gave up waiting for ${what}`)
+}
+
+const CREDIT = '0123456789ABCDEFGHJKLMNPQRTUWXY'
+const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+/** A unified social credit code (GB 32100-2015) with a right check character, new on each run. */
+function creditCode(): string {
+  let body = '91330106'
+  for (let i = 0; i < 9; i++) body += CREDIT[Math.floor(Math.random() * 31)]
+  const total = [...body].reduce((n, ch, i) => n + CREDIT.indexOf(ch) * CREDIT_WEIGHTS[i], 0)
+  return body + CREDIT[(31 - (total % 31)) % 31]
+}
+
+/** A Hangzhou ID number (GB 11643-1999) of a man born 1985–1994, new on each run. */
+function idNumber(): string {
+  const year = 1985 + Math.floor(Math.random() * 10)
+  const month = String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')
+  const day = String(1 + Math.floor(Math.random() * 28)).padStart(2, '0')
+  const seq = String(Math.floor(Math.random() * 500) * 2 + 1).padStart(3, '0') // odd: 男
+  const body = `330106${year}${month}${day}${seq}`
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+  const total = [...body].reduce((n, ch, i) => n + Number(ch) * weights[i], 0)
+  return body + '10X98765432'[total % 11]
+}
+
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+)
+
+/** A small complete one-page PDF (header, objects, cross-reference table with right offsets, %%EOF). */
+function pdf(): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
+  ]
+  let out = '%PDF-1.4\n'
+  const offsets: number[] = []
+  objects.forEach((o, i) => {
+    offsets.push(out.length)
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`
+  })
+  const xref = out.length
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
+  for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return Buffer.from(out, 'latin1')
+}
+
+async function blobBuffer(blob: Blob): Promise<Buffer> {
+  return Buffer.from(await blob.arrayBuffer())
+}
+
+const HEADER = ['姓名', '性别', '身份证号', '手机号', '学历', '工作单位', '所学专业', '毕业时间', '岗位工作年限']
+
+/** Go to a page through the side menu (client-side: the session stays in memory). */
+async function nav(page: Page, title: string, path: string): Promise<void> {
+  await page.getByRole('menuitem', { name: title }).click()
+  await page.waitForURL(`**${path}`)
+}
+
+/** Choose `option` in the Element Plus select inside `scope`. */
+async function choose(page: Page, scope: string, option: string): Promise<void> {
+  await page.locator(scope).locator('.el-select__wrapper, .el-select').first().click()
+  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: option }).first().click()
+}
+
+// ------------------------------------------------------------------------------------------ the test
+
+test('enterprise: sign up, register, approval, institutions, batch import with problems, materials', async ({
+  page,
+  browser,
+  request,
+}) => {
+  test.setTimeout(300_000)
+  expect(ADMIN_PASSWORD, 'ADMIN_PASSWORD must be set').not.toBe('')
+  const admin = await login(request, ADMIN_USERNAME, ADMIN_PASSWORD)
+
+  // the city reviewer and two institutions (offers published through the API)
+  const reviewerName = `hz-reviewer-${RUN}`
+  const reviewerPassword = await createAccount(request, admin, {
+    username: reviewerName, role: 'reviewer', city: '杭州', display_name: '杭州市建设局',
+  })
+  const institutions = [`e2e-inst-a-${RUN}`, `e2e-inst-b-${RUN}`]
+  const institutionNames = [`育人学院${RUN}`, `建工培训${RUN}`]
+  for (const [i, id] of institutions.entries()) {
+    const pw = await createAccount(request, admin, {
+      username: id, role: 'institution', org_id: id, city: '杭州', display_name: institutionNames[i],
+    })
+    const token = await login(request, id, pw)
+    const r = await request.put('/api/enrollment/institutions/me/offer', {
+      headers: { authorization: `Bearer ${token}` },
+      data: {
+        name: institutionNames[i], city: '杭州', features: i ? '线下实训为主' : '线上线下结合',
+        offers: [{ position: '施工员', specialisation: '土建施工', fee_online_fen: 60000 + i * 5000, fee_offline_fen: 90000 }],
+        exam_locations: ['杭州市西湖区考点'], payment_methods: i ? ['offline'] : ['offline', 'online'],
+      },
+    })
+    expect(r.ok(), await r.text()).toBeTruthy()
+  }
+
+  // 1. sign up (the UI), the registration page with the three documents
+  const username = `e2e-ent-${RUN}`
+  const password = `Jianshe-${RUN}-ok`
+  const company = `杭州测试建工${RUN}有限公司`
+  await page.goto('/signup')
+  await page.waitForLoadState('networkidle')
+  await page.getByLabel('企业名称').fill(company)
+  await page.getByLabel('登录用户名').fill(username)
+  await page.getByLabel('密码', { exact: true }).fill(password)
+  await page.getByLabel('再次输入密码').fill(password)
+  await page.getByRole('button', { name: '注册并登录' }).click()
+  await page.waitForURL('**/enterprise/registration')
+  await expect(page.getByRole('heading', { name: '企业注册' })).toBeVisible()
+  await axe(page, 'enterprise-registration-form')
+
+  await page.getByLabel('企业全称').fill(company)
+  await page.getByLabel('统一社会信用代码').fill(creditCode())
+  await choose(page, '.el-form-item:has-text("所在城市")', '杭州')
+  await page.getByLabel('法定代表人').fill('王五')
+  await page.getByLabel('联系人', { exact: true }).fill('李四')
+  await page.getByLabel('联系人手机').fill('13800001111')
+  await page.getByLabel('地址').fill('杭州市西湖区文三路1号')
+  await page.getByLabel('经营范围').fill('房屋建筑工程施工总承包')
+  await page.locator('[data-kind=business_licence] input[type=file]').setInputFiles({ name: 'licence.png', mimeType: 'image/png', buffer: PNG })
+  await page.locator('[data-kind=commitment_letter] input[type=file]').setInputFiles({ name: 'letter.pdf', mimeType: 'application/pdf', buffer: pdf() })
+  // too large a file is refused before upload
+  await page.locator('[data-kind=qualification_certificate] input[type=file]').setInputFiles({
+    name: 'big.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(10 * 1024 * 1024 + 1),
+  })
+  await expect(page.locator('[data-kind=qualification_certificate] .el-alert')).toContainText('超过 10 MB')
+  await page.getByTestId('registration-submit').click()
+  await expect(page.getByTestId('registration-status')).toHaveText('待审核', { timeout: 30_000 })
+  await axe(page, 'enterprise-registration-submitted')
+
+  // 2. the reviewer approves it with the three checks
+  const reviewerContext = await browser.newContext()
+  const reviewer = await reviewerContext.newPage()
+  await reviewer.goto('/login')
+  await reviewer.getByLabel('用户名').fill(reviewerName)
+  await reviewer.getByLabel('密码').fill(reviewerPassword)
+  await reviewer.getByRole('button', { name: /登\s*录/ }).click()
+  await reviewer.waitForURL('**/reviewer/queue')
+  await until('the reviewer queue to list the enterprise', async () => {
+    await reviewer.getByRole('button', { name: '查询' }).click()
+    return (await reviewer.getByTestId('review-queue').getByText(company).count()) > 0
+  }, 60)
+  await axe(reviewer, 'reviewer-queue')
+  await reviewer.getByTestId('review-queue').getByRole('button', { name: company }).click()
+  await expect(reviewer.getByText('提交的资料')).toBeVisible()
+  for (const check of ['local_enterprise', 'construction_enterprise', 'documents_compliant']) {
+    await reviewer.getByTestId(`check-${check}`).locator('.el-checkbox').click()
+  }
+  await axe(reviewer, 'reviewer-enterprise')
+  await reviewer.getByTestId('approve').click()
+  await expect(reviewer.getByTestId('enterprise-status')).toHaveText('审核通过')
+  await reviewerContext.close()
+
+  // 3. the enterprise sees the approval
+  await nav(page, '选择培训机构', '/enterprise/institutions')
+  await nav(page, '企业注册', '/enterprise/registration')
+  await expect(page.getByTestId('registration-status')).toHaveText('审核通过', { timeout: 30_000 })
+  await axe(page, 'enterprise-registration-approved')
+
+  // enrollment learns of the approval over Kafka a moment later
+  const enterprise = await login(request, username, password)
+  await until('enrollment to learn of the approval', async () =>
+    (await request.get('/api/enrollment/applicants', { headers: { authorization: `Bearer ${enterprise}` } })).ok(),
+  )
+
+  // 4. institutions side by side
+  await nav(page, '选择培训机构', '/enterprise/institutions')
+  await choose(page, '.el-form-item:has-text("城市")', '杭州')
+  await choose(page, '[data-testid=position-filter]', '施工员')
+  await page.getByRole('button', { name: '查询' }).click()
+  for (const name of institutionNames) {
+    await page.getByTestId('institutions').getByLabel(`选择${name}进行比较`).check()
+  }
+  await page.getByTestId('compare').click()
+  await expect(page.getByTestId('comparison')).toContainText(institutionNames[1])
+  await expect(page.getByTestId('comparison')).toContainText('¥650.00')
+  await axe(page, 'enterprise-institutions')
+
+  // 5. a sheet with an error: the row table, the problems workbook; then the fixed sheet
+  const id = idNumber()
+  const row = (education: string) => ['张三', '男', id, '13800001111', education, company, '建筑工程技术', '2010-07', '5']
+  await nav(page, '批量报名', '/enterprise/batches')
+  await choose(page, '[data-testid=batch-institution]', institutionNames[0])
+  await choose(page, '[data-testid=batch-position]', '施工员')
+  await choose(page, '[data-testid=batch-specialisation]', '土建施工')
+  const sheetInput = page.getByTestId('sheet-upload').locator('input[type=file]')
+  await sheetInput.setInputFiles({
+    name: '汇总表.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    buffer: await blobBuffer(buildXlsx([HEADER, row('初中')])),
+  })
+  await page.getByTestId('import-sheet').click()
+  const problems = page.getByTestId('sheet-problems')
+  await expect(problems).toBeVisible({ timeout: 60_000 })
+  await expect(problems).toContainText('初中')
+  await expect(problems).toContainText('学历')
+  const download = page.waitForEvent('download')
+  await page.getByTestId('export-problems').click()
+  expect((await download).suggestedFilename()).toMatch(/问题表\.xlsx$/)
+  await axe(page, 'enterprise-batch-problems')
+
+  await sheetInput.setInputFiles({
+    name: '汇总表.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    buffer: await blobBuffer(buildXlsx([HEADER, row('大专')])),
+  })
+  await page.getByTestId('import-sheet').click()
+  await expect(page.getByTestId('import-success')).toContainText('导入成功：1 名学员', { timeout: 60_000 })
+  await expect(page.getByTestId('import-success')).toContainText(id)
+
+  // 6. the materials zip (the ID card's front side): the per-applicant report lists what is still missing
+  const zip = buildZip([{ name: `${id}$身份证正面.png`, data: new Uint8Array(PNG) }])
+  await page.getByTestId('zip-upload').locator('input[type=file]').setInputFiles({
+    name: 'materials.zip', mimeType: 'application/zip', buffer: await blobBuffer(zip),
+  })
+  await page.getByTestId('upload-materials').click()
+  await expect(page.getByTestId('materials-report')).toContainText('报名资料已保存', { timeout: 60_000 })
+  await expect(page.getByTestId('materials-report')).toContainText(id)
+  await axe(page, 'enterprise-batch-materials')
+
+  // 7. the other pages
+  await nav(page, '报名学员', '/enterprise/applicants')
+  await expect(page.getByTestId('applicants')).toContainText(id)
+  await axe(page, 'enterprise-applicants')
+  await nav(page, '订单缴费', '/enterprise/orders')
+  await expect(page.getByRole('heading', { name: '订单缴费' })).toBeVisible()
+  await axe(page, 'enterprise-orders')
+  await nav(page, '人员与证书', '/enterprise/staff')
+  await expect(page.getByRole('heading', { name: '人员与证书' })).toBeVisible()
+  await axe(page, 'enterprise-staff')
+})
