@@ -50,6 +50,7 @@ test.describe('login', () => {
     await expect(page.getByRole('menuitem', { name: '平台管理' })).toBeVisible()
     await expect(page.getByText('建设中')).toBeVisible()
     await screenshot(page, 'admin-home')
+    expect(await seriousViolations(page)).toEqual([]) // the layout
 
     // no token where a script could read it: the refresh token is an HttpOnly cookie on the auth path
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))
@@ -66,5 +67,30 @@ test.describe('login', () => {
     await expect(page).toHaveURL(/\/login/)
     await page.goto('/admin')
     await expect(page).toHaveURL(/\/login/)
+  })
+})
+
+test.describe('enterprise sign-up', () => {
+  test('an enterprise signs up from the login page and lands in its layout', async ({ page }) => {
+    await page.goto('/login')
+    await page.getByRole('link', { name: '企业注册账号' }).click()
+    await expect(page).toHaveURL(/\/signup$/)
+    await expect(page.getByRole('heading', { name: '企业注册账号' })).toBeVisible()
+    expect(await seriousViolations(page)).toEqual([])
+
+    const username = `e2e-${Date.now()}`
+    await page.getByLabel('企业名称').fill('杭州浏览器测试建设有限公司')
+    await page.getByLabel('登录用户名').fill(username)
+    await page.getByLabel('密码', { exact: true }).fill('Jianshe-2026-e2e')
+    await page.getByLabel('再次输入密码').fill('Jianshe-2026-xx')
+    await page.getByRole('button', { name: '注册并登录' }).click()
+    await expect(page.getByText('两次输入的密码不一致')).toBeVisible()
+
+    await page.getByLabel('再次输入密码').fill('Jianshe-2026-e2e')
+    await page.getByRole('button', { name: '注册并登录' }).click()
+    await expect(page).toHaveURL(/\/enterprise\/registration$/)
+    await expect(page.getByTestId('layout-user')).toContainText('杭州浏览器测试建设有限公司')
+    await expect(page.getByTestId('layout-user')).toContainText('企业')
+    await screenshot(page, 'enterprise-after-signup')
   })
 })
