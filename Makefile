@@ -45,9 +45,12 @@ web-lint: web-install ## type-check the web application (vue-tsc)
 web-test: web-install ## the web application's unit tests (Vitest)
 	@$(NPM) run test:unit --silent
 
-browser: ## Debian's chromium for the browser tests (apt-get, when /usr/bin/chromium is missing)
+browser: ## Debian's chromium (and a Chinese font for the screenshots) for the browser tests, when missing (apt-get)
 	@if [ ! -x "$(CHROMIUM)" ]; then echo "browser tests: $(CHROMIUM) missing, running apt-get install -y chromium"; \
 		apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; fi
+	@if command -v fc-list >/dev/null && ! fc-list :lang=zh | grep -q . && command -v apt-get >/dev/null; then \
+		echo "browser tests: no Chinese font, running apt-get install -y fonts-wqy-microhei (screenshots)"; \
+		apt-get install -y fonts-wqy-microhei >/dev/null || true; fi
 
 openapi: install ## export the merged OpenAPI to web/src/api/openapi.json and regenerate web/src/api/schema.d.ts
 	@$(UV) run python scripts/export_openapi.py
