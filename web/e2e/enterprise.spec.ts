@@ -260,7 +260,7 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   })
   await page.getByTestId('import-sheet').click()
   await expect(page.getByTestId('import-success')).toContainText('导入成功：1 名学员', { timeout: 60_000 })
-  await expect(page.getByTestId('import-success')).toContainText(id)
+  await expect(page.getByTestId('import-success')).toContainText(id, { timeout: 60_000 })
 
   // 6. the materials zip (the ID card's front side): the per-applicant report lists what is still missing
   const zip = buildZip([{ name: `${id}$身份证正面.png`, data: new Uint8Array(PNG) }])
