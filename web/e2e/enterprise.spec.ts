@@ -1,6 +1,7 @@
 // The enterprise's way through the portal, with the city reviewer: sign up, register with documents, be
 // approved, compare institutions, import a summary sheet with an error (the row table), fix it, import,
-// upload materials. A screenshot and an axe check (no serious or critical violation) of every page.
+// upload materials; the institution qualifies the applicant (API), the enterprise orders and uploads a payment
+// voucher with the invoice details. A screenshot and an axe check (no serious or critical violation) of every page.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
 import { buildXlsx } from '../src/components/enterprise/problems-export'
@@ -118,7 +119,7 @@ async function choose(page: Page, scope: string, option: string): Promise<void> 
 
 // ------------------------------------------------------------------------------------------ the test
 
-test('enterprise: sign up, register, approval, institutions, batch import with problems, materials', async ({
+test('enterprise: sign up, register, approval, institutions, batch import with problems, materials, order, voucher', async ({
   page,
   browser,
   request,
@@ -134,10 +135,12 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   })
   const institutions = [`e2e-inst-a-${RUN}`, `e2e-inst-b-${RUN}`]
   const institutionNames = [`育人学院${RUN}`, `建工培训${RUN}`]
+  const institutionPasswords: string[] = []
   for (const [i, id] of institutions.entries()) {
     const pw = await createAccount(request, admin, {
       username: id, role: 'institution', org_id: id, city: '杭州', display_name: institutionNames[i],
     })
+    institutionPasswords.push(pw)
     const token = await login(request, id, pw)
     const r = await request.put('/api/enrollment/institutions/me/offer', {
       headers: { authorization: `Bearer ${token}` },
@@ -166,7 +169,8 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   await axe(page, 'enterprise-registration-form')
 
   await page.getByLabel('企业全称').fill(company)
-  await page.getByLabel('统一社会信用代码').fill(creditCode())
+  const credit = creditCode()
+  await page.getByLabel('统一社会信用代码').fill(credit)
   await choose(page, '.el-form-item:has-text("所在城市")', '杭州')
   await page.getByLabel('法定代表人').fill('王五')
   await page.getByLabel('联系人', { exact: true }).fill('李四')
@@ -282,4 +286,63 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   await nav(page, '人员与证书', '/enterprise/staff')
   await expect(page.getByRole('heading', { name: '人员与证书' })).toBeVisible()
   await axe(page, 'enterprise-staff')
+
+  // 8. the institution qualifies the applicant (API); the payment service learns of it from events
+  const institution = await login(request, institutions[0], institutionPasswords[0])
+  let applicantId = ''
+  await until('the imported applicant to be listed', async () => {
+    const r = await request.get('/api/enrollment/applicants', {
+      headers: { authorization: `Bearer ${enterprise}` }, params: { limit: 100 },
+    })
+    if (!r.ok()) return false
+    const items = (await r.json()).items as Array<{ applicant_id: string; id_number: string }>
+    applicantId = items.find((a) => a.id_number === id)?.applicant_id ?? ''
+    return applicantId !== ''
+  }, 60)
+  const qualified = await request.post(`/api/enrollment/applicants/${applicantId}/qualify`, {
+    headers: { authorization: `Bearer ${institution}` },
+  })
+  expect(qualified.ok(), `qualify: ${await qualified.text()}`).toBeTruthy()
+
+  // 9. the enterprise orders for the qualified applicant: the fee snapshot in the order's drawer
+  const drawer = page.getByRole('dialog')
+  const orders = page.getByTestId('orders')
+  await expect(async () => {
+    await nav(page, '报名学员', '/enterprise/applicants')
+    await nav(page, '订单缴费', '/enterprise/orders')
+    await expect(page.getByRole('heading', { name: '订单缴费' })).toBeVisible()
+    if ((await orders.getByText('待缴费').count()) === 0) {
+      await page.getByLabel('选择张三', { exact: true }).check({ timeout: 5_000 })
+      await page.getByRole('button', { name: '生成订单' }).click()
+    } else {
+      await orders.getByRole('button', { name: '详情' }).first().click()
+    }
+    await expect(drawer).toContainText('收费明细', { timeout: 10_000 })
+  }).toPass({ timeout: 150_000, intervals: [2_000] })
+  await expect(drawer).toContainText(institutionNames[0])
+  await expect(drawer).toContainText('待缴费')
+  await expect(drawer).toContainText('¥600.00') // the online fee of the offer, kept with the order
+  await expect(drawer.locator('.el-table')).toContainText('张三')
+  await expect(drawer.locator('.el-table')).toContainText('施工员（土建施工）')
+  await expect(orders).toContainText('¥600.00')
+  await expect(orders).toContainText('未上传')
+
+  // 10. the offline voucher with the invoice details (payer and invoiced company: the enterprise itself)
+  await drawer.locator('input[type=file]').setInputFiles({ name: 'voucher.png', mimeType: 'image/png', buffer: PNG })
+  await expect(drawer).toContainText('voucher.png')
+  await drawer.getByLabel('付款单位').fill(company)
+  await drawer.getByLabel('金额（元）').fill('600.00')
+  await drawer.getByLabel('银行流水号').fill(`SN${RUN}`)
+  await drawer.getByLabel('开票单位').fill(company)
+  await drawer.getByLabel('纳税人识别号').fill(credit)
+  await expect(async () => {
+    if ((await drawer.getByText('等待培训机构确认收款').count()) === 0) {
+      await drawer.getByRole('button', { name: '上传凭证' }).click()
+    }
+    await expect(drawer).toContainText('等待培训机构确认收款', { timeout: 10_000 })
+  }).toPass({ timeout: 90_000, intervals: [2_000] })
+  await expect(drawer).toContainText(company)
+  await expect(drawer).toContainText(`SN${RUN}`)
+  await expect(orders).toContainText('待确认')
+  await axe(page, 'enterprise-order-voucher')
 })
