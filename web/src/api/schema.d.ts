@@ -2791,10 +2791,10 @@ export interface components {
             reason: string;
         };
         /**
-         * ReviewCheckItem
-         * @description One item of the checklist as a request carries it (bounded; `ReviewCheck` is the event's).
+         * ReviewCheck
+         * @description One item of a reviewer's checklist.
          */
-        ReviewCheckItem: {
+        ReviewCheck: {
             /** Check */
             check: string;
             /**
@@ -2968,7 +2968,7 @@ export interface components {
              * Checks
              * @description 三项审核：属地企业、施工企业、资料规范
              */
-            checks?: components["schemas"]["ReviewCheckItem"][];
+            checks?: components["schemas"]["ReviewCheck"][];
             /**
              * Reason
              * @default

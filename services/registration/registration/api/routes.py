@@ -52,22 +52,11 @@ ADDRESS = 200
 FORM_BODY_LIMIT = body_limit(lambda s: len(DOCUMENT_KINDS) * s.max_document_bytes + MiB)
 
 
-class ReviewCheckItem(BoundedModel):
-    """One item of the checklist as a request carries it (bounded; `ReviewCheck` is the event's)."""
-
-    check: str = Field(max_length=SHORT_ID)
-    passed: bool
-    note: str = Field(default="", max_length=500)
-
-
 class ReviewRequest(BoundedModel):
-    checks: list[ReviewCheckItem] = Field(
+    checks: list[ReviewCheck] = Field(
         default_factory=list, max_length=10, description="三项审核：属地企业、施工企业、资料规范"
     )
     reason: str = Field(default="", max_length=500)
-
-    def review_checks(self) -> list[ReviewCheck]:
-        return [ReviewCheck(check=c.check, passed=c.passed, note=c.note) for c in self.checks]
 
 
 class Accepted(BaseModel):
@@ -357,7 +346,7 @@ async def approve(enterprise_id: str, body: ReviewRequest, identity: Reviewer, r
         enterprise_id,
         reviewer_id=identity.account_id,
         reviewer_city=identity.city if identity.role is Role.REVIEWER else None,
-        checks=body.review_checks(),
+        checks=body.checks,
         approve=True,
     )
 
@@ -371,7 +360,7 @@ async def reject(enterprise_id: str, body: ReviewRequest, identity: Reviewer, rt
         enterprise_id,
         reviewer_id=identity.account_id,
         reviewer_city=identity.city if identity.role is Role.REVIEWER else None,
-        checks=body.review_checks(),
+        checks=body.checks,
         approve=False,
         reason=body.reason,
     )
