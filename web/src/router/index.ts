@@ -4,6 +4,9 @@ import LoginView from '@/views/auth/LoginView.vue'
 import { useSession } from '@/stores/session'
 import { enterpriseRoutes } from './roles/enterprise'
 import { reviewerRoutes } from './roles/reviewer'
+import { institutionRoutes } from './roles/institution'
+import { institutionExamRoutes } from './roles/institutionExam'
+import { adminRoutes } from './roles/admin'
 
 const placeholder = () => import('@/views/placeholder/UnderConstructionView.vue')
 
@@ -18,22 +21,10 @@ export const HOME_BY_ROLE: Record<string, string> = {
 
 const placeholderRoutes: RouteRecordRaw[] = [
   {
-    path: '/institution',
-    name: 'institution-home',
-    component: placeholder,
-    meta: { title: '培训机构工作台', roles: ['institution'], menu: true, icon: 'School' },
-  },
-  {
     path: '/person',
     name: 'person-home',
     component: placeholder,
     meta: { title: '我的资料', roles: ['person'], menu: true, icon: 'User' },
-  },
-  {
-    path: '/admin',
-    name: 'admin-home',
-    component: placeholder,
-    meta: { title: '平台管理', roles: ['admin'], menu: true, icon: 'Setting' },
   },
 ]
 
@@ -52,6 +43,9 @@ export const routes: RouteRecordRaw[] = [
       { path: '', name: 'home', redirect: () => homeOf(useSession().account?.role) },
       ...enterpriseRoutes,
       ...reviewerRoutes,
+      ...institutionRoutes,
+      ...institutionExamRoutes,
+      ...adminRoutes,
       ...placeholderRoutes,
       {
         path: 'forbidden',
