@@ -7,7 +7,7 @@ const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 export default defineConfig({
   testDir: './e2e',
-  outputDir: './test-results',
+  outputDir: process.env.PW_OUTPUT_DIR ?? './test-results',
   workers: 1,
   fullyParallel: false,
   retries: 0,

