@@ -5,6 +5,7 @@ import { useSession } from '@/stores/session'
 import { enterpriseRoutes } from './roles/enterprise'
 import { reviewerRoutes } from './roles/reviewer'
 import { institutionRoutes } from './roles/institution'
+import { institutionTrainingRoutes } from './roles/institutionTraining'
 import { institutionExamRoutes } from './roles/institutionExam'
 import { adminRoutes } from './roles/admin'
 
@@ -44,6 +45,7 @@ export const routes: RouteRecordRaw[] = [
       ...enterpriseRoutes,
       ...reviewerRoutes,
       ...institutionRoutes,
+      ...institutionTrainingRoutes,
       ...institutionExamRoutes,
       ...adminRoutes,
       ...placeholderRoutes,
