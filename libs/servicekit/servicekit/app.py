@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .admin import dead_letters_router
 from .auth import TokenCodec
 from .bodylimit import BodyLimitMiddleware
 from .errors import DomainError
@@ -251,6 +252,8 @@ def create_app(
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    # before the service's own routers (the gateway's catch-all proxy route comes last)
+    app.include_router(dead_letters_router(settings.service_name))
     for router in routers:
         app.include_router(router)
     return app

@@ -288,6 +288,23 @@ async def replay(
     ]
     if not chosen:
         return []
+    await republish(settings, topic, chosen)
+    return chosen
+
+
+async def replay_letter(settings: ServiceSettings, topic: str, identity: str) -> list[DeadLetter]:
+    """Replay the one letter whose `identity` (`letter_key`) is given, even if its event id was replayed
+    before for the same group (a record that failed again after a replay is a new letter with a new offset).
+    Nothing is published when the dead-letter topic does not hold it."""
+    letters, _ = await load(settings, topic)
+    chosen = [d for d in letters if d.identity == identity]
+    if chosen:
+        await republish(settings, topic, chosen)
+    return chosen
+
+
+async def republish(settings: ServiceSettings, topic: str, chosen: list[DeadLetter]) -> None:
+    """Publish `chosen` again to their original topics and mark them replayed in the dead-letter topic."""
     producer = create_producer(settings)
     await producer.start()
     try:
@@ -300,7 +317,6 @@ async def replay(
             await (await producer.send(letter.topic, value=b"{}", key=letter.key, headers=mark))
     finally:
         await producer.stop()
-    return chosen
 
 
 async def store_letters(settings: ServiceSettings, database: str, *, pending_only: bool = True) -> list[Any]:
