@@ -251,6 +251,26 @@ async def test_authorization_matrix(platform: ServiceProcesses, admin_credential
                 },
             ),
             Case("list accounts", "GET", "/api/gateway/accounts", {"admin": (200, None)}),
+            # the administrator's console: every service's dead letters, the dashboard's counts
+            *(
+                Case(
+                    f"{service} dead letters",
+                    "GET",
+                    f"/api/{service}/admin/dead-letters",
+                    {"admin": (200, None)},
+                )
+                for service in ("gateway", "registration", "enrollment", "payment", "exam", "certification")
+            ),
+            Case(
+                "replay an unknown dead letter",
+                "POST",
+                "/api/exam/admin/dead-letters/k.bm8tc3VjaA/replay",
+                {"admin": (404, "dead_letter_not_found")},
+            ),
+            *(
+                Case(f"{service} admin stats", "GET", f"/api/{service}/admin/stats", {"admin": (200, None)})
+                for service in ("registration", "enrollment", "exam", "certification")
+            ),
             Case(
                 "who am I",
                 "GET",

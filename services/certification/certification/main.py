@@ -14,6 +14,7 @@ from servicekit.runtime import ServiceRuntime
 
 from .adapters.signing import CertificateSigner
 from .api import verify
+from .api.admin_stats import router as admin_stats_router
 from .api.routes import router
 from .application import handlers, write_indexes
 from .application.policies import credit_on_training_completed, issue_on_exam_passed, revoke_on_blacklist
@@ -89,6 +90,11 @@ def build_app(settings: CertificationSettings | None = None) -> FastAPI:
         # runs with the runtime's consumers and stops with them
         rt.run_background("lapse-check", lambda stop: run_lapse_checks(rt, settings, stop))
 
-    app = create_app(runtime, [verify.router, router], title="证书服务 certification", on_startup=[start])
+    app = create_app(
+        runtime,
+        [verify.router, router, admin_stats_router],
+        title="证书服务 certification",
+        on_startup=[start],
+    )
     app.state.certificate_signer = signer
     return app

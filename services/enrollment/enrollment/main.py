@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
+from .api.admin_stats import router as admin_stats_router
 from .api.institutions import router as institutions_router
 from .api.profile import router as profile_router
 from .api.routes import router
@@ -54,7 +55,7 @@ def build_app(settings: EnrollmentSettings | None = None) -> FastAPI:
 
     return create_app(
         runtime,
-        [router, institutions_router, training_router, profile_router],
+        [router, institutions_router, training_router, profile_router, admin_stats_router],
         title="学员报名服务 enrollment",
         on_startup=[indexes],
     )

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
+from .api.admin_stats import router as admin_stats_router
 from .api.banks import router as banks_router
 from .api.candidates import router as candidates_router
 from .api.discipline import router as discipline_router
@@ -67,7 +68,7 @@ def build_app(settings: ExamSettings | None = None, *, clock: Clock = system_clo
 
     app = create_app(
         runtime,
-        [sessions_router, candidates_router, discipline_router, banks_router],
+        [sessions_router, candidates_router, discipline_router, banks_router, admin_stats_router],
         title="考试服务 exam",
         on_startup=[start],
     )

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from servicekit.app import create_app
 from servicekit.runtime import ServiceRuntime
 
+from .api.admin_stats import router as admin_stats_router
 from .api.routes import router
 from .application import write_indexes
 from .application.handlers import ensure_indexes
@@ -30,4 +31,6 @@ def build_app(settings: RegistrationSettings | None = None) -> FastAPI:
     async def indexes(rt: ServiceRuntime) -> None:
         await ensure_indexes(rt.store)
 
-    return create_app(runtime, [router], title="企业注册服务 registration", on_startup=[indexes])
+    return create_app(
+        runtime, [router, admin_stats_router], title="企业注册服务 registration", on_startup=[indexes]
+    )

@@ -4,6 +4,57 @@
  */
 
 export interface paths {
+    "/api/certification/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 死信列表（仅管理员；按主题、来源、状态筛选，最新的在前） */
+        get: operations["certification_admin_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/certification/admin/dead-letters/{letter_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重放一条死信（仅管理员；重复请求不会再次重放） */
+        post: operations["certification_admin_replay_dead_letter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/certification/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各城市、各岗位证书状态数量（仅管理员） */
+        get: operations["stats_api_certification_admin_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/certification/certificates": {
         parameters: {
             query?: never;
@@ -307,6 +358,57 @@ export interface paths {
         };
         /** 公开查验：按证书编号查询证书状态（姓名、身份证号脱敏） */
         get: operations["verify_api_certification_verify__certificate_number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/enrollment/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 死信列表（仅管理员；按主题、来源、状态筛选，最新的在前） */
+        get: operations["enrollment_admin_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/enrollment/admin/dead-letters/{letter_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重放一条死信（仅管理员；重复请求不会再次重放） */
+        post: operations["enrollment_admin_replay_dead_letter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/enrollment/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各城市学员各报名状态的人数（仅管理员） */
+        get: operations["stats_api_enrollment_admin_stats_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -811,6 +913,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exam/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 死信列表（仅管理员；按主题、来源、状态筛选，最新的在前） */
+        get: operations["exam_admin_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exam/admin/dead-letters/{letter_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重放一条死信（仅管理员；重复请求不会再次重放） */
+        post: operations["exam_admin_replay_dead_letter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exam/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各岗位考试场次、考生状态与合格率（仅管理员） */
+        get: operations["stats_api_exam_admin_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exam/banks": {
         parameters: {
             query?: never;
@@ -1308,6 +1461,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gateway/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 死信列表（仅管理员；按主题、来源、状态筛选，最新的在前） */
+        get: operations["gateway_admin_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/gateway/admin/dead-letters/{letter_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重放一条死信（仅管理员；重复请求不会再次重放） */
+        post: operations["gateway_admin_replay_dead_letter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/gateway/auth/activate": {
         parameters: {
             query?: never;
@@ -1450,6 +1637,40 @@ export interface paths {
          * @description 激活码为 8 位数字，只在本次响应中返回一次，同时以短信发送到学员报名时登记的手机号（没有手机号时只在本次响应中返回）。平台从报名名单和证书（包括录入的旧版岗位证书）得知人员；只持有旧版证书的人员由录入该证书的培训机构或管理员生成激活码。学员凭身份证号、激活码在 POST /api/gateway/auth/activate 设置自己的密码后即可登录。
          */
         post: operations["issue_activation_code_api_gateway_persons__id_number__activation_code_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payment/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 死信列表（仅管理员；按主题、来源、状态筛选，最新的在前） */
+        get: operations["payment_admin_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payment/admin/dead-letters/{letter_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重放一条死信（仅管理员；重复请求不会再次重放） */
+        post: operations["payment_admin_replay_dead_letter"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1620,6 +1841,57 @@ export interface paths {
         };
         /** 导出订单与缴费情况（培训机构：本机构；管理员：全部） */
         get: operations["orders_report_api_payment_reports_orders_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registration/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 死信列表（仅管理员；按主题、来源、状态筛选，最新的在前） */
+        get: operations["registration_admin_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registration/admin/dead-letters/{letter_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重放一条死信（仅管理员；重复请求不会再次重放） */
+        post: operations["registration_admin_replay_dead_letter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registration/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各城市企业注册待审核、通过、不通过数量（仅管理员） */
+        get: operations["stats_api_registration_admin_stats_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1987,6 +2259,18 @@ export interface components {
              * @description 缴费方式：online（线上支付）、offline（线下转账），至少一种
              */
             payment_methods?: string[];
+        };
+        /** AdminStats */
+        AdminStats: {
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Service */
+            service: string;
+            /** Tables */
+            tables: components["schemas"]["CountTable"][];
         };
         /** Answers */
         Answers: {
@@ -2421,6 +2705,54 @@ export interface components {
              */
             reason: string;
         };
+        /** CountRow */
+        CountRow: {
+            /**
+             * Counts
+             * @description 每个状态（列）的数量
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Key
+             * @description 城市、岗位等（行）
+             */
+            key: string;
+            /**
+             * Rate
+             * @description 比率（如合格率，0–1），无则为空
+             */
+            rate?: number | null;
+            /** Total */
+            total: number;
+        };
+        /** CountTable */
+        CountTable: {
+            /** Columns */
+            columns: components["schemas"]["StatusColumn"][];
+            /**
+             * Dimension
+             * @description 行的含义，如“城市”
+             */
+            dimension: string;
+            /**
+             * Note
+             * @description 口径说明
+             * @default
+             */
+            note: string;
+            /**
+             * Rate Label
+             * @description 比率列的名称（如“合格率”）
+             */
+            rate_label?: string | null;
+            /** Rows */
+            rows: components["schemas"]["CountRow"][];
+            /** Title */
+            title: string;
+            totals: components["schemas"]["CountRow"];
+        };
         /** CreateAccountRequest */
         CreateAccountRequest: {
             /**
@@ -2498,6 +2830,73 @@ export interface components {
              * @description 系统生成的初始密码（仅此一次返回，请转交本人并提醒其尽快修改）
              */
             generated_password?: string | null;
+        };
+        /** DeadLetterPage */
+        DeadLetterPage: {
+            /** Items */
+            items: components["schemas"]["DeadLetterView"][];
+            /**
+             * Topics
+             * @description 本服务死信涉及的全部主题（筛选用）
+             */
+            topics: string[];
+            /** Total */
+            total: number;
+        };
+        /** DeadLetterView */
+        DeadLetterView: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Consumer
+             * @description 放弃处理的消费组或订阅
+             */
+            consumer: string;
+            /**
+             * Error
+             * @description 错误信息（个人信息已脱敏）
+             */
+            error: string;
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /** Failed At */
+            failed_at: string | null;
+            /**
+             * Id
+             * @description 死信编号（用于重放）
+             */
+            id: string;
+            /** Last Seen At */
+            last_seen_at: string | null;
+            /** Replayed At */
+            replayed_at?: string | null;
+            /**
+             * Seen
+             * @description 再次遇到的次数（含首次）
+             */
+            seen: number;
+            /**
+             * Source
+             * @description kafka：其他服务的事件；store：本服务自身事件的投影
+             * @enum {string}
+             */
+            source: "kafka" | "store";
+            /** Source Label */
+            source_label: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "replay_requested" | "replayed";
+            /** State Label */
+            state_label: string;
+            /**
+             * Topic
+             * @description 原主题（store 来源为本服务的事件存储）
+             */
+            topic: string;
         };
         /** DisableAccountRequest */
         DisableAccountRequest: {
@@ -2790,6 +3189,25 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** ReplayAnswer */
+        ReplayAnswer: {
+            /** Id */
+            id: string;
+            /** Message */
+            message: string;
+            /**
+             * Replayed Now
+             * @description 本次请求是否执行了重放（重复请求为 false）
+             */
+            replayed_now: boolean;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "replay_requested" | "replayed";
+            /** State Label */
+            state_label: string;
+        };
         /**
          * ReviewCheck
          * @description One item of a reviewer's checklist.
@@ -2894,6 +3312,13 @@ export interface components {
          * @enum {string}
          */
         Status: "pending" | "qualified" | "rejected" | "enrolled" | "exam_applied" | "exam_failed" | "exam_passed" | "closed";
+        /** StatusColumn */
+        StatusColumn: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
         /** Submission */
         Submission: {
             /**
@@ -2989,6 +3414,97 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    certification_admin_dead_letters: {
+        parameters: {
+            query?: {
+                /** @description 原主题 */
+                topic?: string | null;
+                /** @description kafka 或 store */
+                source?: ("kafka" | "store") | null;
+                /** @description 待处理、已请求重放或已重放 */
+                state?: ("pending" | "replay_requested" | "replayed") | null;
+                /** @description 跳过的条数（0–100000）；更深的翻页请改用筛选条件 */
+                skip?: number;
+                /** @description 每页条数（1–1000） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    certification_admin_replay_dead_letter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stats_api_certification_admin_stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminStats"];
+                };
+            };
+        };
+    };
     list_certificates_api_certification_certificates_get: {
         parameters: {
             query?: {
@@ -3618,6 +4134,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enrollment_admin_dead_letters: {
+        parameters: {
+            query?: {
+                /** @description 原主题 */
+                topic?: string | null;
+                /** @description kafka 或 store */
+                source?: ("kafka" | "store") | null;
+                /** @description 待处理、已请求重放或已重放 */
+                state?: ("pending" | "replay_requested" | "replayed") | null;
+                /** @description 跳过的条数（0–100000）；更深的翻页请改用筛选条件 */
+                skip?: number;
+                /** @description 每页条数（1–1000） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enrollment_admin_replay_dead_letter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stats_api_enrollment_admin_stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminStats"];
                 };
             };
         };
@@ -4705,6 +5312,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    exam_admin_dead_letters: {
+        parameters: {
+            query?: {
+                /** @description 原主题 */
+                topic?: string | null;
+                /** @description kafka 或 store */
+                source?: ("kafka" | "store") | null;
+                /** @description 待处理、已请求重放或已重放 */
+                state?: ("pending" | "replay_requested" | "replayed") | null;
+                /** @description 跳过的条数（0–100000）；更深的翻页请改用筛选条件 */
+                skip?: number;
+                /** @description 每页条数（1–1000） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    exam_admin_replay_dead_letter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stats_api_exam_admin_stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminStats"];
                 };
             };
         };
@@ -5840,6 +6538,77 @@ export interface operations {
             };
         };
     };
+    gateway_admin_dead_letters: {
+        parameters: {
+            query?: {
+                /** @description 原主题 */
+                topic?: string | null;
+                /** @description kafka 或 store */
+                source?: ("kafka" | "store") | null;
+                /** @description 待处理、已请求重放或已重放 */
+                state?: ("pending" | "replay_requested" | "replayed") | null;
+                /** @description 跳过的条数（0–100000）；更深的翻页请改用筛选条件 */
+                skip?: number;
+                /** @description 每页条数（1–1000） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    gateway_admin_replay_dead_letter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     activate_api_gateway_auth_activate_post: {
         parameters: {
             query?: never;
@@ -6075,6 +6844,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActivationCodeResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    payment_admin_dead_letters: {
+        parameters: {
+            query?: {
+                /** @description 原主题 */
+                topic?: string | null;
+                /** @description kafka 或 store */
+                source?: ("kafka" | "store") | null;
+                /** @description 待处理、已请求重放或已重放 */
+                state?: ("pending" | "replay_requested" | "replayed") | null;
+                /** @description 跳过的条数（0–100000）；更深的翻页请改用筛选条件 */
+                skip?: number;
+                /** @description 每页条数（1–1000） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    payment_admin_replay_dead_letter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAnswer"];
                 };
             };
             /** @description Validation Error */
@@ -6497,6 +7337,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    registration_admin_dead_letters: {
+        parameters: {
+            query?: {
+                /** @description 原主题 */
+                topic?: string | null;
+                /** @description kafka 或 store */
+                source?: ("kafka" | "store") | null;
+                /** @description 待处理、已请求重放或已重放 */
+                state?: ("pending" | "replay_requested" | "replayed") | null;
+                /** @description 跳过的条数（0–100000）；更深的翻页请改用筛选条件 */
+                skip?: number;
+                /** @description 每页条数（1–1000） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    registration_admin_replay_dead_letter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stats_api_registration_admin_stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminStats"];
                 };
             };
         };
