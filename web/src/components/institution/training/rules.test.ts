@@ -105,6 +105,7 @@ describe('examHint (refuse_exam_application)', () => {
     expect(examHint({ ...plan, continuing_education: true }, trainee(), facts()).reasons[0]).toContain('继续教育学员不参加考试')
     const applied = examHint(plan, trainee(), facts({ status: 'exam_applied' }))
     expect(applied.applied && !applied.eligible).toBe(true)
+    expect(applied.tags[0].text).toBe('已申请，无需重复申请')
   })
 })
 

@@ -178,7 +178,7 @@ export function examHint(plan: PlanSummary, t: Trainee, facts: TraineeFacts | un
   if (facts.status === 'exam_applied') {
     hint.applied = true
     hint.reasons.push('已申请考试')
-    hint.tags.push({ text: '已申请考试', type: 'success' })
+    hint.tags.push({ text: '已申请，无需重复申请', type: 'success' })
     return hint
   }
   if (facts.status === 'exam_passed') {
