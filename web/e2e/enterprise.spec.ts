@@ -4,7 +4,10 @@
 // voucher with the invoice details. A screenshot and an axe check (no serious or critical violation) of every page.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
+import { readFileSync } from 'node:fs'
+import { NOTE_TITLE, PROBLEM_FILL } from '../src/components/enterprise/annotate-xlsx'
 import { buildXlsx } from '../src/components/enterprise/problems-export'
+import { readZip } from '../src/components/enterprise/unzip'
 import { buildZip } from '../src/components/enterprise/zip'
 
 const ADMIN_USERNAME = process.env.ADMIN_USERNAME ?? 'admin'
@@ -97,6 +100,15 @@ function pdf(): Buffer {
   for (const off of offsets) out += `${String(off).padStart(10, '0')} 00000 n \n`
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
   return Buffer.from(out, 'latin1')
+}
+
+/** The fill colour of a cell of an .xlsx part pair (sheet XML, styles XML), by the cell's style index. */
+function cellFill(sheetXml: string, stylesXml: string, ref: string): string {
+  const s = new RegExp(`<c r="${ref}"[^>]*?\\ss="(\\d+)"`).exec(sheetXml)?.[1] ?? '0'
+  const xfs = /<cellXfs[^>]*>([\s\S]*?)<\/cellXfs>/.exec(stylesXml)?.[1].match(/<xf\b[^>]*>/g) ?? []
+  const fillId = Number(/fillId="(\d+)"/.exec(xfs[Number(s)] ?? '')?.[1] ?? 0)
+  const fills = /<fills[^>]*>([\s\S]*?)<\/fills>/.exec(stylesXml)?.[1].split(/<\/fill>/) ?? []
+  return /rgb="([0-9A-F]{8})"/.exec(fills[fillId] ?? '')?.[1] ?? ''
 }
 
 async function blobBuffer(blob: Blob): Promise<Buffer> {
@@ -253,9 +265,20 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   await expect(problems).toBeVisible({ timeout: 60_000 })
   await expect(problems).toContainText('初中')
   await expect(problems).toContainText('学历')
+  // "导出问题表": the uploaded sheet itself, 学历 (E2) in red, the note at the end of the row, a sheet "问题"
   const download = page.waitForEvent('download')
   await page.getByTestId('export-problems').click()
-  expect((await download).suggestedFilename()).toMatch(/问题表\.xlsx$/)
+  const annotated = await download
+  expect(annotated.suggestedFilename()).toBe('汇总表-问题标注.xlsx')
+  const parts = new Map(
+    (await readZip(new Uint8Array(readFileSync(await annotated.path())))).map((e) => [e.name, new TextDecoder().decode(e.data)]),
+  )
+  const sheetXml = parts.get('xl/worksheets/sheet1.xml') ?? ''
+  expect(cellFill(sheetXml, parts.get('xl/styles.xml') ?? '', 'E2')).toBe(PROBLEM_FILL)
+  expect(cellFill(sheetXml, parts.get('xl/styles.xml') ?? '', 'A2')).not.toBe(PROBLEM_FILL)
+  expect(sheetXml).toContain(NOTE_TITLE)
+  expect(sheetXml).toContain('“初中”不在可选范围内')
+  expect(parts.get('xl/workbook.xml')).toContain('name="问题"')
   await axe(page, 'enterprise-batch-problems')
 
   await sheetInput.setInputFiles({

@@ -1,5 +1,6 @@
-// "导出问题表": the problems of a refused summary sheet as an .xlsx workbook built in the browser, the cells
-// with a problem highlighted (red fill); CSV as a fallback for spreadsheet programs without .xlsx.
+// The problems of a refused upload as a separate .xlsx workbook built in the browser (the value cells
+// highlighted), and as CSV: what "导出问题表" gives when the uploaded sheet itself cannot be annotated
+// (annotate-xlsx.ts) — an .xls, a damaged file, a materials zip.
 import { buildZip } from './zip'
 
 export interface RowProblem {
