@@ -69,7 +69,7 @@ describe('TrainingPlanView', () => {
           }
         : undefined,
     )
-    await vi.waitFor(() => expect(wrapper.get('[data-testid=exam-hint-李四]').text()).toContain('可补考'))
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=exam-hint-李四]').text()).toContain('可补考'), { timeout: 5_000 })
     expect(wrapper.get('[data-testid=exam-hint-张三]').text()).toContain('可申请考试')
     expect(wrapper.get('[data-testid=exam-hint-王五]').text()).toContain('无头像')
     expect(wrapper.get('[data-testid=exam-hint-李四]').text()).toContain('可补考')
@@ -80,12 +80,12 @@ describe('TrainingPlanView', () => {
     expect(wrapper.get('[data-testid=apply-exam]').text()).toContain('申请考试（2，含补考 1）')
     await wrapper.get('[data-testid=apply-exam]').trigger('click')
     await flushPromises()
-    await vi.waitFor(() => expect(wrapper.find('[data-testid=refusals]').exists()).toBe(true))
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=refusals]').exists()).toBe(true), { timeout: 5_000 })
     const sent = calls.find((c) => c.url.endsWith('/apply-exam'))!
     expect(sent.body).toEqual({ applicant_ids: ['a1', 'a3'] })
     expect(wrapper.get('[data-testid=refusals]').text()).toContain('李四')
     expect(wrapper.get('[data-testid=refusals]').text()).toContain('头像不符合要求')
-  })
+  }, 30_000)
 
   it('shows each person’s reasons when completion is refused (all or nothing)', async () => {
     const { wrapper } = await mountPlan((call) => {
@@ -103,12 +103,12 @@ describe('TrainingPlanView', () => {
       }
       return undefined
     })
-    await vi.waitFor(() => expect(wrapper.get('[data-testid=exam-hint-张三]').text()).toContain('未完成培训'))
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=exam-hint-张三]').text()).toContain('未完成培训'), { timeout: 5_000 })
     await wrapper.get('input[aria-label=选择张三]').trigger('change')
     await wrapper.get('[data-testid=complete]').trigger('click')
-    await vi.waitFor(() => expect(wrapper.find('[data-testid=refusals]').exists()).toBe(true))
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=refusals]').exists()).toBe(true), { timeout: 5_000 })
     const refusals = wrapper.get('[data-testid=refusals]').text()
     expect(refusals).toContain('本次未登记任何学员')
     expect(refusals).toContain('该学员不在本培训计划中')
-  })
+  }, 30_000)
 })
