@@ -40,6 +40,7 @@ class Gateway:
         self.throttle = ThrottlePolicy(
             free_failures=settings.login_free_failures,
             account_free_failures=settings.login_account_free_failures,
+            base_delay_seconds=settings.login_base_delay_seconds,
             max_delay_seconds=settings.login_max_delay_seconds,
             window_seconds=settings.login_failure_window_seconds,
         )

@@ -40,12 +40,13 @@ class GatewaySettings(ServiceSettings):
         default=7 * 24 * 3600, gt=0, validation_alias="REFRESH_TOKEN_TTL_SECONDS"
     )
     # Login throttling (domain.lockout): per (client, username) the first LOGIN_FREE_FAILURES wrong
-    # passwords cost nothing, then each waits twice as long as the one before (from 1 s, at most
-    # LOGIN_MAX_DELAY_SECONDS); past LOGIN_ACCOUNT_FREE_FAILURES failures from clients the account does not
-    # know, every unknown client waits too. Clients the account logged in from are never held back by
-    # failures elsewhere.
+    # passwords cost nothing, then each waits twice as long as the one before (from
+    # LOGIN_BASE_DELAY_SECONDS, 1 s, at most LOGIN_MAX_DELAY_SECONDS); past LOGIN_ACCOUNT_FREE_FAILURES
+    # failures from clients the account does not know, every unknown client waits too.
+    # Clients the account logged in from are never held back by failures elsewhere.
     login_free_failures: int = Field(default=3, ge=1, validation_alias="LOGIN_FREE_FAILURES")
     login_account_free_failures: int = Field(default=10, ge=1, validation_alias="LOGIN_ACCOUNT_FREE_FAILURES")
+    login_base_delay_seconds: float = Field(default=1.0, gt=0, validation_alias="LOGIN_BASE_DELAY_SECONDS")
     login_max_delay_seconds: float = Field(default=900.0, gt=0, validation_alias="LOGIN_MAX_DELAY_SECONDS")
     login_failure_window_seconds: int = Field(
         default=3600, gt=0, validation_alias="LOGIN_FAILURE_WINDOW_SECONDS"
