@@ -18,7 +18,7 @@ from gateway.domain.persons import (
     importing_institution,
     may_issue_activation_code,
 )
-from gateway.projections.persons import person_update, persons
+from gateway.projections.persons import PersonChange, merge_person, persons, version
 from servicekit.auth import Identity, Role
 from servicekit.consumer import ReceivedEvent
 
@@ -119,17 +119,48 @@ def received(event: LegacyCertificateImported) -> ReceivedEvent:
 
 
 def test_an_empty_name_is_never_written() -> None:
-    update = person_update(id_number=NUMBER, name="", received=received(legacy_event(name="")))
-    fields = update._doc[0]["$set"]  # the update pipeline's one stage
-    assert "name" not in fields and "name_as_of" not in fields and "mobile" not in fields
-    named = person_update(
+    unnamed = PersonChange(
+        id_number=NUMBER, as_of=version(received(legacy_event(name="")), 0), name="", sets={"sources": "x"}
+    )
+    merged = merge_person(None, unnamed)
+    assert "name" not in merged and "name_as_of" not in merged and "mobile" not in merged
+    named = PersonChange(
         id_number=NUMBER,
+        as_of=version(received(legacy_event()), 0),
         name="王五",
-        received=received(legacy_event()),
         sets={"legacy_importers": "inst-old"},
-    )._doc[0]["$set"]
-    assert {"name", "name_as_of", "legacy_importers"} <= set(named)
-    assert "first_imported_at" not in named  # only enrollment imports move the import times
+    )
+    after = merge_person(merged, named)
+    assert after["name"] == "王五" and after["legacy_importers"] == ["inst-old"]
+    assert "first_imported_at" not in after  # only enrollment imports move the import times
+    assert merge_person(after, unnamed)["name"] == "王五"  # an empty name later keeps the known one
+
+
+def test_merges_do_not_depend_on_their_order() -> None:
+    def change(name: str, seconds: int, applicant: str) -> PersonChange:
+        at = datetime(2026, 3, 1, 8, 0, seconds, tzinfo=UTC)
+        return PersonChange(
+            id_number=NUMBER,
+            as_of=f"{at:%Y-%m-%dT%H:%M:%S.%f}Z|e{seconds}|000000",
+            name=name,
+            mobile=f"1390000000{seconds % 10}",
+            imported_at=at,
+            sets={"applicant_ids": applicant, "sources": "applicants"},
+        )
+
+    changes = [change("甲", 1, "a3"), change("乙", 5, "a1"), change("丙", 3, "a2")]
+    results = []
+    for order in ([0, 1, 2], [2, 1, 0], [1, 0, 2]):
+        doc: dict[str, object] | None = None
+        for i in order:
+            doc = merge_person(doc, changes[i])
+        results.append(doc)
+    assert results[0] == results[1] == results[2]
+    final = results[0]
+    assert final is not None
+    assert final["name"] == "乙" and final["applicant_ids"] == ["a1", "a2", "a3"]
+    assert final["first_imported_at"] == datetime(2026, 3, 1, 8, 0, 1, tzinfo=UTC)
+    assert final["last_imported_at"] == datetime(2026, 3, 1, 8, 0, 5, tzinfo=UTC)
 
 
 def test_the_gateway_subscribes_to_the_events_that_name_persons() -> None:
