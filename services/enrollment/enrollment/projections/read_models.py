@@ -33,9 +33,9 @@ from events import (
     LegacyCertificateImported,
     PersonDocumentUploaded,
 )
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, IndexModel, InsertOne, UpdateOne
 from servicekit.consumer import ReceivedEvent
-from servicekit.mongo import Session
+from servicekit.mongo import Document, Session
 from servicekit.projections import Projection
 
 from enrollment.domain.events import (
@@ -137,21 +137,22 @@ def applicants(database: str) -> Projection:
 
     @on(ApplicantsImported)
     async def imported(received: ReceivedEvent, session: Session) -> None:
-        """A chunk of up to 500 applicants: one read (the corrections replayed first) and one bulk write."""
+        """A chunk of up to 500 applicants: one read (which of them exist already: an applicant's own events,
+        a correction above all, may have been replayed first) and one bulk write in which the new ones are
+        plain inserts (half the cost of an upsert on the local MongoDB server, which every service shares)."""
         e = received.event
         assert isinstance(e, ApplicantsImported)
         table = projection.collection(session)
         ids = [a.applicant_id for a in e.applicants]
-        corrected = {
+        existing = {
             doc["_id"]: doc
             async for doc in table.find(
                 {"_id": {"$in": ids}},
                 {"corrected_at": 1, "education": 1, "major": 1, "years_in_post": 1},
                 session=session,
             )
-            if doc.get("corrected_at")
         }
-        updates = []
+        writes: list[InsertOne[Document] | UpdateOne] = []
         for a in e.applicants:
             batch_fields: dict[str, object] = {
                 "batch_id": e.batch_id,
@@ -163,22 +164,27 @@ def applicants(database: str) -> Projection:
                 "continuing_education": e.continuing_education,
                 "imported_at": received.envelope.time,
             }
-            existing = corrected.get(a.applicant_id)
-            if existing:
+            known = existing.get(a.applicant_id)
+            if known is not None and known.get("corrected_at"):
                 # a correction replayed first wins; only now is the position known to judge it
-                batch_fields["eligibility"] = eligibility_of(existing, e.position)
+                batch_fields["eligibility"] = eligibility_of(known, e.position)
             else:
                 record = a.model_dump(mode="json", exclude={"applicant_id"})
                 batch_fields.update(record, eligibility=eligibility_of(record, e.position))
-            updates.append(
-                UpdateOne(
-                    {"_id": a.applicant_id},
-                    {"$set": batch_fields, "$setOnInsert": {**status_defaults, "materials": {}}},
-                    upsert=True,
+            if known is None:
+                writes.append(
+                    InsertOne({"_id": a.applicant_id, **batch_fields, **status_defaults, "materials": {}})
                 )
-            )
-        if updates:
-            await table.bulk_write(updates, ordered=False, session=session)
+            else:
+                writes.append(
+                    UpdateOne(
+                        {"_id": a.applicant_id},
+                        {"$set": batch_fields, "$setOnInsert": {**status_defaults, "materials": {}}},
+                        upsert=True,
+                    )
+                )
+        if writes:
+            await table.bulk_write(writes, ordered=False, session=session)
 
     @on(ApplicantCorrected)
     async def corrected(received: ReceivedEvent, session: Session) -> None:
