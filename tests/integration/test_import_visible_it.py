@@ -5,7 +5,9 @@ Regression test for an import of 5,000 rows whose job finished in seconds while 
 queue and the gateway's persons took over 38 minutes to show them, and every other service's database work
 crawled meanwhile: the gateway's persons projection updated each person with an `$or` filter, which the local
 MongoDB server answers by scanning the whole collection (under one lock shared by every database). Here
-2,000 rows must be in the review queue and known to the gateway within 90 s, and a cheap request on another
+2,000 rows must be in the review queue and known to the gateway within 90 s — or, on a machine so busy that
+a 200-row import already takes long, within 20 times what that import took in the same run (ten times the
+rows, twice the time per row: linear; the defect above was quadratic) — and a cheap request on another
 service must answer within 5 s all along.
 """
 
@@ -27,7 +29,9 @@ from .helpers import approved_enterprise, bearer, eventually, login, new_account
 pytestmark = pytest.mark.integration
 
 ROWS = 2000
-VISIBLE_WITHIN = 90.0  # seconds from the upload
+BASELINE_ROWS = 200
+VISIBLE_WITHIN = 90.0  # seconds from the upload, on a machine that is not busier than usual
+SCALE = 2 * ROWS / BASELINE_ROWS  # otherwise: times the baseline import's own time (same run)
 CHEAP_REQUEST_LIMIT = 5.0  # seconds
 
 
@@ -42,9 +46,6 @@ async def test_large_import_is_visible_soon_and_others_stay_responsive(
         await publish_offer(api, institution)
         enterprise = await approved_enterprise(api, admin)
         token = enterprise["access_token"]
-        sheet = await asyncio.to_thread(build_sheet, ROWS)
-        numbers = sheet_numbers(sheet)
-        assert len(numbers) == ROWS
 
         async def cheap_request() -> float:
             started = time.perf_counter()
@@ -52,16 +53,56 @@ async def test_large_import_is_visible_soon_and_others_stay_responsive(
             assert response.status_code == 200, response.text
             return time.perf_counter() - started
 
-        idle = [await cheap_request() for _ in range(5)]
+        async def import_until_visible(rows: int, position: str, within: float) -> tuple[float, float]:
+            """Import `rows` rows for `position`; (seconds the job took, seconds until visible everywhere)."""
+            sheet = await asyncio.to_thread(build_sheet, rows)
+            numbers = sheet_numbers(sheet)
+            assert len(numbers) == rows
+            started = time.perf_counter()
+            upload = await api.post(
+                "/api/enrollment/batches/import",
+                headers=bearer(token),
+                data={"institution_id": institution_id, "position": position, "training_mode": "offline"},
+                files={"file": ("汇总表.xlsx", sheet, "application/octet-stream")},
+            )
+            assert upload.status_code == 202, upload.text
+            job = await wait_job(api, token, upload.json()["status_url"], timeout=within)
+            assert job["state"] == "succeeded", job
+            assert job["result"]["count"] == rows
+            job_seconds = time.perf_counter() - started
 
-        started = time.perf_counter()
-        upload = await api.post(
-            "/api/enrollment/batches/import",
-            headers=bearer(token),
-            data={"institution_id": institution_id, "position": "劳务员", "training_mode": "offline"},
-            files={"file": ("汇总表.xlsx", sheet, "application/octet-stream")},
-        )
-        assert upload.status_code == 202, upload.text
+            async def all_in_review_queue() -> int | None:
+                r = await api.get(
+                    f"/api/enrollment/review-queue?limit=1&position={position}", headers=bearer(institution)
+                )
+                assert r.status_code == 200, r.text
+                total = int(r.json()["total"])
+                return total if total == rows else None
+
+            async def gateway_knows(number: str) -> bool:
+                r = await api.post(f"/api/gateway/persons/{number}/activation-code", headers=bearer(token))
+                assert r.status_code in (200, 404), r.text  # 404 person_not_found until the projection has it
+                return r.status_code == 200
+
+            await eventually(
+                all_in_review_queue,
+                timeout=within - job_seconds,
+                what=f"{rows} applicants in the review queue",
+            )
+            # one batch's events are applied in order: the last row known means every row is
+            await eventually(
+                lambda: gateway_knows(numbers[-1]),
+                timeout=within - (time.perf_counter() - started),
+                what="the gateway to know the last row's person",
+            )
+            visible_seconds = time.perf_counter() - started
+            assert await gateway_knows(numbers[0])
+            return job_seconds, visible_seconds
+
+        idle = [await cheap_request() for _ in range(5)]
+        # the baseline: a tenth of the rows, for another position (the same people may enroll for it)
+        _, baseline_seconds = await import_until_visible(BASELINE_ROWS, "资料员", within=600)
+        limit = max(VISIBLE_WITHIN, SCALE * baseline_seconds)
 
         latencies: list[float] = []
         done = asyncio.Event()
@@ -73,40 +114,17 @@ async def test_large_import_is_visible_soon_and_others_stay_responsive(
 
         prober = asyncio.create_task(probe_other_service())
         try:
-            job = await wait_job(api, token, upload.json()["status_url"], timeout=VISIBLE_WITHIN)
-            assert job["state"] == "succeeded", job
-            assert job["result"]["count"] == ROWS
-            job_seconds = time.perf_counter() - started
-            left = VISIBLE_WITHIN - job_seconds
-
-            async def all_in_review_queue() -> int | None:
-                r = await api.get("/api/enrollment/review-queue?limit=1", headers=bearer(institution))
-                assert r.status_code == 200, r.text
-                total = int(r.json()["total"])
-                return total if total == ROWS else None
-
-            async def gateway_knows(number: str) -> bool:
-                r = await api.post(f"/api/gateway/persons/{number}/activation-code", headers=bearer(token))
-                assert r.status_code in (200, 404), r.text  # 404 person_not_found until the projection has it
-                return r.status_code == 200
-
-            await eventually(all_in_review_queue, timeout=left, what=f"{ROWS} applicants in the review queue")
-            # one batch's events are applied in order: the last row known means every row is
-            await eventually(
-                lambda: gateway_knows(numbers[-1]),
-                timeout=VISIBLE_WITHIN - (time.perf_counter() - started),
-                what="the gateway to know the last row's person",
-            )
-            visible_seconds = time.perf_counter() - started
-            assert await gateway_knows(numbers[0])
+            job_seconds, visible_seconds = await import_until_visible(ROWS, "劳务员", within=limit)
         finally:
             done.set()
             await prober
 
     print(
-        f"\n{ROWS} rows: job {job_seconds:.1f} s, visible in the review queue and the gateway after "
-        f"{visible_seconds:.1f} s; registration's /enterprises/me meanwhile: {len(latencies)} requests, "
+        f"\n{BASELINE_ROWS} rows visible after {baseline_seconds:.1f} s; "
+        f"{ROWS} rows: job {job_seconds:.1f} s, visible in the review queue and the gateway after "
+        f"{visible_seconds:.1f} s (limit {limit:.0f} s); "
+        f"registration's /enterprises/me meanwhile: {len(latencies)} requests, "
         f"max {max(latencies):.2f} s (idle max {max(idle):.2f} s)"
     )
-    assert visible_seconds < VISIBLE_WITHIN
+    assert visible_seconds < limit
     assert latencies and max(latencies) < CHEAP_REQUEST_LIMIT, sorted(latencies)[-5:]
