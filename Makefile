@@ -39,7 +39,8 @@ web-build: web-install ## build the web application into web/dist when its sourc
 		web/package-lock.json $$( [ -d web/public ] && echo web/public) -newer web/dist/index.html -print -quit)" ]; then \
 		echo "web/: npm run build"; $(NPM) run build --silent >/dev/null && echo "built web/dist"; fi
 
-web-lint: web-install ## type-check the web application (vue-tsc)
+web-lint: web-install ## lint (ESLint) and type-check (vue-tsc) the web application
+	@$(NPM) run lint --silent
 	@$(NPM) run typecheck --silent
 
 web-test: web-install ## the web application's unit tests (Vitest)
@@ -70,10 +71,11 @@ unit: install ## only the tests that need no server (Python and Vitest)
 integration: install browser ## only the tests on the real local stack (the browser tests too)
 	@$(UV) run pytest libs services tests -m integration $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check), mypy, and vue-tsc for the web application
+lint: install ## ruff (lint + format check), mypy, and ESLint + vue-tsc for the web application
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
 	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench scripts
+	@$(NPM) run lint --silent
 	@$(NPM) run typecheck --silent
 
 format: install ## apply ruff's fixes and formatting
