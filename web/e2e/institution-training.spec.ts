@@ -30,7 +30,7 @@ test('institution: training plan (create, trainees, completion, exam with hints)
   page,
   request,
 }) => {
-  test.setTimeout(420_000)
+  test.setTimeout(600_000) // a loaded machine: the set-up waits on several services learning of events
   await page.goto('/login')
   const s = await setUp(request, page, [
     { name: '张三', photo: true },
