@@ -56,6 +56,7 @@ def ensure_built() -> None:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
+@pytest.mark.timeout(1500)  # every spec of web/e2e/ in one run (the default of 300 s is per test)
 def test_browser_specs(platform: ServiceProcesses, admin_credentials: tuple[str, str]) -> None:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium (apt-get)")
