@@ -12,6 +12,10 @@ export const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true })
+}
+
 /** A screenshot (test-results/screens/<name>.png), then axe: no serious or critical violation. */
 export async function axe(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true })

@@ -3,11 +3,12 @@
 // one, reject one with a reason, a bulk approval refused as a whole (its failure listed) then done, and the
 // payment: the enterprise orders and uploads a voucher (API), the institution checks the received amount
 // (a wrong one is refused before sending), confirms, registers the invoice and downloads the report. Every page
-// is screenshotted (test-results/screens/institution-*.png) and checked with axe.
+// is screenshotted (test-results/screens/institution-*.png) and checked with axe (a page seen again in another
+// state is only screenshotted).
 import { readFileSync } from 'node:fs'
 import { expect, test, type Page } from '@playwright/test'
 import {
-  ADMIN_PASSWORD, ADMIN_USERNAME, approvedEnterprise, axe, bearer, createAccount, idNumber, importBatch, login,
+  ADMIN_PASSWORD, ADMIN_USERNAME, approvedEnterprise, axe, bearer, shot, createAccount, idNumber, importBatch, login,
   orderWithVoucher, RUN, until, type Person,
 } from './institution-support'
 
@@ -95,7 +96,7 @@ test('institution: offer, qualification review (file, qualify, reject, bulk), vo
   await expect(preview).toContainText('杭州市拱墅区考点')
   await page.getByTestId('publish-offer').click()
   await expect(page.getByTestId('offer-sync')).toHaveText('企业端已显示新的招生信息', { timeout: 60_000 })
-  await axe(page, 'institution-offer')
+  await shot(page, 'institution-offer')
   const seen = await (await request.get(`/api/enrollment/institutions/${institutionId}`, { headers: bearer(enterprise.token) })).json()
   expect(seen.payment_methods).toEqual(['online', 'offline'])
 
@@ -152,7 +153,7 @@ test('institution: offer, qualification review (file, qualify, reject, bulk), vo
   await page.getByRole('button', { name: '查询' }).click()
   await expect(queue).toContainText(b.name)
   await expect(queue).toContainText('所学专业与报考岗位不符')
-  await axe(page, 'institution-review-rejected')
+  await shot(page, 'institution-review-rejected')
 
   // ---- payment: the enterprise orders for four and uploads a voucher (API); the institution confirms
   const order = await orderWithVoucher(request, enterprise, institutionId, [a, c, d, e].map((p) => ids[p.name]))
@@ -173,18 +174,18 @@ test('institution: offer, qualification review (file, qualify, reject, bulk), vo
   await expect(page.getByTestId('voucher-details')).toContainText(`SN${RUN}`)
   await expect(page.getByTestId('voucher-image').locator('img')).toBeVisible()
   await expect(page.locator('.el-table')).toContainText(a.name)
-  await page.getByTestId('received-amount').locator('input').fill('2000')
+  await page.getByLabel('实收金额（元）').fill('2000')
   await page.getByTestId('confirm-payment').click()
   await expect(page.locator('.el-form-item__error')).toContainText('与订单金额 2600.00 元不符')
   await expect(page.getByTestId('order-status')).toHaveText('待缴费')
   await axe(page, 'institution-order')
-  await page.getByTestId('received-amount').locator('input').fill('2600.00')
+  await page.getByLabel('实收金额（元）').fill('2600.00')
   await page.getByTestId('confirm-payment').click()
   await expect(page.getByTestId('order-status')).toHaveText('已缴费（已报名）')
   await page.getByLabel('发票号码').fill(`FP${RUN}`)
   await page.getByTestId('issue-invoice').click()
   await expect(page.getByText(`FP${RUN}`)).toBeVisible()
-  await axe(page, 'institution-order-paid')
+  await shot(page, 'institution-order-paid')
 
   // the list: the order is confirmed (processing until the list's read model has it), the report
   await page.getByRole('link', { name: '返回订单列表' }).click()
@@ -197,5 +198,5 @@ test('institution: offer, qualification review (file, qualify, reject, bulk), vo
   const download = page.waitForEvent('download')
   await page.getByTestId('download-report').click()
   expect((await download).suggestedFilename()).toMatch(/\.xlsx$/)
-  await axe(page, 'institution-payments-confirmed')
+  await shot(page, 'institution-payments-confirmed')
 })
