@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { mount } from '@vue/test-utils'
+import ElementPlus from 'element-plus'
+import ReasonDialog from './ReasonDialog.vue'
+
+describe('ReasonDialog', () => {
+  it('sends a reason only once one is written (trimmed)', async () => {
+    const wrapper = mount(ReasonDialog, {
+      props: { open: false, title: '审核不通过', label: '不通过的原因（企业可见）', confirmText: '审核不通过' },
+      global: { plugins: [ElementPlus] },
+      attachTo: document.body,
+    })
+    await wrapper.setProps({ open: true })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const confirm = () => document.querySelector<HTMLButtonElement>('[data-testid=reason-confirm]')!
+    expect(confirm().disabled).toBe(true)
+    const input = document.querySelector<HTMLTextAreaElement>('[data-testid=reason-input]')!
+    input.value = '  工作年限不足  '
+    input.dispatchEvent(new Event('input'))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(confirm().disabled).toBe(false)
+    confirm().click()
+    expect(wrapper.emitted('confirm')?.[0]).toEqual(['工作年限不足'])
+    wrapper.unmount()
+  })
+})
