@@ -136,7 +136,7 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   browser,
   request,
 }) => {
-  test.setTimeout(300_000)
+  test.setTimeout(600_000)
   expect(ADMIN_PASSWORD, 'ADMIN_PASSWORD must be set').not.toBe('')
   const admin = await login(request, ADMIN_USERNAME, ADMIN_PASSWORD)
 
@@ -251,6 +251,15 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   // 5. a sheet with an error: the row table, the problems workbook; then the fixed sheet
   const id = idNumber()
   const row = (education: string) => ['张三', '男', id, '13800001111', education, company, '建筑工程技术', '2010-07', '5']
+  // two more (the institution rejects 李四, the enterprise corrects him; 王五 is withdrawn)
+  let id2 = idNumber()
+  while (id2 === id) id2 = idNumber()
+  let id3 = idNumber()
+  while (id3 === id || id3 === id2) id3 = idNumber()
+  const others = [
+    ['李四', '男', id2, '13800002222', '高中', company, '', '', '3'],
+    ['王五', '男', id3, '13800003333', '专科', company, '工程管理', '2012-06', '2'],
+  ]
   await nav(page, '批量报名', '/enterprise/batches')
   await choose(page, '[data-testid=batch-institution]', institutionNames[0])
   await choose(page, '[data-testid=batch-position]', '施工员')
@@ -283,10 +292,10 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
 
   await sheetInput.setInputFiles({
     name: '汇总表.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    buffer: await blobBuffer(buildXlsx([HEADER, row('大专')])),
+    buffer: await blobBuffer(buildXlsx([HEADER, row('大专'), ...others])),
   })
   await page.getByTestId('import-sheet').click()
-  await expect(page.getByTestId('import-success')).toContainText('导入成功：1 名学员', { timeout: 60_000 })
+  await expect(page.getByTestId('import-success')).toContainText('导入成功：3 名学员', { timeout: 60_000 })
   await expect(page.getByTestId('import-success')).toContainText(id, { timeout: 60_000 })
 
   // 6. the materials zip (the ID card's front side): the per-applicant report lists what is still missing
@@ -310,24 +319,65 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   await expect(page.getByRole('heading', { name: '人员与证书' })).toBeVisible()
   await axe(page, 'enterprise-staff')
 
-  // 8. the institution qualifies the applicant (API); the payment service learns of it from events
+  // 8. the institution rejects 李四 with a reason (API): the enterprise sees it, corrects him in the dialog and
+  // he is back to 待审核; the enterprise withdraws 王五
   const institution = await login(request, institutions[0], institutionPasswords[0])
-  let applicantId = ''
-  await until('the imported applicant to be listed', async () => {
+  const applicantIds: Record<string, string> = {}
+  await until('the imported applicants to be listed', async () => {
     const r = await request.get('/api/enrollment/applicants', {
       headers: { authorization: `Bearer ${enterprise}` }, params: { limit: 100 },
     })
     if (!r.ok()) return false
     const items = (await r.json()).items as Array<{ applicant_id: string; id_number: string }>
-    applicantId = items.find((a) => a.id_number === id)?.applicant_id ?? ''
-    return applicantId !== ''
+    for (const a of items) applicantIds[a.id_number] = a.applicant_id
+    return [id, id2, id3].every((n) => applicantIds[n])
   }, 60)
+  const applicantId = applicantIds[id]
+  const reason = '学历证书与所填学历不符，请核对后重新提交'
+  const rejected = await request.post(`/api/enrollment/applicants/${applicantIds[id2]}/reject`, {
+    headers: { authorization: `Bearer ${institution}` }, data: { reason },
+  })
+  expect(rejected.ok(), `reject: ${await rejected.text()}`).toBeTruthy()
+  await nav(page, '报名学员', '/enterprise/applicants')
+  const applicants = page.getByTestId('applicants')
+  const rowOf = (name: string) => applicants.locator('.el-table__body tr', { hasText: name }).first()
+  await expect(async () => {
+    await page.getByRole('button', { name: '查询' }).click()
+    await expect(rowOf('李四')).toContainText(reason, { timeout: 3_000 })
+  }).toPass({ timeout: 60_000, intervals: [1_000] })
+  await expect(rowOf('李四')).toContainText('未通过')
+  await axe(page, 'enterprise-applicants-rejected')
+  await rowOf('李四').getByRole('button', { name: '修改' }).click()
+  const editDialog = page.getByRole('dialog', { name: '修改学员信息并重新提交审核' })
+  await expect(editDialog).toContainText(reason)
+  await expect(editDialog.getByLabel('身份证号')).toHaveValue(id2)
+  await expect(editDialog.getByLabel('工作单位')).toHaveValue(company)
+  await choose(page, '[data-testid=edit-education]', '本科')
+  await editDialog.getByLabel('所学专业').fill('土木工程')
+  await axe(page, 'enterprise-applicant-correct')
+  await editDialog.getByTestId('edit-submit').click()
+  await expect(editDialog).toBeHidden()
+  await expect(rowOf('李四')).toContainText('待审核', { timeout: 60_000 })
+  await expect(rowOf('李四')).not.toContainText(reason)
+  await expect(rowOf('李四')).toContainText('本科')
+  await expect(rowOf('李四').getByRole('button', { name: '修改' })).toHaveCount(0)
+
+  await rowOf('王五').getByRole('button', { name: '撤回' }).click()
+  const prompt = page.getByRole('dialog', { name: '撤回报名' })
+  await expect(prompt).toContainText('撤回 王五 的报名')
+  await prompt.getByRole('textbox').fill('本人已离职')
+  await prompt.getByRole('button', { name: '撤回' }).click()
+  await expect(rowOf('王五')).toContainText('已结束', { timeout: 60_000 })
+  await expect(rowOf('王五').getByRole('button', { name: '撤回' })).toHaveCount(0)
+  await axe(page, 'enterprise-applicants-corrected-withdrawn')
+
+  // 9. the institution qualifies 张三 (API); the payment service learns of it from events
   const qualified = await request.post(`/api/enrollment/applicants/${applicantId}/qualify`, {
     headers: { authorization: `Bearer ${institution}` },
   })
   expect(qualified.ok(), `qualify: ${await qualified.text()}`).toBeTruthy()
 
-  // 9. the enterprise orders for the qualified applicant: the fee snapshot in the order's drawer
+  // 10. the enterprise orders for the qualified applicant: the fee snapshot in the order's drawer
   const drawer = page.getByRole('dialog')
   const orders = page.getByTestId('orders')
   await expect(async () => {
@@ -350,7 +400,7 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   await expect(orders).toContainText('¥600.00')
   await expect(orders).toContainText('未上传')
 
-  // 10. the offline voucher with the invoice details (payer and invoiced company: the enterprise itself)
+  // 11. the offline voucher with the invoice details (payer and invoiced company: the enterprise itself)
   await drawer.locator('input[type=file]').setInputFiles({ name: 'voucher.png', mimeType: 'image/png', buffer: PNG })
   await expect(drawer).toContainText('voucher.png')
   await drawer.getByLabel('付款单位').fill(company)
@@ -366,6 +416,48 @@ test('enterprise: sign up, register, approval, institutions, batch import with p
   }).toPass({ timeout: 90_000, intervals: [2_000] })
   await expect(drawer).toContainText(company)
   await expect(drawer).toContainText(`SN${RUN}`)
-  await expect(orders).toContainText('待确认')
+  // the submitted voucher instead of the form: its state, the invoice details, a link to the file
+  await expect(drawer.getByTestId('voucher-state')).toHaveText('待确认')
+  await expect(drawer.getByTestId('voucher')).toContainText(credit)
+  await expect(drawer.getByTestId('voucher')).toContainText('普通发票')
+  await expect(drawer.getByTestId('voucher-form')).toHaveCount(0)
+  await expect(drawer.getByTestId('voucher-link')).toHaveAttribute('href', /^(https?:)?\//, { timeout: 10_000 })
+  await expect(orders).toContainText('待确认', { timeout: 60_000 })
   await axe(page, 'enterprise-order-voucher')
+
+  // 12. the institution returns the voucher with a reason (API): 已退回 with the reason, the form is back
+  const orderList = await request.get('/api/payment/orders', { headers: { authorization: `Bearer ${enterprise}` } })
+  const orderId = ((await orderList.json()).items as Array<{ order_id: string; status: string }>).find((o) => o.status === 'unpaid')?.order_id
+  const returned = '银行流水号与到账记录不符，请重新上传'
+  const rejectVoucher = await request.post(`/api/payment/orders/${orderId}/voucher/reject`, {
+    headers: { authorization: `Bearer ${institution}` }, data: { reason: returned },
+  })
+  expect(rejectVoucher.ok(), `reject voucher: ${await rejectVoucher.text()}`).toBeTruthy()
+  await expect(async () => {
+    await drawer.getByTestId('order-refresh').click()
+    await expect(drawer.getByTestId('voucher-alert')).toContainText(returned, { timeout: 3_000 })
+  }).toPass({ timeout: 60_000, intervals: [1_000] })
+  await expect(drawer.getByTestId('voucher-state')).toHaveText('已退回')
+  await expect(drawer.getByTestId('voucher-link')).toHaveCount(0)
+  await expect(orders).toContainText('已退回')
+  await expect(drawer.getByTestId('voucher-form')).toBeVisible()
+  await axe(page, 'enterprise-order-voucher-returned')
+
+  // a new voucher: 待确认 again; the institution confirms it: 已确认
+  await drawer.locator('input[type=file]').setInputFiles({ name: 'voucher2.png', mimeType: 'image/png', buffer: PNG })
+  await expect(drawer).toContainText('voucher2.png')
+  await expect(drawer.getByLabel('付款单位')).toHaveValue(company)
+  await drawer.getByLabel('银行流水号').fill(`SN${RUN}B`)
+  await drawer.getByRole('button', { name: '上传凭证' }).click()
+  await expect(drawer.getByTestId('voucher-state')).toHaveText('待确认', { timeout: 30_000 })
+  await expect(drawer.getByTestId('voucher')).toContainText(`SN${RUN}B`)
+  await expect(drawer.getByTestId('voucher-form')).toHaveCount(0)
+  await expect(orders).toContainText('待确认', { timeout: 60_000 })
+  const confirmed = await request.post(`/api/payment/orders/${orderId}/confirm`, { headers: { authorization: `Bearer ${institution}` } })
+  expect(confirmed.ok(), `confirm: ${await confirmed.text()}`).toBeTruthy()
+  await drawer.getByTestId('order-refresh').click()
+  await expect(drawer.getByTestId('voucher-state')).toHaveText('已确认', { timeout: 30_000 })
+  await expect(drawer.getByTestId('voucher-alert')).toContainText('培训机构已确认收款')
+  await expect(orders).toContainText('已确认', { timeout: 60_000 })
+  await axe(page, 'enterprise-order-voucher-confirmed')
 })
