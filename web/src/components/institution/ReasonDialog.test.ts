@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import ElementPlus from 'element-plus'
 import ReasonDialog from './ReasonDialog.vue'
@@ -11,14 +11,13 @@ describe('ReasonDialog', () => {
       attachTo: document.body,
     })
     await wrapper.setProps({ open: true })
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await vi.waitFor(() => expect(document.querySelector('[data-testid=reason-confirm]')).not.toBeNull())
     const confirm = () => document.querySelector<HTMLButtonElement>('[data-testid=reason-confirm]')!
     expect(confirm().disabled).toBe(true)
     const input = document.querySelector<HTMLTextAreaElement>('[data-testid=reason-input]')!
     input.value = '  工作年限不足  '
     input.dispatchEvent(new Event('input'))
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(confirm().disabled).toBe(false)
+    await vi.waitFor(() => expect(confirm().disabled).toBe(false))
     confirm().click()
     expect(wrapper.emitted('confirm')?.[0]).toEqual(['工作年限不足'])
     wrapper.unmount()
