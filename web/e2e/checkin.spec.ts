@@ -71,6 +71,11 @@ async function choose(page: Page, testId: string, option: string): Promise<void>
   await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: option }).first().click()
 }
 
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+)
+
 async function blobBuffer(blob: Blob): Promise<Buffer> {
   return Buffer.from(await blob.arrayBuffer())
 }
@@ -241,6 +246,22 @@ test.describe('check-in desk: a different person in front of the camera', () => 
     await expect(page.getByTestId('checkin-result')).toContainText('核验通过（监考人工放行）', { timeout: 30_000 })
     await expect(page.getByTestId('checkin-result')).toContainText('已核对身份证原件与准考证')
     await axe(page, 'checkin-desk-override')
+
+    // 记录违纪 with evidence at the desk, then the list of 考场违纪 with the evidence's short-lived link
+    await page.getByTestId('violation-description').fill('开考前携带手机进入考场，已由监考人员收存')
+    await page.locator('[data-testid=violation-form] input[type=file]').setInputFiles({ name: 'evidence.png', mimeType: 'image/png', buffer: PNG })
+    await page.getByTestId('violation-submit').click()
+    await expect(page.locator('.el-message', { hasText: '违纪已记录' })).toBeVisible({ timeout: 30_000 })
+    await page.getByRole('menuitem', { name: '考场违纪' }).click()
+    const violations = page.getByTestId('violation-table')
+    await expect(async () => {
+      await page.getByRole('button', { name: '查询' }).click()
+      await expect(violations).toContainText('携带手机', { timeout: 3_000 })
+    }).toPass({ timeout: 60_000 })
+    await expect(violations).toContainText(fixture.mismatchName)
+    await violations.getByRole('button', { name: '查看 1 份证据' }).click()
+    await expect(violations.locator('a.evidence')).toHaveCount(1)
+    await axe(page, 'checkin-violations-recorded')
     await page.context().browser()?.close()
   })
 })
