@@ -2,8 +2,9 @@
 that applied for the exam (exam_support) with two of its candidates seated, and a proctor's login. Then
 web/e2e/checkin.spec.ts logs in as the institution and verifies one candidate whose camera shows another photo
 of the same person (obama2.jpg against the enrolled obama.jpg: 核验通过), refuses a different person's face
-(biden.jpg: the distance, the tries left) three times and lets the proctor override with a written reason; it
-also imports a question bank with an error (the row table), creates a session and seats the third candidate.
+(biden.jpg: the distance, the tries left) three times, lets the proctor override with a written reason and
+records a violation with evidence; it also imports a question bank with an error (the row table), creates a
+session and seats the third candidate, and shows the camera refused in Chinese.
 Each camera: a `.y4m` video made here from a labeled JPEG (Chromium's `--use-file-for-fake-video-capture`).
 Screenshots in web/test-results/screens/checkin-*.png."""
 
@@ -172,6 +173,14 @@ async def test_check_in_desk_in_the_browser(
         overridden = await _status(api, cohort.institution_token, refused.candidate_id)
         assert overridden["verified"] is True and overridden["override"] is True, overridden
         assert overridden["failures"] == overridden["max_attempts"] == 3, overridden
+        recorded = await api.get(
+            "/api/exam/violations",
+            headers=bearer(cohort.institution_token),
+            params={"id_number": refused.id_number},
+        )
+        assert recorded.status_code == 200, recorded.text
+        [violation] = recorded.json()["items"]
+        assert violation["candidate_id"] == refused.candidate_id and len(violation["evidence_keys"]) == 1
         last = overridden["last_failure"]
         assert last is not None and "face_mismatch" in last["reason_codes"], last
         print(
