@@ -11,6 +11,8 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    CheckInResult: typeof import('./components/institution/exam/CheckInResult.vue')['default']
+    CountTable: typeof import('./components/admin/CountTable.vue')['default']
     DocumentUpload: typeof import('./components/enterprise/DocumentUpload.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElAside: typeof import('element-plus/es')['ElAside']
@@ -19,6 +21,8 @@ declare module 'vue' {
     ElButton: typeof import('element-plus/es')['ElButton']
     ElCard: typeof import('element-plus/es')['ElCard']
     ElCheckbox: typeof import('element-plus/es')['ElCheckbox']
+    ElCheckboxGroup: typeof import('element-plus/es')['ElCheckboxGroup']
+    ElCol: typeof import('element-plus/es')['ElCol']
     ElConfigProvider: typeof import('element-plus/es')['ElConfigProvider']
     ElContainer: typeof import('element-plus/es')['ElContainer']
     ElDatePicker: typeof import('element-plus/es')['ElDatePicker']
@@ -44,6 +48,7 @@ declare module 'vue' {
     ElRadio: typeof import('element-plus/es')['ElRadio']
     ElRadioGroup: typeof import('element-plus/es')['ElRadioGroup']
     ElResult: typeof import('element-plus/es')['ElResult']
+    ElRow: typeof import('element-plus/es')['ElRow']
     ElSelect: typeof import('element-plus/es')['ElSelect']
     ElSwitch: typeof import('element-plus/es')['ElSwitch']
     ElTable: typeof import('element-plus/es')['ElTable']
@@ -55,10 +60,14 @@ declare module 'vue' {
     ElUpload: typeof import('element-plus/es')['ElUpload']
     JobProgress: typeof import('./components/enterprise/JobProgress.vue')['default']
     MaterialsReport: typeof import('./components/enterprise/MaterialsReport.vue')['default']
+    OfferPreview: typeof import('./components/institution/OfferPreview.vue')['default']
     ProblemTable: typeof import('./components/ProblemTable.vue')['default']
+    ReasonDialog: typeof import('./components/institution/ReasonDialog.vue')['default']
+    RefusalTable: typeof import('./components/institution/training/RefusalTable.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     SheetProblems: typeof import('./components/enterprise/SheetProblems.vue')['default']
+    ViolationForm: typeof import('./components/institution/exam/ViolationForm.vue')['default']
   }
   export interface GlobalDirectives {
     vLoading: typeof import('element-plus/es')['ElLoadingDirective']
