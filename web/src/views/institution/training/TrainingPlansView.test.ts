@@ -44,10 +44,16 @@ describe('TrainingPlansView', () => {
     radios.find((r) => r.value === 'online')!.click()
     await flushPromises()
     dialog().dispatchEvent(new Event('submit'))
-    await vi.waitFor(() => expect(dialog().textContent).toContain('请填写计划名称'), { timeout: 5_000 })
-    const text = dialog().textContent ?? ''
-    expect(text).toContain('线上培训须填写网络培训平台')
-    expect(text).toContain('继续教育培训计划须填写专业科目学时')
+    // the form's messages appear field by field (its validation is asynchronous): wait for all of them
+    await vi.waitFor(
+      () => {
+        const text = dialog().textContent ?? ''
+        expect(text).toContain('请填写计划名称')
+        expect(text).toContain('线上培训须填写网络培训平台')
+        expect(text).toContain('继续教育培训计划须填写专业科目学时')
+      },
+      { timeout: 5_000 },
+    )
     expect(calls.some((c) => c.method === 'POST')).toBe(false)
 
     const set = async (label: string, value: string) => {
