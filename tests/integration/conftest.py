@@ -53,7 +53,8 @@ def platform(
 
 @pytest.fixture(scope="module")
 def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcesses]:
-    """The platform as `EXAM_DEMO_TIMING=1 make run` starts it (default settings otherwise, two face workers),
+    """The platform as `EXAM_DEMO_TIMING=1 make run` starts it (default settings otherwise, two face workers;
+    the exam's clock may be moved by the test),
     on a local stack of its own: empty databases, as on a fresh clone (the README's walkthrough creates fixed
     names such as the account `admin`), and nothing shared with the session's `platform`. Stopped after the
     module that uses it."""
@@ -70,6 +71,9 @@ def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             "GATEWAY_SIGNING_SECRET": secrets.token_urlsafe(48),
             "REQUIRE_GATEWAY": "1",
             "EXAM_DEMO_TIMING": "1",
+            # The walkthrough's two waits for the exam's clock (the session's start, the earliest submission)
+            # are skipped by moving that clock (test_readme_walkthrough_it.py; docs/adr/0001-exam-clock.md).
+            "EXAM_TEST_CLOCK_OFFSET_FILE": str(root / "exam-clock-offset"),
         }
         ports = {spec.name: free_port() for spec in PLATFORM}
         services = ServiceProcesses(env, ports, log_dir=root / "logs", face_workers=2)

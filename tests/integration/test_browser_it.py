@@ -73,7 +73,10 @@ def test_browser_specs(platform: ServiceProcesses, admin_credentials: tuple[str,
     npx = shutil.which("npx") or "npx"
     # PLAYWRIGHT_ARGS: e.g. "e2e/login.spec.ts" to run one spec
     extra = os.environ.get("PLAYWRIGHT_ARGS", "").split()
-    result = run([npx, "playwright", "test", *extra], env=env, timeout=1800)
+    # Two browsers at a time: each spec makes its own accounts and data, and most of a spec's time is spent
+    # waiting for the platform's answers and read models.
+    workers = os.environ.get("PLAYWRIGHT_WORKERS", "2")
+    result = run([npx, "playwright", "test", f"--workers={workers}", *extra], env=env, timeout=1800)
     output = result.stdout + result.stderr
     print(output)
     assert result.returncode == 0, f"Playwright failed (screenshots in web/test-results):\n{output[-20000:]}"

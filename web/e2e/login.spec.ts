@@ -47,8 +47,8 @@ test.describe('login', () => {
     const user = page.getByTestId('layout-user')
     await expect(user).toContainText('省级管理员')
     await expect(user).toContainText('管理员')
-    await expect(page.getByRole('menuitem', { name: '平台管理' })).toBeVisible()
-    await expect(page.getByText('建设中')).toBeVisible()
+    await expect(page.getByRole('menuitem', { name: '平台概况' })).toBeVisible()
+    await expect(page.getByTestId('dashboard-figures')).toBeVisible()
     await screenshot(page, 'admin-home')
     expect(await seriousViolations(page)).toEqual([]) // the layout
 
