@@ -8,8 +8,9 @@ import { institutionRoutes } from './roles/institution'
 import { institutionTrainingRoutes } from './roles/institutionTraining'
 import { institutionExamRoutes } from './roles/institutionExam'
 import { adminRoutes } from './roles/admin'
-
-const placeholder = () => import('@/views/placeholder/UnderConstructionView.vue')
+import { candidateRoutes } from './roles/candidate'
+import { examRoomRoutes } from './roles/examRoom'
+import { publicRoutes } from './roles/public'
 
 /** The first page of each role after signing in. */
 export const HOME_BY_ROLE: Record<string, string> = {
@@ -19,15 +20,6 @@ export const HOME_BY_ROLE: Record<string, string> = {
   person: '/person',
   admin: '/admin',
 }
-
-const placeholderRoutes: RouteRecordRaw[] = [
-  {
-    path: '/person',
-    name: 'person-home',
-    component: placeholder,
-    meta: { title: '我的资料', roles: ['person'], menu: true, icon: 'User' },
-  },
-]
 
 export const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: LoginView, meta: { title: '登录', public: true } },
@@ -48,7 +40,7 @@ export const routes: RouteRecordRaw[] = [
       ...institutionTrainingRoutes,
       ...institutionExamRoutes,
       ...adminRoutes,
-      ...placeholderRoutes,
+      ...candidateRoutes,
       {
         path: 'forbidden',
         name: 'forbidden',
@@ -57,6 +49,8 @@ export const routes: RouteRecordRaw[] = [
       },
     ],
   },
+  ...examRoomRoutes,
+  ...publicRoutes,
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
