@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,16 +52,12 @@ def platform(
     services.stop()
 
 
-@pytest.fixture(scope="module")
-def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcesses]:
-    """The platform as `EXAM_DEMO_TIMING=1 make run` starts it (default settings otherwise, two face workers;
-    the exam's clock may be moved by the test),
-    on a local stack of its own: empty databases, as on a fresh clone (the README's walkthrough creates fixed
-    names such as the account `admin`), and nothing shared with the session's `platform`. Stopped after the
-    module that uses it."""
+@contextmanager
+def own_platform(root: Path, extra_env: dict[str, str], *, face_workers: int) -> Iterator[ServiceProcesses]:
+    """Every service on a local stack of its own under `root` (empty databases, nothing shared with the
+    session's `platform`); stopped, stack included, when the block ends."""
     if uses_external_servers(os.environ):
         pytest.skip("needs a local stack of its own; the environment names external servers")
-    root = Path(tmp_path_factory.mktemp("demo-timing-platform"))
     stack = LocalStack(StackConfig.load_or_create(root / "stack", free_ports=True))
     stack.start()
     try:
@@ -70,13 +67,10 @@ def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             "CERTIFICATION_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "GATEWAY_SIGNING_SECRET": secrets.token_urlsafe(48),
             "REQUIRE_GATEWAY": "1",
-            "EXAM_DEMO_TIMING": "1",
-            # The walkthrough's two waits for the exam's clock (the session's start, the earliest submission)
-            # are skipped by moving that clock (test_readme_walkthrough_it.py; docs/adr/0001-exam-clock.md).
-            "EXAM_TEST_CLOCK_OFFSET_FILE": str(root / "exam-clock-offset"),
+            **extra_env,
         }
         ports = {spec.name: free_port() for spec in PLATFORM}
-        services = ServiceProcesses(env, ports, log_dir=root / "logs", face_workers=2)
+        services = ServiceProcesses(env, ports, log_dir=root / "logs", face_workers=face_workers)
         try:
             services.start(timeout=180)
         except Exception:
@@ -92,9 +86,25 @@ def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         stack.stop()
 
 
-@pytest.fixture(scope="session")
-def admin_credentials(platform: ServiceProcesses) -> tuple[str, str]:
-    """The first administrator, created the way an operator does it: with the gateway's CLI."""
+@pytest.fixture(scope="module")
+def demo_timing_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcesses]:
+    """The platform as `EXAM_DEMO_TIMING=1 make run` starts it (default settings otherwise, two face workers;
+    the exam's clock may be moved by the test), on a local stack of its own: empty databases, as on a fresh
+    clone (the README's walkthrough creates fixed names such as the account `admin`), and nothing shared
+    with the session's `platform`. Stopped after the module that uses it."""
+    root = Path(tmp_path_factory.mktemp("demo-timing-platform"))
+    extra = {
+        "EXAM_DEMO_TIMING": "1",
+        # The walkthrough's two waits for the exam's clock (the session's start, the earliest submission)
+        # are skipped by moving that clock (test_readme_walkthrough_it.py; docs/adr/0001-exam-clock.md).
+        "EXAM_TEST_CLOCK_OFFSET_FILE": str(root / "exam-clock-offset"),
+    }
+    with own_platform(root, extra, face_workers=2) as services:
+        yield services
+
+
+def create_admin(platform: ServiceProcesses, username: str = "root-admin") -> tuple[str, str]:
+    """An administrator, created the way an operator does it: with the gateway's CLI."""
     password = "Adm1n-" + secrets.token_urlsafe(12)
     result = subprocess.run(
         [
@@ -105,7 +115,7 @@ def admin_credentials(platform: ServiceProcesses) -> tuple[str, str]:
             "--role",
             "admin",
             "--username",
-            "root-admin",
+            username,
             "--display-name",
             "省级管理员",
             "--password-stdin",
@@ -117,4 +127,10 @@ def admin_credentials(platform: ServiceProcesses) -> tuple[str, str]:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr + result.stdout
-    return "root-admin", password
+    return username, password
+
+
+@pytest.fixture(scope="session")
+def admin_credentials(platform: ServiceProcesses) -> tuple[str, str]:
+    """The session platform's first administrator."""
+    return create_admin(platform)
