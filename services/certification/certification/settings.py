@@ -18,6 +18,9 @@ class CertificationSettings(ServiceSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", validation_alias="CERTIFICATION_PUBLIC_BASE_URL"
     )
+    # the page the certificate's QR code opens (the web application's public 证书查验 page, which calls
+    # GET /api/certification/verify?token=…); `/api/certification/verify` makes the QR open the API itself
+    verify_page_path: str = Field(default="/verify", validation_alias="CERTIFICATION_VERIFY_PAGE_PATH")
     ce_hours_per_cycle: float = Field(default=32.0, validation_alias="CERTIFICATION_CE_HOURS_PER_CYCLE")
     ce_professional_hours: float = Field(default=22.0, validation_alias="CERTIFICATION_CE_PROFESSIONAL_HOURS")
     ce_lapse_hours_two_cycles: float = Field(

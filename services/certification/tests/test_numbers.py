@@ -7,6 +7,7 @@ from certification.domain.numbers import (
     mask_id_number,
     mask_name,
     mod11_2,
+    same_name,
 )
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -35,3 +36,13 @@ def test_number_format_and_check() -> None:
 def test_masking() -> None:
     assert mask_name("张三丰") == "张**"
     assert mask_id_number("33010619900517001X") == "330106********001X"
+
+
+def test_same_name_ignores_spaces_and_dot_variants_only() -> None:
+    assert same_name("欧阳娜娜", " 欧阳 娜娜 ")
+    assert same_name("欧阳娜娜", "欧阳\u3000娜娜")
+    assert same_name("买买提·艾力", "买买提•艾力") and same_name("买买提·艾力", "买买提・艾力")
+    assert same_name("Anna Li", "anna li")
+    assert not same_name("欧阳娜娜", "欧阳娜")
+    assert not same_name("欧阳娜娜", "欧*娜娜")
+    assert not same_name("欧阳娜娜", "   ")

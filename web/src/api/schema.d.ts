@@ -158,6 +158,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/certification/certificates/{certificate_id}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 证书的查验二维码（SVG）与查验页地址（与电子证书上的二维码相同；能查看该证书的账号） */
+        get: operations["certificate_verification_api_certification_certificates__certificate_id__verification_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/certification/hours/import": {
         parameters: {
             query?: never;
@@ -356,7 +373,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 公开查验：按证书编号查询证书状态（姓名、身份证号脱敏） */
+        /**
+         * 公开查验：按证书编号（可加持证人姓名）查询证书状态（姓名、身份证号脱敏）
+         * @description 给出姓名（name）时须与持证人姓名一致（不计空格），否则 404 `name_mismatch`。
+         */
         get: operations["verify_api_certification_verify__certificate_number__get"];
         put?: never;
         post?: never;
@@ -527,7 +547,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 学员的培训安排（培训计划、日期、地点或网络平台、课程安排）与完成情况 */
+        /** 学员的培训安排（培训计划、日期、地点或网络平台、课程安排）与完成情况（企业、培训机构、学员本人） */
         get: operations["applicant_training_api_enrollment_applicants__applicant_id__training_get"];
         put?: never;
         post?: never;
@@ -3764,6 +3784,39 @@ export interface operations {
             };
         };
     };
+    certificate_verification_api_certification_certificates__certificate_id__verification_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     import_hours_api_certification_hours_import_post: {
         parameters: {
             query?: never;
@@ -4109,7 +4162,10 @@ export interface operations {
     };
     verify_api_certification_verify__certificate_number__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 持证人姓名（全名） */
+                name?: string | null;
+            };
             header?: never;
             path: {
                 certificate_number: string;

@@ -19,9 +19,10 @@ from servicekit.mongo import Document, without_id
 from servicekit.paging import BoundedModel, Paging
 
 from ..adapters import spreadsheet
+from ..adapters.qr_image import qr_svg
 from ..application import handlers
 from ..application.handlers import today_in_china
-from ..application.rendering import render_pdf
+from ..application.rendering import claims_of, render_pdf, verify_url
 from ..domain import certificate as certificate_rules
 from ..domain import hours as hours_rules
 from ..domain import sheets
@@ -203,6 +204,24 @@ async def certificate_pdf(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get(
+    "/certificates/{certificate_id}/verification",
+    summary="证书的查验二维码（SVG）与查验页地址（与电子证书上的二维码相同；能查看该证书的账号）",
+)
+async def certificate_verification(
+    certificate_id: str, identity: Viewer, rt: RuntimeDep, settings: Settings, request: Request
+) -> dict[str, Any]:
+    cert, _ = await viewable(rt, certificate_id, identity)
+    signer = request.app.state.certificate_signer
+    url = verify_url(settings, signer.token(claims_of(cert, await _institution_label(rt, cert))))
+    return {
+        "certificate_id": cert.certificate_id,
+        "certificate_number": cert.number,
+        "verify_url": url,
+        "qr_svg": await asyncio.to_thread(qr_svg, url),
+    }
 
 
 # -- continuing education -----------------------------------------------------------------------------------

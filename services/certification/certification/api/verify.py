@@ -8,7 +8,7 @@ a revocation or a renewal shows at once.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -19,7 +19,7 @@ from ..adapters.signing import CertificateSigner, VerificationClaims, verify_tok
 from ..application import handlers
 from ..application.rendering import claims_of
 from ..domain.certificate import Certificate
-from ..domain.numbers import is_valid_number, mask_id_number, mask_name
+from ..domain.numbers import is_valid_number, mask_id_number, mask_name, same_name
 
 router = APIRouter(prefix="/api/certification", tags=["证书查验（公开）"])
 
@@ -158,8 +158,17 @@ def _claims_view(claims: VerificationClaims) -> dict[str, Any]:
     }
 
 
-@router.get("/verify/{certificate_number}", summary="公开查验：按证书编号查询证书状态（姓名、身份证号脱敏）")
-async def verify(certificate_number: str, request: Request, rt: RuntimeDep) -> Response:
+@router.get(
+    "/verify/{certificate_number}",
+    summary="公开查验：按证书编号（可加持证人姓名）查询证书状态（姓名、身份证号脱敏）",
+    description="给出姓名（name）时须与持证人姓名一致（不计空格），否则 404 `name_mismatch`。",
+)
+async def verify(
+    certificate_number: str,
+    request: Request,
+    rt: RuntimeDep,
+    name: Annotated[str | None, Query(max_length=50, description="持证人姓名（全名）")] = None,
+) -> Response:
     number = certificate_number.strip().upper()
     try:
         found = await handlers.find_by_number(rt.store, number)
@@ -171,6 +180,8 @@ async def verify(certificate_number: str, request: Request, rt: RuntimeDep) -> R
                     status=400,
                 )
             raise NotFound("未查询到该编号的证书", code="certificate_not_found")
+        if name is not None and name.strip() and not same_name(found[0].holder_name, name):
+            raise NotFound("证书编号与持证人姓名不一致，请核对后重新输入", code="name_mismatch")
         data = await _public(rt, found[0])
     except DomainError as exc:
         return _error_response(request, exc)

@@ -16,7 +16,7 @@ from ..settings import CertificationSettings
 
 log = get_logger(__name__)
 
-VERIFY_PATH = "/api/certification/verify"
+VERIFY_PATH = "/api/certification/verify"  # the JSON (or plain HTML) answer the verification page calls
 
 
 def claims_of(cert: Certificate, institution_name: str) -> VerificationClaims:
@@ -32,7 +32,10 @@ def claims_of(cert: Certificate, institution_name: str) -> VerificationClaims:
 
 
 def verify_url(settings: CertificationSettings, token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}{VERIFY_PATH}?token={quote(token, safe='')}"
+    """What the QR code holds: the public verification page (CERTIFICATION_PUBLIC_BASE_URL +
+    CERTIFICATION_VERIFY_PAGE_PATH) with the signed token."""
+    path = "/" + settings.verify_page_path.strip().strip("/")
+    return f"{settings.public_base_url.rstrip('/')}{path}?token={quote(token, safe='')}"
 
 
 async def head_photo(settings: CertificationSettings, cert: Certificate) -> bytes | None:

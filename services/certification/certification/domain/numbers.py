@@ -45,6 +45,19 @@ def is_valid_number(number: str) -> bool:
     )
 
 
+def same_name(holder_name: str, given: str) -> bool:
+    """The name typed on the public verification form against the holder's: spaces (also full-width) and the
+    middle dot's variants (· • ・ ．) do not count, Latin letters are compared case-insensitively."""
+
+    def norm(text: str) -> str:
+        text = "".join(text.split()).replace("\u3000", "")
+        for dot in ("•", "・", "．", ".", "\u00b7", "\u2027"):
+            text = text.replace(dot, "·")
+        return text.casefold()
+
+    return bool(given.strip()) and norm(holder_name) == norm(given)
+
+
 def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 

@@ -27,7 +27,25 @@ router = APIRouter(prefix="/api/enrollment", tags=["培训计划"])
 
 Institution = Annotated[Identity, Depends(require_roles(Role.INSTITUTION))]
 PlanViewer = Annotated[Identity, Depends(require_roles(Role.INSTITUTION, Role.ADMIN))]
-TrainingViewer = Annotated[Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN))]
+TrainingViewer = Annotated[
+    Identity, Depends(require_roles(Role.ENTERPRISE, Role.INSTITUTION, Role.ADMIN, Role.PERSON))
+]
+
+
+def may_see_training(identity: Identity, *, enterprise_id: str, institution_id: str, id_number: str) -> bool:
+    """An applicant's training: the enterprise that enrolled them, the institution they enrolled with, the
+    person themselves (我的培训: the person's `org_id` is their ID number), the administrator."""
+    if identity.role is Role.ADMIN:
+        return True
+    if not identity.org_id:
+        return False
+    owner = {
+        Role.ENTERPRISE: enterprise_id,
+        Role.INSTITUTION: institution_id,
+        Role.PERSON: id_number,
+    }.get(identity.role)
+    return owner is not None and owner == identity.org_id
+
 
 _DATE_SCHEMA: dict[str, Any] = {"format": "date", "examples": ["2026-03-01"]}
 
@@ -243,12 +261,16 @@ async def apply_exam(
 
 @router.get(
     "/applicants/{applicant_id}/training",
-    summary="学员的培训安排（培训计划、日期、地点或网络平台、课程安排）与完成情况",
+    summary="学员的培训安排（培训计划、日期、地点或网络平台、课程安排）与完成情况（企业、培训机构、学员本人）",
 )
 async def applicant_training(applicant_id: str, identity: TrainingViewer, rt: RuntimeDep) -> dict[str, Any]:
     state, _ = await handlers.load_applicant(rt.store, applicant_id)
-    owner = state.batch.enterprise_id if identity.role is Role.ENTERPRISE else state.batch.institution_id
-    if identity.role is not Role.ADMIN and owner != identity.org_id:
+    if not may_see_training(
+        identity,
+        enterprise_id=state.batch.enterprise_id,
+        institution_id=state.batch.institution_id,
+        id_number=state.record.id_number,
+    ):
         raise NotFound("未找到该学员报名记录", code="applicant_not_found")
     doc = await rt.db[APPLICANT_TRAINING].find_one({"_id": applicant_id})
     result: dict[str, Any] = {
