@@ -20,6 +20,7 @@ describe('countdown', () => {
     expect(submitWaitText(1741)).toBe('开考 30 分钟后方可交卷，还需等待 30 分钟')
     expect(submitWaitText(45)).toBe('开考 30 分钟后方可交卷，还需等待 45 秒')
     expect(submitWaitText(0)).toBe('可以交卷')
+    expect(submitWaitText(30, 1)).toBe('开考 1 分钟后方可交卷，还需等待 30 秒')
   })
 
   it('marks the last 15 and 5 minutes', () => {

@@ -14,11 +14,12 @@ export function minutesCeil(seconds: number): number {
   return Math.max(0, Math.ceil(seconds / 60))
 }
 
-/** The text beside the disabled submit button. */
-export function submitWaitText(secondsUntilSubmission: number): string {
+/** The text beside the disabled submit button (`ruleMinutes`: 30, fewer with demo timing). */
+export function submitWaitText(secondsUntilSubmission: number, ruleMinutes = 30): string {
   if (secondsUntilSubmission <= 0) return '可以交卷'
-  if (secondsUntilSubmission < 60) return `开考 30 分钟后方可交卷，还需等待 ${secondsUntilSubmission} 秒`
-  return `开考 30 分钟后方可交卷，还需等待 ${minutesCeil(secondsUntilSubmission)} 分钟`
+  const rule = `开考 ${ruleMinutes} 分钟后方可交卷`
+  if (secondsUntilSubmission < 60) return `${rule}，还需等待 ${secondsUntilSubmission} 秒`
+  return `${rule}，还需等待 ${minutesCeil(secondsUntilSubmission)} 分钟`
 }
 
 /** How urgent the remaining time is: the last 5 minutes are 'danger', the last 15 'warning'. */
