@@ -14,8 +14,9 @@ from .api.admin_stats import router as admin_stats_router
 from .api.banks import router as banks_router
 from .api.candidates import router as candidates_router
 from .api.discipline import router as discipline_router
+from .api.live import router as live_router
 from .api.sessions import router as sessions_router
-from .application import attempts, write_indexes
+from .application import attempts, live, write_indexes
 from .application.checkin import face_answers
 from .application.context import Clock, ExamRules, offset_clock, system_clock
 from .application.sessions import ensure_indexes
@@ -23,11 +24,14 @@ from .projections import attempts as attempt_projection
 from .projections import banks as bank_projection
 from .projections import candidates as candidate_projection
 from .projections import discipline as discipline_projection
+from .projections import live as live_projection
 from .projections import sessions as session_projection
 from .settings import ExamSettings
 
 
-def build_runtime(settings: ExamSettings | None = None, rules: ExamRules | None = None) -> ServiceRuntime:
+def build_runtime(
+    settings: ExamSettings | None = None, rules: ExamRules | None = None, clock: Clock = system_clock
+) -> ServiceRuntime:
     settings = settings or ExamSettings()
     database = settings.database_name
     runtime = ServiceRuntime(
@@ -38,11 +42,12 @@ def build_runtime(settings: ExamSettings | None = None, rules: ExamRules | None 
             attempt_projection.attempts(database),
             discipline_projection.discipline(database),
             bank_projection.question_banks(database),
+            live_projection.live_checks(database),
         ],
         own_topics=[ExamPassed.topic()],
         write_indexes=[write_indexes.schedule_claims(database)],
     )
-    runtime.policies.append(face_answers(runtime, rules or ExamRules.from_settings(settings)))
+    runtime.policies.append(face_answers(runtime, rules or ExamRules.from_settings(settings), clock))
     return runtime
 
 
@@ -52,10 +57,11 @@ def build_app(settings: ExamSettings | None = None, *, clock: Clock = system_clo
     rules = ExamRules.from_settings(settings)  # refuses inconsistent marks at start-up
     if clock is system_clock and settings.exam_test_clock_offset_file:
         clock = offset_clock(settings.exam_test_clock_offset_file)
-    runtime = build_runtime(settings, rules)
+    runtime = build_runtime(settings, rules, clock)
 
     async def start(rt: ServiceRuntime) -> None:
         await ensure_indexes(rt.store)
+        await live.ensure_indexes(rt.db)
         await rt.db[attempt_projection.ATTEMPTS].create_index([("status", 1), ("deadline", 1)])
         if settings.exam_sweep_seconds > 0:
 
@@ -66,9 +72,24 @@ def build_app(settings: ExamSettings | None = None, *, clock: Clock = system_clo
 
             rt.run_background("exam-sweeper", sweeper)
 
+            async def frame_sweeper(stop: asyncio.Event) -> None:
+                assert rt.objects is not None
+                await live.frame_sweeper(
+                    rt.db, rt.objects, rules=rules, clock=clock, every=settings.exam_sweep_seconds, stop=stop
+                )
+
+            rt.run_background("exam-live-frame-sweeper", frame_sweeper)
+
     app = create_app(
         runtime,
-        [sessions_router, candidates_router, discipline_router, banks_router, admin_stats_router],
+        [
+            sessions_router,
+            candidates_router,
+            live_router,
+            discipline_router,
+            banks_router,
+            admin_stats_router,
+        ],
         title="考试服务 exam",
         on_startup=[start],
     )

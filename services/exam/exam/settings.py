@@ -74,6 +74,23 @@ class ExamSettings(ServiceSettings):
     exam_blacklist_days: int = Field(default=365, ge=1, validation_alias="EXAM_BLACKLIST_DAYS")
     exam_evidence_max_bytes: int = Field(default=10 * 1024 * 1024, validation_alias="EXAM_EVIDENCE_MAX_BYTES")
     exam_evidence_max_files: int = Field(default=5, ge=0, validation_alias="EXAM_EVIDENCE_MAX_FILES")
+    # in-exam (dynamic) face verification (docs/live-face-checks.md): the exam page sends a frame every
+    # interval ± jitter seconds (a frame sooner than a third of the interval after the previous one is
+    # refused; the jitter is capped at half the interval); this many consecutive mismatches let the
+    # proctor record a violation; frames are deleted this many days after they were taken (a violation's
+    # evidence is kept)
+    exam_live_check_interval_seconds: int = Field(
+        default=60, ge=3, validation_alias="EXAM_LIVE_CHECK_INTERVAL_SECONDS"
+    )
+    exam_live_check_jitter_seconds: int = Field(
+        default=15, ge=0, validation_alias="EXAM_LIVE_CHECK_JITTER_SECONDS"
+    )
+    exam_live_mismatch_violation_threshold: int = Field(
+        default=3, ge=1, validation_alias="EXAM_LIVE_MISMATCH_VIOLATION_THRESHOLD"
+    )
+    exam_live_frame_retention_days: int = Field(
+        default=30, ge=1, validation_alias="EXAM_LIVE_FRAME_RETENTION_DAYS"
+    )
     # tests only: a file holding seconds to add to the exam's clock (the platform tests move time forward
     # instead of waiting 30 or 120 minutes); unset in production
     exam_test_clock_offset_file: str | None = Field(

@@ -19,6 +19,7 @@ from ..application.context import ExamRules
 from ..domain.candidate import Result, result_view
 from ..projections.candidates import CANDIDATES
 from .deps import Now, Objects, Rules, Settings, candidate_view, visible_candidate
+from .live import live_check_settings
 
 router = APIRouter(prefix="/api/exam", tags=["考生与考试"])
 
@@ -237,6 +238,7 @@ async def start_exam(
     await visible_candidate(rt, candidate_id, identity)
     state, sheet = await attempts.start(rt.store, candidate_id, rules=rules, now=now)
     view = attempts.paper_view(state, now, sheet)
+    view["live_check"] = live_check_settings(rules, state.consented_at is not None)
     if state.result is not None:
         view["result"] = _result(state.result, rules)
     return _timing(view, rules)
@@ -251,6 +253,7 @@ async def get_paper(
     if state.started is None:
         raise Conflict("考试尚未开始", code="exam_not_started")
     view = attempts.paper_view(state, now, await attempts.sheet(rt.store, state, candidate_id))
+    view["live_check"] = live_check_settings(rules, state.consented_at is not None)
     if state.result is not None:
         view["result"] = _result(state.result, rules)
     return _timing(view, rules)

@@ -43,7 +43,7 @@ class Lift(BoundedModel):
 @router.post(
     "/candidates/{candidate_id}/violations",
     status_code=201,
-    summary="记录违纪（本场考试的培训机构监考；可附证据：JPEG、PNG 或 PDF）",
+    summary="记录违纪（本场考试的培训机构监考；可附证据：JPEG、PNG 或 PDF，或以考试中人脸核验的照片为证据）",
 )
 @body_limit(lambda s: s.exam_evidence_max_files * s.exam_evidence_max_bytes + MiB)
 async def record_violation(
@@ -52,9 +52,20 @@ async def record_violation(
     rt: RuntimeDep,
     objects: Objects,
     settings: Settings,
+    rules: Rules,
     idem: IdempotencyDep,
     description: Annotated[str, Form(max_length=2000, description="违纪情况（至少 5 个字）")],
     files: Annotated[list[UploadFile] | None, File(description="证据文件（可多个）")] = None,
+    live_check_id: Annotated[
+        str | None,
+        Form(
+            max_length=64,
+            description=(
+                "可选：考试中人脸核验提醒的核验编号（check_id）；该次照片作为违纪证据，"
+                "须该考生已连续多次核验不一致（否则 409 violation_not_allowed）"
+            ),
+        ),
+    ] = None,
 ) -> dict[str, str]:
     await visible_candidate(rt, candidate_id, identity)
     uploads = [(f.filename or "", await f.read(settings.exam_evidence_max_bytes + 1)) for f in files or []]
@@ -75,10 +86,14 @@ async def record_violation(
             max_bytes=settings.exam_evidence_max_bytes,
             max_files=settings.exam_evidence_max_files,
             recorded_by=identity.account_id,
+            live_check_id=live_check_id or None,
+            live_rules=rules.live,
         )
         return {"violation_id": violation_id}
 
-    return await idem.run({"description": description, "files": uploads}, work)
+    return await idem.run(
+        {"description": description, "files": uploads, "live_check_id": live_check_id}, work
+    )
 
 
 @router.get("/violations", summary="违纪记录：培训机构看本机构的，管理员看全部")

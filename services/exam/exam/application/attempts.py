@@ -34,6 +34,7 @@ from ..domain import answers as sheets
 from ..domain import candidate as domain
 from ..domain.paper import choose_bank, draw_paper, score
 from ..domain.session import Applicant
+from ..domain.timing import local_iso
 from ..projections.attempts import ATTEMPTS
 from ..projections.banks import QUESTION_BANKS
 from . import answers as answer_sheets
@@ -282,7 +283,7 @@ def paper_view(
         "started_at": started.started_at.isoformat(),
         "deadline": started.deadline.isoformat(),
         "earliest_submission": started.earliest_submission.isoformat(),
-        "server_time": now.isoformat(),
+        "server_time": local_iso(now),  # China time (the page corrects its clock with it)
         "seconds_left": max(0, int((started.deadline - now).total_seconds())),
         "seconds_until_submission": max(0, int((started.earliest_submission - now).total_seconds() + 0.999)),
         "submitted": state.result is not None,

@@ -19,14 +19,17 @@ from servicekit.runtime import Policy, ServiceRuntime
 
 from ..adapters.images import verify_frame
 from ..domain import candidate as domain
+from ..domain import live
 from ..projections.candidates import CANDIDATES
 from .context import (
+    Clock,
     ExamRules,
     blacklisted_until,
     candidate_stream,
     decide_on,
     load_applicant,
     load_session,
+    system_clock,
 )
 from .sessions import CLAIMS
 
@@ -182,9 +185,10 @@ def status_view(state: domain.Candidate, rules: ExamRules) -> dict[str, Any]:
     }
 
 
-def face_answers(runtime: ServiceRuntime, rules: ExamRules) -> Policy:
-    """FaceChecked (face.events) → CandidateVerified / CheckInFailed, in the consumer's transaction; a second
-    answer to the same check (a redelivered request answered twice) changes nothing."""
+def face_answers(runtime: ServiceRuntime, rules: ExamRules, clock: Clock = system_clock) -> Policy:
+    """FaceChecked (face.events) → CandidateVerified / CheckInFailed for a check-in, LiveCheckAnswered for an
+    in-exam check (`domain.live`: the candidate's own stream says which), in the consumer's transaction; a
+    second answer to the same check (a redelivered request answered twice) changes nothing."""
     policy = Policy(name="face-answers")
 
     @policy.handlers.on(FaceChecked)
@@ -193,18 +197,17 @@ def face_answers(runtime: ServiceRuntime, rules: ExamRules) -> Policy:
         assert isinstance(checked, FaceChecked)
         stream = candidate_stream(checked.candidate_id)
         id_number = await _id_number(runtime, checked.candidate_id, session)
-        await execute(
-            runtime.store,
-            stream,
-            lambda h: domain.face_checked(
-                domain.Candidate.from_history(h),
-                checked,
-                id_number=id_number,
-                max_attempts=rules.checkin.max_attempts,
-            ),
-            stream_type="candidate",
-            session=session,
-        )
+        now = clock()
+
+        def decide(h: list[DomainEvent]) -> list[DomainEvent]:
+            state = domain.Candidate.from_history(h)
+            if checked.check_id in state.live:
+                return live.answered(state, checked, now=now)
+            return domain.face_checked(
+                state, checked, id_number=id_number, max_attempts=rules.checkin.max_attempts
+            )
+
+        await execute(runtime.store, stream, decide, stream_type="candidate", session=session)
 
     return policy
 

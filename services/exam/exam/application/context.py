@@ -5,7 +5,7 @@ has already read."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from servicekit.mongo import Database, Document
 from servicekit.snapshots import SnapshotKind, load_state
 
 from ..domain.discipline import BlacklistEntry, blacklisted_on
+from ..domain.live import LiveCheckRules
 from ..domain.paper import PaperRule
 from ..domain.session import Applicant, Session
 from ..domain.timing import CheckInRules, ExamTiming, ScoringRules
@@ -55,6 +56,7 @@ class ExamRules:
     max_seats: int
     blacklist_days: int
     demo_timing: bool = False  # EXAM_DEMO_TIMING: the answers to the candidate say so
+    live: LiveCheckRules = field(default_factory=LiveCheckRules)  # in-exam face checks (EXAM_LIVE_*)
 
     @classmethod
     def from_settings(cls, settings: ExamSettings) -> ExamRules:
@@ -81,6 +83,17 @@ class ExamRules:
             max_seats=settings.exam_max_seats,
             blacklist_days=settings.exam_blacklist_days,
             demo_timing=settings.exam_demo_timing,
+            live=LiveCheckRules(
+                interval=timedelta(seconds=settings.exam_live_check_interval_seconds),
+                jitter=timedelta(
+                    seconds=min(
+                        settings.exam_live_check_jitter_seconds,
+                        settings.exam_live_check_interval_seconds // 2,
+                    )
+                ),
+                violation_threshold=settings.exam_live_mismatch_violation_threshold,
+                retention=timedelta(days=settings.exam_live_frame_retention_days),
+            ),
         )
 
 

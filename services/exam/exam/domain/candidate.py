@@ -28,7 +28,15 @@ from events import (
 )
 from servicekit.errors import Conflict, DomainError
 
-from exam.domain.events import AnswersSaved, ExamStarted, PaperQuestion, PaperSubmitted
+from exam.domain.events import (
+    AnswersSaved,
+    ExamStarted,
+    LiveAlertDismissed,
+    LiveCheckAnswered,
+    LiveCheckConsented,
+    PaperQuestion,
+    PaperSubmitted,
+)
 
 from . import answers as sheets
 from .session import Applicant, Session
@@ -70,6 +78,14 @@ LEGACY_REASONS = {
     "人脸比对未通过": NOT_MATCHED,
 }
 MIN_OVERRIDE_REASON = 5
+# The frames of in-exam checks (`domain.live`) are stored under this prefix: a FaceCheckRequested whose frame
+# is there is an in-exam check, any other one a check-in.
+LIVE_PREFIX = "live/"
+
+
+def is_live(request: FaceCheckRequested) -> bool:
+    return request.frame_key.startswith(LIVE_PREFIX)
+
 
 Result: TypeAlias = ExamPassed | ExamFailed
 Scorer: TypeAlias = Callable[[Sequence[PaperQuestion], Mapping[str, Sequence[int]]], int]
@@ -87,15 +103,30 @@ class Candidate:
     answers: dict[str, list[int]] = field(default_factory=dict)
     saved_at: datetime | None = None
     result: Result | None = None
+    # in-exam checks (domain.live): consent, the requests by check id, their answers, dismissed alerts
+    consented_at: datetime | None = None
+    live: dict[str, FaceCheckRequested] = field(default_factory=dict)
+    live_answers: dict[str, LiveCheckAnswered] = field(default_factory=dict)
+    consecutive_mismatches: int = 0
+    dismissed: dict[str, LiveAlertDismissed] = field(default_factory=dict)
 
     @classmethod
     def from_history(cls, history: Sequence[DomainEvent]) -> Candidate:
         state = cls()
         for event in history:
             match event:
+                case FaceCheckRequested() if is_live(event):
+                    state.live[event.check_id] = event
                 case FaceCheckRequested():
                     state.candidate_id = event.candidate_id
                     state.checks[event.check_id] = event
+                case LiveCheckConsented():
+                    state.consented_at = state.consented_at or event.consented_at
+                case LiveCheckAnswered():
+                    state.live_answers[event.check_id] = event
+                    state.consecutive_mismatches = event.consecutive_mismatches
+                case LiveAlertDismissed():
+                    state.dismissed[event.check_id] = event
                 case CheckInFailed():
                     state.answered[event.check_id] = event
                     state.failures += 1

@@ -8,7 +8,7 @@ from datetime import datetime
 from events import DomainEvent, event
 from events.base import TEXT_MAX_LENGTH, Identifier, IdNumber, ShortText
 from events.exam import QuestionKind
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 CONTEXT = "exam"
 
@@ -106,3 +106,47 @@ class PaperSubmitted(DomainEvent):
     saves: int = 0  # how many saves the sheet accepted (the submission's own answers included)
     submitted_at: datetime
     automatic: bool = False
+
+
+# In-exam (dynamic) face verification (`domain.live`). The request itself is the public FaceCheckRequested
+# (topic face.requests, keys only), its frame under `live/…`; these stay in the candidate's stream.
+
+
+@event(CONTEXT, "LiveCheckConsented", public=False)
+class LiveCheckConsented(DomainEvent):
+    """The candidate agreed to camera frames being taken and compared during the exam (once)."""
+
+    candidate_id: Identifier
+    consented_at: datetime
+
+
+@event(CONTEXT, "LiveCheckAnswered", public=False)
+class LiveCheckAnswered(DomainEvent):
+    """The face worker's first answer to an in-exam check, as the exam service reads it: `state` is match,
+    mismatch, no_face, several_faces or unusable; `consecutive_mismatches` the candidate's count after it
+    (a match resets it, an unusable frame leaves it as it was)."""
+
+    candidate_id: Identifier
+    session_id: Identifier
+    check_id: Identifier
+    state: ShortText
+    distance: float | None = None
+    threshold: float | None = None
+    quality_flags: list[ShortText] = Field(default_factory=list)
+    replay_suspected: bool = False
+    frame_key: str
+    requested_at: datetime | None = None
+    answered_at: datetime
+    consecutive_mismatches: int = 0
+
+
+@event(CONTEXT, "LiveAlertDismissed", public=False)
+class LiveAlertDismissed(DomainEvent):
+    """The proctor looked at an in-exam alert and dismissed it (the count of mismatches is unchanged)."""
+
+    candidate_id: Identifier
+    session_id: Identifier
+    check_id: Identifier
+    dismissed_by: Identifier
+    reason: str | None = None
+    dismissed_at: datetime

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from servicekit import clock
 
@@ -69,3 +69,10 @@ class ExamTiming:
 class ScoringRules:
     full_marks: int = 100
     pass_mark: int = 60
+
+
+def local_iso(moment: datetime) -> str:
+    """A moment in ISO 8601 with business time's offset (China time: +08:00); a naive moment is UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(clock.business_tz()).isoformat()
