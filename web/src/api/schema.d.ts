@@ -1190,6 +1190,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exam/candidates/{candidate_id}/face-consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 同意考试中的动态人脸核验（考生本人；考试期间定时拍摄并与报名头像比对） */
+        post: operations["face_consent_api_exam_candidates__candidate_id__face_consent_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exam/candidates/{candidate_id}/live-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 考试中的人脸核验记录与连续不一致次数（考生本人、本场考试的培训机构、管理员） */
+        get: operations["list_checks_api_exam_candidates__candidate_id__live_checks_get"];
+        put?: never;
+        /** 考试中上传摄像头实时照片（JPEG，考生本人；与报名头像比对，结果异步返回） */
+        post: operations["send_frame_api_exam_candidates__candidate_id__live_checks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exam/candidates/{candidate_id}/override": {
         parameters: {
             query?: never;
@@ -1284,8 +1319,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 记录违纪（本场考试的培训机构监考；可附证据：JPEG、PNG 或 PDF） */
+        /** 记录违纪（本场考试的培训机构监考；可附证据：JPEG、PNG 或 PDF，或以考试中人脸核验的照片为证据） */
         post: operations["record_violation_api_exam_candidates__candidate_id__violations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exam/live-alerts/{alert_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 忽略一条动态人脸核验提醒（本场考试的培训机构监考） */
+        post: operations["dismiss_alert_api_exam_live_alerts__alert_id__dismiss_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1407,6 +1459,23 @@ export interface paths {
         post?: never;
         /** 将考生移出考场（入场核验前） */
         delete: operations["unschedule_candidate_api_exam_sessions__session_id__candidates__candidate_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exam/sessions/{session_id}/live-alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 考场的动态人脸核验提醒（本场考试的培训机构、管理员；最新在前，照片链接 5 分钟有效） */
+        get: operations["live_alerts_api_exam_sessions__session_id__live_alerts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2505,6 +2574,11 @@ export interface components {
              * @description 证据文件（可多个）
              */
             files?: string[] | null;
+            /**
+             * Live Check Id
+             * @description 可选：考试中人脸核验提醒的核验编号（check_id）；该次照片作为违纪证据，须该考生已连续多次核验不一致（否则 409 violation_not_allowed）
+             */
+            live_check_id?: string | null;
         };
         /** Body_register_api_registration_enterprises_post */
         Body_register_api_registration_enterprises_post: {
@@ -2615,6 +2689,14 @@ export interface components {
              */
             qualification_certificate?: string | null;
         };
+        /** Body_send_frame_api_exam_candidates__candidate_id__live_checks_post */
+        Body_send_frame_api_exam_candidates__candidate_id__live_checks_post: {
+            /**
+             * Frame
+             * @description 考试中摄像头拍摄的实时照片（JPEG）
+             */
+            frame: string;
+        };
         /** Body_upload_head_photo_api_enrollment_me_head_photo_put */
         Body_upload_head_photo_api_enrollment_me_head_photo_put: {
             /**
@@ -2724,6 +2806,14 @@ export interface components {
              * @description 取消原因（必填）
              */
             reason: string;
+        };
+        /** Consent */
+        Consent: {
+            /**
+             * Consented
+             * @description 是否同意考试期间定时拍摄并比对人脸（须为 true）
+             */
+            consented: boolean;
         };
         /** CountRow */
         CountRow: {
@@ -2925,6 +3015,14 @@ export interface components {
              * @description true 停用（该账号的全部登录立即失效）；false 恢复
              */
             disabled: boolean;
+        };
+        /** Dismiss */
+        Dismiss: {
+            /**
+             * Reason
+             * @description 忽略原因（可选）
+             */
+            reason?: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -5932,6 +6030,116 @@ export interface operations {
             };
         };
     };
+    face_consent_api_exam_candidates__candidate_id__face_consent_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                candidate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Consent"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_checks_api_exam_candidates__candidate_id__live_checks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                candidate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    send_frame_api_exam_candidates__candidate_id__live_checks_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 幂等键（可选，≤ 200 个字符，如 UUID）：同一账号对同一接口以相同的键重试时返回第一次的结果，不会重复创建；24 小时内有效 */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                candidate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_send_frame_api_exam_candidates__candidate_id__live_checks_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     proctor_override_api_exam_candidates__candidate_id__override_post: {
         parameters: {
             query?: never;
@@ -6131,6 +6339,43 @@ export interface operations {
                 content: {
                     "application/json": {
                         [key: string]: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dismiss_alert_api_exam_live_alerts__alert_id__dismiss_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Dismiss"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
                     };
                 };
             };
@@ -6407,6 +6652,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_alerts_api_exam_sessions__session_id__live_alerts_get: {
+        parameters: {
+            query?: {
+                /** @description 只看待处理的提醒 */
+                open_only?: boolean;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
             };
             /** @description Validation Error */
             422: {
