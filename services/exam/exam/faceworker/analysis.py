@@ -52,6 +52,22 @@ small head photo on a screen → 21–37.
 
 Speed: faces are searched at dlib's native scale first (faces ≥ 80 px) and only when none is found again
 with one 2× upsampling (≈ 4× the time), on images shrunk to at most `analysis_max_side` (800) px.
+
+The reference and the frame are prepared separately: `prepare_reference` decodes the head photo, finds its
+face and keeps only what a check needs of it (its embedding, its grey aligned chip for the replay test, the
+number of faces), `check_frame` analyses a frame against such a `Reference`, and `check_faces` is the two in
+a row. The worker keeps the `Reference` of each head photo (references.py), so a check with a known head
+photo embeds the live frame only; the answer is the same as `check_faces` gives (the same numbers are
+computed from the same pixels, only earlier).
+
+In the frame, the faces are first searched on a copy shrunk to `detect_max_side` (320) px (the HOG pyramid's
+first levels, the costly ones, only find small faces), the boxes mapped back, and the landmarks and
+everything else computed on the analysed image. The copy is trusted only when it can have seen every face
+that matters: a face counts for `multiple_faces` from `dominance` × the largest face's width, so the copy's
+scale must make that width at least `DETECTABLE_PX` (88: the detector's 80 px window plus a margin). When it
+cannot, the frame is searched again at the scale that can (if that is still a real saving) or as before.
+No face in the copy → as before (native scale, then 2× upsampling), so small faces are found exactly as
+before and flagged `face_too_small`. The head photo is searched as before (it is prepared once).
 """
 
 from __future__ import annotations
@@ -107,6 +123,7 @@ class FaceRules:
     min_sharpness: float = 40.0  # variance of the Laplacian of the 150×150 grey face box
     dominance: float = 0.6  # a second face narrower than this fraction of the largest one is ignored
     analysis_max_side: int = 800
+    detect_max_side: int = 320  # the frame's faces are searched on a copy this size first (0 = never)
     max_pixels: int = 25_000_000
 
 
@@ -129,7 +146,71 @@ class _Prepared:
     found: list[faces.Face]
 
 
-def _prepare(data: bytes, rules: FaceRules) -> _Prepared:
+# The HOG detector's window is 80×80: a face narrower than that (in the searched image) is not found
+# without upsampling. A copy is trusted for a width once it is at least this (a 10 % margin).
+DETECTABLE_PX = 88
+# A second search on a copy is worth it only below this scale (the cost grows with the scale squared).
+WORTH_SCALE = 0.8
+
+
+def _find_at(rgb: np.ndarray, scale: float) -> list[faces.Face]:
+    """The faces HOG finds at native scale in a copy of `rgb` shrunk by `scale` (< 1), boxes mapped back
+    to `rgb` and landmarks found in `rgb` itself; largest first (as `faces.detect_faces`)."""
+    import cv2
+    import dlib
+    import numpy as np
+
+    models = faces.load_models()
+    height, width = rgb.shape[:2]
+    small = cv2.resize(
+        rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
+    fx, fy = width / small.shape[1], height / small.shape[0]
+    image = np.ascontiguousarray(rgb)
+    rects, scores, _ = models.detector.run(np.ascontiguousarray(small), 0, 0.0)
+    found = []
+    for rect, score in zip(rects, scores, strict=True):
+        if score < faces.DEFAULT_MIN_CONFIDENCE:
+            continue
+        box = dlib.rectangle(
+            round(rect.left() * fx),
+            round(rect.top() * fy),
+            round(rect.right() * fx),
+            round(rect.bottom() * fy),
+        )
+        shape = models.shape_predictor(image, box)
+        found.append(
+            faces.Face(
+                box=(box.left(), box.top(), box.right(), box.bottom()),
+                confidence=float(score),
+                landmarks=[(p.x, p.y) for p in shape.parts()],
+            )
+        )
+    found.sort(key=lambda f: f.area, reverse=True)
+    return found
+
+
+def _detect(rgb: np.ndarray, rules: FaceRules, *, shrink_first: bool) -> list[faces.Face]:
+    """The faces in the analysed image, largest first (see the module's docstring, "Speed")."""
+    height, width = rgb.shape[:2]
+    scale = rules.detect_max_side / max(height, width) if shrink_first and rules.detect_max_side else 1.0
+    if scale < WORTH_SCALE:
+        found = _find_at(rgb, scale)
+        if found:
+            needed = DETECTABLE_PX / (rules.dominance * found[0].width)  # every face that can count is seen
+            if needed <= scale:
+                return found
+            if needed < WORTH_SCALE:
+                again = _find_at(rgb, needed)
+                if again and DETECTABLE_PX / (rules.dominance * again[0].width) <= needed:
+                    return again
+    found = faces.detect_faces(rgb, upsample=0)
+    if not found:
+        found = faces.detect_faces(rgb, upsample=1)
+    return found
+
+
+def _prepare(data: bytes, rules: FaceRules, *, shrink_first: bool = False) -> _Prepared:
     """Decode (ValueError when not an image), shrink to `analysis_max_side`, find the faces."""
     import cv2
 
@@ -140,10 +221,7 @@ def _prepare(data: bytes, rules: FaceRules) -> _Prepared:
     scale = min(1.0, rules.analysis_max_side / max(height, width))
     if scale < 1.0:
         rgb = cv2.resize(rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-    found = faces.detect_faces(rgb, upsample=0)
-    if not found:
-        found = faces.detect_faces(rgb, upsample=1)
-    return _Prepared(rgb, scale, found)
+    return _Prepared(rgb, scale, _detect(rgb, rules, shrink_first=shrink_first))
 
 
 def _face_box(grey: np.ndarray, face: faces.Face) -> np.ndarray:
@@ -171,8 +249,9 @@ def sharpness(rgb: np.ndarray, face: faces.Face) -> float:
     return float(cv2.Laplacian(crop, cv2.CV_64F).var())
 
 
-def face_chip(rgb: np.ndarray, face: faces.Face) -> np.ndarray:
-    """The face aligned by its 5 landmarks (dlib `get_face_chip`), grey, blurred: for the replay test."""
+def grey_chip(rgb: np.ndarray, face: faces.Face) -> np.ndarray:
+    """The face aligned by its 5 landmarks (dlib `get_face_chip`, 150 px), grey uint8 (22.5 kB: what the
+    reference cache keeps of a head photo's pixels)."""
     import cv2
     import dlib
     import numpy as np
@@ -182,8 +261,20 @@ def face_chip(rgb: np.ndarray, face: faces.Face) -> np.ndarray:
         dlib.rectangle(left, top, right, bottom), [dlib.point(x, y) for x, y in face.landmarks]
     )
     chip = np.asarray(dlib.get_face_chip(np.ascontiguousarray(rgb), shape, CHIP_SIZE, CHIP_PADDING))
-    grey = cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY).astype(np.float64)
-    return np.asarray(cv2.GaussianBlur(grey, (0, 0), CHIP_BLUR_SIGMA))
+    return np.asarray(cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY))
+
+
+def blurred_chip(grey: np.ndarray) -> np.ndarray:
+    """A grey chip as the replay test compares it: float, Gaussian blur σ 2."""
+    import cv2
+    import numpy as np
+
+    return np.asarray(cv2.GaussianBlur(grey.astype(np.float64), (0, 0), CHIP_BLUR_SIGMA))
+
+
+def face_chip(rgb: np.ndarray, face: faces.Face) -> np.ndarray:
+    """The face aligned by its 5 landmarks, grey, blurred: for the replay test."""
+    return blurred_chip(grey_chip(rgb, face))
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -229,14 +320,50 @@ def quality_flags(
     }
 
 
-def check_faces(
-    frame: bytes | None, reference: bytes | None, rules: FaceRules = FaceRules()
-) -> FaceCheckResult:
-    """Compare the live frame with the reference photo (None = the object was missing). Never raises for bad
-    input: unreadable or missing images become flags."""
+@dataclass(frozen=True)
+class Reference:
+    """What a check needs of the head photo, prepared once (`prepare_reference`): the worker keeps it.
+
+    `faces` is None when the photo was missing or not decodable; `embedding` and `chip` are None when it is
+    unusable (missing, undecodable or no face). About 23.6 kB (the 150×150 grey chip and 128 floats).
+    """
+
+    faces: int | None
+    embedding: np.ndarray | None = None
+    chip: np.ndarray | None = None  # grey uint8 aligned chip (`grey_chip`), blurred when compared
+
+    @property
+    def usable(self) -> bool:
+        return self.embedding is not None and self.chip is not None
+
+    @property
+    def nbytes(self) -> int:
+        return sum(0 if a is None else int(a.nbytes) for a in (self.embedding, self.chip))
+
+
+def prepare_reference(reference: bytes | None, rules: FaceRules = FaceRules()) -> Reference:
+    """Decode the head photo, find its face (the largest: the photo was checked at enrollment), embed it and
+    cut its chip. Never raises for bad input: an unusable photo is a `Reference` that says so."""
+    if reference is None:
+        return Reference(faces=None)
+    try:
+        ref = _prepare(reference, rules)
+    except ValueError:
+        return Reference(faces=None)
+    if not ref.found:
+        return Reference(faces=0)
+    face = ref.found[0]
+    return Reference(
+        faces=len(ref.found), embedding=faces.embedding(ref.rgb, face), chip=grey_chip(ref.rgb, face)
+    )
+
+
+def check_frame(frame: bytes | None, reference: Reference, rules: FaceRules = FaceRules()) -> FaceCheckResult:
+    """Compare the live frame with a prepared reference (frame None = the object was missing). Never raises
+    for bad input: unreadable or missing images become flags. Embeds the frame only."""
     started = time.perf_counter()
     flags: list[str] = []
-    measurements: dict[str, Any] = {}
+    measurements: dict[str, Any] = {"embeddings": 0}
 
     def answer(distance: float | None = None, replay: bool = False) -> FaceCheckResult:
         measurements["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -251,26 +378,16 @@ def check_faces(
             measurements=measurements,
         )
 
-    ref: _Prepared | None = None
-    ref_face: faces.Face | None = None
-    if reference is None:
+    if reference.faces is not None:
+        measurements["reference_faces"] = reference.faces
+    if not reference.usable:
         flags.append(FLAG_REFERENCE_UNUSABLE)
-    else:
-        try:
-            ref = _prepare(reference, rules)
-        except ValueError:
-            flags.append(FLAG_REFERENCE_UNUSABLE)
-        else:
-            ref_face = ref.found[0] if ref.found else None  # the head photo was checked at enrollment
-            measurements["reference_faces"] = len(ref.found)
-            if ref_face is None:
-                flags.append(FLAG_REFERENCE_UNUSABLE)
 
     if frame is None:
         flags.append(FLAG_IMAGE_UNREADABLE)
         return answer()
     try:
-        live = _prepare(frame, rules)
+        live = _prepare(frame, rules, shrink_first=True)
     except ValueError:
         flags.append(FLAG_IMAGE_UNREADABLE)
         return answer()
@@ -284,13 +401,27 @@ def check_faces(
     face_flags, values = quality_flags(live, face, rules)
     flags += face_flags
     measurements.update(values)
-    if ref is None or ref_face is None:
+    if reference.embedding is None or reference.chip is None:
         return answer()
 
-    distance = faces.distance(faces.embedding(live.rgb, face), faces.embedding(ref.rgb, ref_face))
+    measurements["embeddings"] += 1
+    distance = faces.distance(faces.embedding(live.rgb, face), reference.embedding)
     replay = False
     if distance <= rules.match_threshold:
-        similar = similarity(face_chip(live.rgb, face), face_chip(ref.rgb, ref_face))
+        similar = similarity(face_chip(live.rgb, face), blurred_chip(reference.chip))
         measurements["similarity"] = round(similar, 3)
         replay = distance < rules.replay_distance or similar >= rules.replay_similarity
     return answer(distance, replay)
+
+
+def check_faces(
+    frame: bytes | None, reference: bytes | None, rules: FaceRules = FaceRules()
+) -> FaceCheckResult:
+    """Compare the live frame with the reference photo (None = the object was missing): `prepare_reference`
+    then `check_frame` (the worker keeps the prepared reference instead). Never raises for bad input."""
+    started = time.perf_counter()
+    prepared = prepare_reference(reference, rules)
+    result = check_frame(frame, prepared, rules)
+    result.measurements["embeddings"] += int(prepared.usable)
+    result.measurements["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result

@@ -21,6 +21,8 @@ class FaceWorkerSettings(ServiceSettings):
     face_match_threshold: float = Field(default=0.6, validation_alias="FACE_MATCH_THRESHOLD")
     face_replay_distance: float = Field(default=0.15, validation_alias="FACE_REPLAY_DISTANCE")
     face_replay_similarity: float = Field(default=0.70, validation_alias="FACE_REPLAY_SIMILARITY")
+    # Head photos kept prepared (embedding and chip, ~24 kB each), least recently used out; 0 = none.
+    face_reference_cache_size: int = Field(default=4096, ge=0, validation_alias="FACE_REFERENCE_CACHE_SIZE")
     # The name in FaceChecked.worker and the logs; default `<hostname>-<pid>`.
     face_worker_name: str | None = Field(default=None, validation_alias="FACE_WORKER_NAME")
     # Written (the worker's name) once the models are loaded and the consumer started (the launcher waits).

@@ -11,6 +11,10 @@
   `FaceChecked(match=False, quality_flags=[...])`. Only a request that cannot be read at all (no check id)
   goes to `face.requests.dlq`. Object storage or Kafka being away is retried without answering.
 - The dlib models are loaded once at start; each check runs in a thread so the consumer keeps heartbeating.
+- The head photos are prepared once and kept (references.py: keyed by bucket + key, LRU by count,
+  FACE_REFERENCE_CACHE_SIZE): a check with a known head photo reads its ETag (HEAD) instead of the object
+  and embeds only the live frame. The module's docstring explains why a cached photo never answers for an
+  object that is gone or changed.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import contextlib
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -37,7 +42,15 @@ from servicekit import faces, kafka
 from servicekit.logging import get_logger
 from servicekit.objectstore import ObjectStore
 
-from .analysis import FLAG_IMAGE_UNREADABLE, FaceCheckResult, FaceRules, check_faces
+from .analysis import (
+    FLAG_IMAGE_UNREADABLE,
+    FaceCheckResult,
+    FaceRules,
+    Reference,
+    check_frame,
+    prepare_reference,
+)
+from .references import ReferenceCache
 from .settings import GROUP_ID, FaceWorkerSettings
 
 log = get_logger("exam.faceworker")
@@ -48,6 +61,26 @@ ANSWER_TOPIC = FaceChecked.topic()
 SOURCE = "/faceworker"
 _ANSWER_NAMESPACE = uuid.UUID("6f1f4c52-3b0e-4d8e-9a51-2f0c8f3c9e11")
 _MISSING_CODES = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "InvalidObjectName", "InvalidBucketName"}
+T = TypeVar("T")
+
+
+def _etag(value: str | None) -> str:
+    return (value or "").strip('"')
+
+
+def _get_with_etag(store: ObjectStore, key: str) -> tuple[bytes, str]:
+    """The object's bytes and the ETag they came with (one GET; blocking, run in a thread)."""
+    response = store.client.get_object(store.bucket, key)
+    try:
+        return response.read(), _etag(response.headers.get("ETag"))
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def _head_etag(store: ObjectStore, key: str) -> str:
+    """The object's current ETag (a HEAD request, no body; blocking, run in a thread)."""
+    return _etag(store.client.stat_object(store.bucket, key).etag)
 
 
 def answer_id(request_id: str) -> str:
@@ -99,6 +132,8 @@ class FaceWorker:
         self.started = asyncio.Event()  # models loaded, consumer started
         self.assigned = asyncio.Event()  # holds at least one partition
         self._stores: dict[str, ObjectStore] = {}
+        self.references = ReferenceCache(settings.face_reference_cache_size)
+        self.last_measurements: dict[str, Any] = {}  # of the last check: for the log line and the tests
 
     # ---- reading the images ----
 
@@ -109,10 +144,17 @@ class FaceWorker:
 
     async def _read(self, bucket: str, key: str, stop: asyncio.Event) -> bytes | None:
         """The object's bytes; None when it does not exist. Storage being away is retried (until `stop`)."""
+        return await self._storage(bucket, lambda store: store.get(key), stop)
+
+    async def _storage(
+        self, bucket: str, call: Callable[[ObjectStore], Any], stop: asyncio.Event
+    ) -> Any | None:
+        """`await call(store)`; None when the object does not exist. Storage being away is retried (until
+        `stop`)."""
         pause = 0.5
         while True:
             try:
-                return await self._store(bucket).get(key)
+                return await call(self._store(bucket))
             except S3Error as exc:
                 if exc.code in _MISSING_CODES:
                     return None
@@ -128,6 +170,40 @@ class FaceWorker:
                 await asyncio.wait_for(stop.wait(), pause)
             pause = min(pause * 2, 10.0)
 
+    async def _reference_object(
+        self, bucket: str, key: str, stop: asyncio.Event
+    ) -> tuple[Reference | None, bytes | None, str, str]:
+        """The head photo as cached, or its bytes to prepare: (cached reference, bytes, ETag, how), how being
+        "hit" (cached and its ETag unchanged), "miss" (read now) or "missing" (no such object; a cached
+        entry for it is dropped)."""
+        if self.references.peek(bucket, key) is not None:
+            etag = await self._storage(bucket, lambda store: asyncio.to_thread(_head_etag, store, key), stop)
+            if etag is None:
+                self.references.drop(bucket, key)
+                return None, None, "", "missing"
+            cached = self.references.get(bucket, key, etag)
+            if cached is not None:
+                return cached, None, etag, "hit"
+        else:
+            self.references.misses += 1
+        read = await self._storage(bucket, lambda store: asyncio.to_thread(_get_with_etag, store, key), stop)
+        if read is None:
+            return None, None, "", "missing"
+        data, etag = read
+        return None, data, etag, "miss"
+
+    def _analyse(
+        self, frame: bytes | None, reference: Reference | None, data: bytes | None
+    ) -> tuple[FaceCheckResult, Reference]:
+        """In a thread: prepare the head photo unless it came from the cache, then check the frame. Adds
+        the CPU time this thread spent (`cpu_ms`: decoding, face search, embeddings) to the measurements."""
+        cpu = time.thread_time()
+        if reference is None:
+            reference = prepare_reference(data, self.rules)
+        result = check_frame(frame, reference, self.rules)
+        result.measurements["cpu_ms"] = round((time.thread_time() - cpu) * 1000, 1)
+        return result, reference
+
     # ---- one request ----
 
     async def check(self, request: FaceCheckRequested, stop: asyncio.Event) -> FaceChecked:
@@ -137,12 +213,15 @@ class FaceWorker:
             log.info("faceworker.test_delay", worker=self.name, check_id=request.check_id, seconds=delay)
             await asyncio.sleep(delay)
         started = time.perf_counter()
-        frame, reference = await asyncio.gather(
+        frame, (reference, data, etag, how) = await asyncio.gather(
             self._read(request.frame_bucket, request.frame_key, stop),
-            self._read(request.reference_bucket, request.reference_key, stop),
+            self._reference_object(request.reference_bucket, request.reference_key, stop),
         )
         try:
-            result = await asyncio.to_thread(check_faces, frame, reference, self.rules)
+            result, prepared = await asyncio.to_thread(self._analyse, frame, reference, data)
+            result.measurements["reference"] = how
+            if data is not None:  # read now (a miss): kept for the next checks against this photo
+                self.references.put(request.reference_bucket, request.reference_key, etag, prepared)
         except Exception:  # a bug or a pathological image: an answer with a flag, never a crash loop
             log.exception("faceworker.analysis_failed", worker=self.name, check_id=request.check_id)
             result = FaceCheckResult(
@@ -152,6 +231,7 @@ class FaceWorker:
                 quality_flags=[FLAG_IMAGE_UNREADABLE],
             )
         elapsed = (time.perf_counter() - started) * 1000
+        self.last_measurements = result.measurements
         return answer_event(request, result, self.name, elapsed)
 
     async def handle(
@@ -198,6 +278,9 @@ class FaceWorker:
             replay_suspected=answer.replay_suspected,
             quality_flags=answer.quality_flags,
             elapsed_ms=answer.elapsed_ms,
+            cpu_ms=self.last_measurements.get("cpu_ms"),
+            reference=self.last_measurements.get("reference"),
+            cached_references=len(self.references),
         )
         return answer
 
