@@ -45,6 +45,19 @@ export const institutionExamRoutes: RouteRecordRaw[] = [
     meta: { title: '入场核验', icon: 'Camera', roles: institution, menu: false },
   },
   {
+    path: '/institution/exam/live-alerts',
+    name: 'institution-exam-live-alerts',
+    component: () => import('../../views/institution/exam/LiveAlertsView.vue'),
+    meta: { title: '考中人脸提醒', icon: 'Monitor', roles: managers, menu: true },
+  },
+  {
+    path: '/institution/exam/live-alerts/:sessionId',
+    name: 'institution-exam-live-alerts-session',
+    component: () => import('../../views/institution/exam/LiveAlertsView.vue'),
+    props: true,
+    meta: { title: '考中人脸提醒', icon: 'Monitor', roles: managers, menu: false },
+  },
+  {
     path: '/institution/exam/violations',
     name: 'institution-exam-violations',
     component: () => import('../../views/institution/exam/ViolationsView.vue'),

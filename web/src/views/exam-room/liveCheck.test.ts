@@ -15,8 +15,8 @@ describe('live-check timing', () => {
     expect(nextDelayMs(settings, 0, 0.999999)).toBe(75_000)
   })
 
-  it('never sooner than 5 seconds', () => {
-    expect(nextDelayMs({ interval_seconds: 2, jitter_seconds: 1 }, null, 0)).toBe(5_000)
+  it('never sooner than 2 seconds', () => {
+    expect(nextDelayMs({ interval_seconds: 2, jitter_seconds: 1 }, null, 0)).toBe(2_000)
   })
 
   it("reads a refusal's wait", () => {

@@ -17,7 +17,7 @@ export interface LiveCheckStatus {
 }
 
 /** Milliseconds until the next frame: the server's `next_in_seconds` when known, else interval ± jitter
- * (`random` in [0, 1)); never below 5 seconds. */
+ * (`random` in [0, 1)); never below 2 seconds. */
 export function nextDelayMs(
   settings: Pick<LiveCheckSettings, 'interval_seconds' | 'jitter_seconds'>,
   nextInSeconds: number | null | undefined,
@@ -27,7 +27,7 @@ export function nextDelayMs(
     typeof nextInSeconds === 'number' && Number.isFinite(nextInSeconds) && nextInSeconds > 0
       ? nextInSeconds
       : settings.interval_seconds + settings.jitter_seconds * (2 * random - 1)
-  return Math.max(5_000, Math.round(seconds * 1000))
+  return Math.max(2_000, Math.round(seconds * 1000))
 }
 
 /** A refusal's wait (429 live_check_too_soon): its seconds when the answer says, else the interval. */

@@ -95,14 +95,19 @@ export interface CheckInState {
 export interface LiveAlert {
   alert_id: string
   candidate_id: string
-  name: string
+  session_id?: string
+  name: string | null
   seat_no: number | null
   check_id: string
   reason: 'mismatch' | 'no_face' | 'several_faces' | string
+  reason_label?: string
   distance: number | null
   at: string
   frame_url: string | null
   consecutive_mismatches: number
+  violation_threshold?: number
   violation_allowed: boolean
-  state: string
+  state: 'open' | 'dismissed' | 'violation_recorded' | string
+  state_label?: string
+  violation_id?: string | null
 }
