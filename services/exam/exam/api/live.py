@@ -19,7 +19,7 @@ from servicekit.objectstore import ObjectStore
 from servicekit.paging import BoundedModel
 
 from ..application import live as handlers
-from ..application.context import ExamRules
+from ..application.context import ExamRules, candidate_doc
 from ..domain import live
 from ..domain.timing import local_iso
 from ..projections.candidates import CANDIDATES
@@ -114,8 +114,8 @@ async def send_frame(
     summary="考试中的人脸核验记录与连续不一致次数（考生本人、本场考试的培训机构、管理员）",
 )
 async def list_checks(candidate_id: str, identity: Reader, rt: RuntimeDep, rules: Rules) -> dict[str, Any]:
-    if identity.role is Role.INSTITUTION:  # the institution of the session, not only of the training
-        await visible_candidate(rt, candidate_id, identity)
+    if identity.role is Role.INSTITUTION:  # the institution of the session (its proctor)
+        await candidate_doc(rt.db, candidate_id)
         await handlers.require_session_institution(rt.store, candidate_id, identity.org_id or "")
     else:
         await visible_candidate(rt, candidate_id, identity)

@@ -93,9 +93,7 @@ async def request_check(
 
     decide(loaded[0])  # the refusals of the state first
     verify_frame(frame, max_bytes=max_bytes)  # then the frame's own (the check-in's codes)
-    await store.db[LIVE_FRAMES].insert_one(
-        {"_id": key, "candidate_id": candidate_id, "check_id": check_id, "stored_at": now, "evidence": False}
-    )
+    await note_frame(store.db, key, candidate_id=candidate_id, check_id=check_id, now=now)
     try:
         await objects.put(key, frame, "image/jpeg")
         await execute(store, candidate_stream(candidate_id), decide, stream_type="candidate", loaded=loaded)
@@ -111,6 +109,13 @@ async def request_check(
         "state": live.PENDING,
         "next_in_seconds": rules.live.next_in_seconds(rng or random.Random(secrets.randbits(64))),
     }
+
+
+async def note_frame(db: Database, key: str, *, candidate_id: str, check_id: str, now: datetime) -> None:
+    """Note a frame about to be stored, for the retention sweeper."""
+    await db[LIVE_FRAMES].insert_one(
+        {"_id": key, "candidate_id": candidate_id, "check_id": check_id, "stored_at": now, "evidence": False}
+    )
 
 
 async def _recorded(store: EventStore, candidate_id: str, check_id: str) -> bool:

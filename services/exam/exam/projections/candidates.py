@@ -27,6 +27,7 @@ from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Document, Session
 from servicekit.projections import Projection
 
+from exam.domain.candidate import is_live
 from exam.domain.events import AnswersSaved, ExamStarted, PaperSubmitted
 
 CANDIDATES = "candidates"
@@ -144,6 +145,8 @@ def candidates(database: str) -> Projection:
     async def checked(received: ReceivedEvent, session: Session) -> None:
         e = received.event
         at: datetime = received.envelope.time
+        if isinstance(e, FaceCheckRequested) and is_live(e):  # an in-exam check (projections.live)
+            return
 
         def change(doc: Document) -> None:
             state = checkin(doc)
