@@ -160,6 +160,16 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def peak_rss_mb(pids: list[int]) -> float:
+    """The largest peak resident size (VmHWM) among the processes, in MB."""
+    peaks = [0.0]
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
+
+
 class Bench(FaceCheckProbe):
     """Publishes requests keyed by candidate and notes when each answer arrives."""
 
@@ -286,6 +296,7 @@ class Run:
     checkin: Phase
     in_exam: Phase
     paced: Paced | None = None
+    peak_rss_mb: float = 0.0
 
 
 async def _one_run(
@@ -328,7 +339,7 @@ async def _one_run(
         paced = None
         if pace is not None:
             paced = await _paced(bench, frames, people, rounds, pace * in_exam.rate)
-        return Run(workers, checkin, in_exam, paced)
+        return Run(workers, checkin, in_exam, paced, peak_rss_mb(pids))
     finally:
         await asyncio.to_thread(processes.stop)
 
@@ -380,6 +391,10 @@ def report(cached_ms: float, uncached_ms: float, one: Run, two: Run, rounds: int
             f"    alerts (impostor mismatches, {len(paced.alert_latencies)}): "
             f"{_percentiles(paced.alert_latencies)}"
         )
+    print(
+        f"  worker peak RSS {max(one.peak_rss_mb, two.peak_rss_mb):.0f} MB "
+        f"(with {one.checkin.checks} head photos cached in the 1-worker run)"
+    )
     print(
         f"  (machine: {os.cpu_count()} CPU cores; one check uses one core; "
         "figures from a busy machine are void)"
