@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 from events.asyncapi import build_document
+from exam.domain.candidate import LIVE_PREFIX
 from exam.faceworker.settings import GROUP_ID, FaceWorkerSettings
 from exam.faceworker.worker import ANSWER_TOPIC, REQUEST_TOPIC
 from pydantic import SecretStr
@@ -274,3 +276,30 @@ def test_each_service_has_a_database_user_for_its_own_database_only(overlay: str
             "readWriteAnyDatabase",
             "dbAdminAnyDatabase",
         }
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_object_storage_users_reach_their_own_bucket_and_the_face_worker_only_reads(
+    overlay: str, traffic: dict[str, Traffic]
+) -> None:
+    setup = objects(overlay, "ConfigMap")["minio-setup"]["data"]
+    policies = {
+        name.removesuffix(".json"): json.loads(text) for name, text in setup.items() if name.endswith(".json")
+    }
+    assert set(policies) == {name for name, flows in traffic.items() if flows.objects}
+
+    def grants(policy: Doc) -> set[tuple[str, str]]:
+        return {(a, r) for s in policy["Statement"] for a in s["Action"] for r in s["Resource"]}
+
+    for name, policy in policies.items():
+        if name == "faceworker":
+            continue
+        buckets = {r.removeprefix("arn:aws:s3:::").split("/")[0] for _, r in grants(policy)}
+        writable = {
+            r.removeprefix("arn:aws:s3:::").split("/")[0] for a, r in grants(policy) if a != "s3:GetObject"
+        }
+        assert writable == {name}, name
+        assert buckets <= {name, "enrollment"}, name  # enrollment: the head-photo read grant
+    worker = grants(policies["faceworker"])
+    assert {a for a, _ in worker} == {"s3:GetObject"}
+    assert ("s3:GetObject", f"arn:aws:s3:::exam/{LIVE_PREFIX}*") in worker
