@@ -26,7 +26,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -61,7 +61,6 @@ ANSWER_TOPIC = FaceChecked.topic()
 SOURCE = "/faceworker"
 _ANSWER_NAMESPACE = uuid.UUID("6f1f4c52-3b0e-4d8e-9a51-2f0c8f3c9e11")
 _MISSING_CODES = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "InvalidObjectName", "InvalidBucketName"}
-T = TypeVar("T")
 
 
 def _etag(value: str | None) -> str:
