@@ -60,7 +60,7 @@ afterEach(() => {
   document.body.innerHTML = ''
 })
 
-describe('ExamRoomView', () => {
+describe('ExamRoomView', { timeout: 30_000 }, () => {
   it("counts down on the server's clock, saves each answer and keeps 交卷 off for the first 30 minutes", async () => {
     let saves = 0
     const calls = fakeFetch((call: Call) => {

@@ -1,6 +1,5 @@
-// What the exam room reads from the exam service (the API declares these answers as free-form objects).
-// `live_check`, the consent and the live-check answers mirror the contract of issue 17 (dynamic face
-// verification during the exam).
+// What the exam room and the proctor's alerts read from the exam service: the API declares these answers as
+// free-form objects, so they are typed here (the request bodies use the generated `Schema<…>` types).
 
 export interface PaperQuestion {
   question_id: string

@@ -43,7 +43,7 @@ beforeEach(() => {
 })
 afterEach(() => vi.unstubAllGlobals())
 
-describe('LiveAlertsView', () => {
+describe('LiveAlertsView', { timeout: 30_000 }, () => {
   it("shows the session's open alerts with the frame beside the head photo; dismiss and 记录违纪 with the check as evidence", async () => {
     let dismissed = false
     const calls = fakeFetch((call: Call) => {
