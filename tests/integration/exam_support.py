@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import io
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -492,3 +492,72 @@ __all__ = [
     "seconds_to_session_start",
     "take_exam",
 ]
+
+
+def set_exam_clock(platform: ServiceProcesses, seconds: float) -> None:
+    """Set the exam service's clock offset (seconds ahead of the real clock) until set again; a test that
+    uses it puts it back to 0 at its end (`exam_clock_offset` does both for a block)."""
+    Path(platform.env["EXAM_TEST_CLOCK_OFFSET_FILE"]).write_text(str(seconds))
+
+
+@dataclass
+class ExamRoom:
+    """A cohort seated in one session, checked in and with the exam started (the exam's clock moved to the
+    session's start: `lead` seconds ahead, still set when `exam_room` returns)."""
+
+    cohort: Cohort
+    session_id: str
+    person_tokens: dict[str, str]  # candidate id → the person's access token
+    lead: float
+
+
+async def exam_room(
+    api: httpx.AsyncClient,
+    platform: ServiceProcesses,
+    admin_token: str,
+    people: Sequence[tuple[str, str, date]],
+    *,
+    frame: bytes | None = None,
+    concurrency: int = 8,
+    password: str = "Kaoshi2026!",
+    progress: Callable[[str], None] = lambda _: None,
+) -> ExamRoom:
+    """People (name, gender, birth) through the whole pipeline into one session (exam_cohort), each with an
+    account, checked in by the institution with `frame` (obama2.jpg: the face workers verify it) and started,
+    `concurrency` at a time. The exam's clock is left at the session's start (`set_exam_clock`)."""
+    import asyncio
+
+    await ensure_demo_banks(api, admin_token)
+    cohort = await exam_cohort(api, admin_token, people)
+    progress(f"{len(people)} candidates applied for the exam")
+    session_id = await new_session(api, cohort.institution_token, seats=len(people))
+    seated = await schedule(
+        api, cohort.institution_token, session_id, [m.candidate_id for m in cohort.members]
+    )
+    assert seated.status_code == 200, seated.text
+    limit = asyncio.Semaphore(concurrency)
+
+    async def prepare(member: Member) -> str:
+        async with limit:
+            token = await activate_person(api, cohort.institution_token, member.id_number, password)
+            status = await check_in(
+                api, cohort.institution_token, member.candidate_id, frame or face("obama2")
+            )
+            assert status["verified"], status
+            return token
+
+    tokens = await asyncio.gather(*(prepare(m) for m in cohort.members))
+    progress("accounts made, everyone checked in")
+    lead = await seconds_to_session_start(api, cohort.institution_token, cohort.members[0].candidate_id)
+    set_exam_clock(platform, lead)
+
+    async def start(member: Member, token: str) -> None:
+        async with limit:
+            started = await api.post(
+                f"/api/exam/candidates/{member.candidate_id}/start", headers=bearer(token)
+            )
+            assert started.status_code == 201, started.text
+
+    await asyncio.gather(*(start(m, t) for m, t in zip(cohort.members, tokens, strict=True)))
+    by_candidate = {m.candidate_id: t for m, t in zip(cohort.members, tokens, strict=True)}
+    return ExamRoom(cohort, session_id, by_candidate, lead)
