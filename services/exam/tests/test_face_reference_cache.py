@@ -43,6 +43,9 @@ def webcam_frame(name: str, face_px: int) -> bytes:
     return jpeg(canvas)
 
 
+COPY_FIRST = FaceRules(detect_max_side=320)
+
+
 @functools.cache
 def reference_of(name: str) -> Reference:
     return prepare_reference(photo(name))
@@ -64,12 +67,13 @@ def frames() -> list[tuple[str, bytes | None, str]]:
     ]
 
 
+@pytest.mark.parametrize("rules", [FaceRules(), COPY_FIRST], ids=["default", "copy-first"])
 @pytest.mark.parametrize("case", range(10))
-def test_a_prepared_reference_gives_the_same_answer_as_the_photo(case: int) -> None:
+def test_a_prepared_reference_gives_the_same_answer_as_the_photo(case: int, rules: FaceRules) -> None:
     label, frame, name = frames()[case]
 
-    direct = check_faces(frame, photo(name))
-    cached = check_frame(frame, reference_of(name))
+    direct = check_faces(frame, photo(name), rules)
+    cached = check_frame(frame, reference_of(name), rules)
 
     assert (
         cached.match,
@@ -130,10 +134,8 @@ def test_the_reference_keeps_only_the_embedding_and_a_small_grey_chip() -> None:
 
 def test_a_frame_face_found_on_the_shrunk_copy_is_compared_like_one_found_at_full_size() -> None:
     frame = webcam_frame("obama3", 300)
-    full = FaceRules(detect_max_side=0)
-
-    shrunk = check_frame(frame, reference_of("obama"))
-    native = check_frame(frame, reference_of("obama"), full)
+    shrunk = check_frame(frame, reference_of("obama"), COPY_FIRST)
+    native = check_frame(frame, reference_of("obama"))
 
     assert shrunk.match and native.match
     assert shrunk.distance is not None and native.distance is not None
@@ -162,8 +164,8 @@ def test_a_second_face_counts_as_at_full_size(second: int, crowded: bool) -> Non
     canvas.paste(head("biden", second), (420, 140))
     frame = jpeg(canvas, quality=90)
 
-    native = check_frame(frame, reference_of("obama"), FaceRules(detect_max_side=0))
-    shrunk = check_frame(frame, reference_of("obama"))
+    native = check_frame(frame, reference_of("obama"))
+    shrunk = check_frame(frame, reference_of("obama"), COPY_FIRST)
 
     assert native.measurements["frame_faces"] == shrunk.measurements["frame_faces"] == 2
     assert ("multiple_faces" in native.quality_flags) is crowded
@@ -216,3 +218,6 @@ def test_a_cache_of_size_zero_keeps_nothing_and_the_size_is_configuration(
     assert FaceWorkerSettings().face_reference_cache_size == 4096
     monkeypatch.setenv("FACE_REFERENCE_CACHE_SIZE", "16")
     assert FaceWorkerSettings().face_reference_cache_size == 16
+    assert FaceWorkerSettings().rules().detect_max_side == 0
+    monkeypatch.setenv("FACE_DETECT_MAX_SIDE", "320")
+    assert FaceWorkerSettings().rules().detect_max_side == 320

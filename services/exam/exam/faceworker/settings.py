@@ -21,6 +21,8 @@ class FaceWorkerSettings(ServiceSettings):
     face_match_threshold: float = Field(default=0.6, validation_alias="FACE_MATCH_THRESHOLD")
     face_replay_distance: float = Field(default=0.15, validation_alias="FACE_REPLAY_DISTANCE")
     face_replay_similarity: float = Field(default=0.70, validation_alias="FACE_REPLAY_SIMILARITY")
+    # The frame's faces searched first on a copy this size (px, e.g. 320; 0 = off): analysis.py, "Speed".
+    face_detect_max_side: int = Field(default=0, ge=0, validation_alias="FACE_DETECT_MAX_SIDE")
     # Head photos kept prepared (embedding and chip, ~24 kB each), least recently used out; 0 = none.
     face_reference_cache_size: int = Field(default=4096, ge=0, validation_alias="FACE_REFERENCE_CACHE_SIZE")
     # The name in FaceChecked.worker and the logs; default `<hostname>-<pid>`.
@@ -41,6 +43,7 @@ class FaceWorkerSettings(ServiceSettings):
             match_threshold=self.face_match_threshold,
             replay_distance=self.face_replay_distance,
             replay_similarity=self.face_replay_similarity,
+            detect_max_side=self.face_detect_max_side,
         )
 
     def test_delay_seconds(self) -> float:
