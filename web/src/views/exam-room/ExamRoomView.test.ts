@@ -178,6 +178,32 @@ describe('ExamRoomView', { timeout: 30_000 }, () => {
     wrapper.unmount()
   })
 
+  it("at the deadline (the server's clock) the page stops and shows the paper the server submitted", async () => {
+    let asked = 0
+    fakeFetch((call: Call) => {
+      if (call.url === '/api/exam/candidates/cand-1') return { status: 200, body: candidate }
+      // one second before the deadline on the server's clock
+      if (call.url === '/api/exam/candidates/cand-1/paper') return { status: 200, body: paper({ server_time: '2026-05-01T02:59:59Z' }) }
+      if (call.url === '/api/exam/candidates/cand-1/result') {
+        asked += 1
+        if (asked === 1) return { status: 404, body: { code: 'no_result', detail: '尚无考试成绩' } }
+        return {
+          status: 200,
+          body: { attempt_id: 'att-1', candidate_id: 'cand-1', score: 72, pass_mark: 60, full_marks: 100, passed: true, result_label: '合格', automatic: true, submitted_at: '2026-05-01T03:00:00Z' },
+        }
+      }
+      return { status: 404, body: { code: 'not_found', detail: '不存在' } }
+    })
+    const wrapper = mountRoom()
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=exam-question]').exists()).toBe(true))
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=exam-ending]').exists()).toBe(true), { timeout: 10_000 })
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=exam-result]').exists()).toBe(true), { timeout: 10_000 })
+    expect(wrapper.get('[data-testid=exam-automatic]').text()).toContain('系统已自动交卷')
+    expect(wrapper.get('[data-testid=exam-score]').text()).toContain('72')
+    expect(asked).toBe(2)
+    wrapper.unmount()
+  })
+
   it('before the start: the seat, the check-in state, and why starting is refused', async () => {
     fakeFetch((call: Call) => {
       if (call.url === '/api/exam/candidates/cand-1') return { status: 200, body: { ...candidate, status: 'verified' } }
