@@ -16,15 +16,37 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from .settings import ServiceSettings
 
 DLQ_SUFFIX = ".dlq"
 
 
+def connection_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How every client of this process reaches the brokers: the bootstrap servers and, on a secured Kafka,
+    TLS (with the cluster's CA) and the process's SASL login."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap_servers}
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return options
+    options["security_protocol"] = protocol
+    if protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
+    if protocol.startswith("SASL_"):
+        if not settings.kafka_sasl_username:
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return options
+
+
 def create_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
     options: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        **connection_options(settings),
         "enable_idempotence": False,
         "acks": "all",
         "linger_ms": 5,
@@ -38,7 +60,7 @@ def create_consumer(
     settings: ServiceSettings, *topics: str, group_id: str | None, **overrides: Any
 ) -> AIOKafkaConsumer:
     options: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        **connection_options(settings),
         "group_id": group_id,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
@@ -64,7 +86,7 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str], *, wit
     wanted = set(topics)
     if with_dlq:
         wanted |= {t + DLQ_SUFFIX for t in list(wanted) if not t.endswith(DLQ_SUFFIX)}
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**connection_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -87,7 +109,7 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str], *, wit
 
 
 async def ping(settings: ServiceSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5_000)
+    admin = AIOKafkaAdminClient(**connection_options(settings), request_timeout_ms=5_000)
     await admin.start()
     try:
         await admin.list_topics()

@@ -31,6 +31,17 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, validation_alias="KAFKA_REPLICATION_FACTOR")
     # Tansu answers a group join after about half the session timeout: keep it short locally.
     kafka_session_timeout_ms: int = Field(default=6000, validation_alias="KAFKA_SESSION_TIMEOUT_MS")
+    # A secured Kafka (deploy/k8s: Strimzi with TLS and one SCRAM user per process); the local stack is
+    # PLAINTEXT without a login.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str = Field(default="", validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr = Field(default=SecretStr(""), validation_alias="KAFKA_SASL_PASSWORD")
+    kafka_ssl_cafile: str | None = Field(default=None, validation_alias="KAFKA_SSL_CAFILE")
     mongo_url: str = Field(
         default="mongodb://127.0.0.1:27017/?retryWrites=false", validation_alias="MONGO_URL"
     )
