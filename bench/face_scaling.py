@@ -6,7 +6,8 @@ The work (made from the labeled photos in tests/fixtures/faces): each candidate 
 their own (its own object key, as enrollment stores them) and sends 640×480 webcam-like frames, the face
 140–260 px wide; one candidate in ten is an impostor (another person's frames: every check of theirs is a
 mismatch, i.e. an alert for the proctor). Requests are published as the exam service's relay does (keyed by
-the candidate, so a candidate's checks go to one partition, hence to the worker that cached the photo).
+the candidate, so a candidate's checks go to one partition, hence to the worker that cached the photo); the
+candidate ids are chosen so that the 6 partitions get equal shares.
 
 Measured in one run:
 - baseline (in this process, CPU time, `time.process_time`): one in-exam check against a prepared (cached)
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
+from aiokafka.partitioner import DefaultPartitioner
 from events import Envelope, FaceChecked, FaceCheckRequested
 from exam.faceworker.analysis import check_faces, check_frame, prepare_reference
 from exam.faceworker.probe import FaceCheckProbe
@@ -249,8 +251,19 @@ class Paced:
 
 
 def _candidates(run: str, n: int) -> list[tuple[str, str]]:
-    """(candidate id, head photo key) of `n` candidates, keys of their own for each run (nothing cached)."""
-    return [(f"{run}-{i:04d}", f"references/{run}/{i:04d}.jpg") for i in range(n)]
+    """(candidate id, head photo key) of `n` candidates, keys of their own for each run (nothing cached). The
+    ids are picked so that the relay's key hash puts candidate i in partition i mod 6: the workers get equal
+    shares, and the ratio 2/1 measures the workers, not the luck of the hash (real ids spread ±10–20 %
+    between partitions: deploy/k8s/CAPACITY.md)."""
+    partitioner = DefaultPartitioner()
+    partitions = list(range(PARTITIONS))
+    people = []
+    for i in range(n):
+        salt = 0
+        while partitioner(f"{run}-{i:04d}-{salt}".encode(), partitions, partitions) != i % PARTITIONS:
+            salt += 1
+        people.append((f"{run}-{i:04d}-{salt}", f"references/{run}/{i:04d}.jpg"))
+    return people
 
 
 async def _queued(bench: Bench, pids: list[int], work: list[tuple[str, str, str]]) -> Phase:
@@ -366,7 +379,11 @@ def report(cached_ms: float, uncached_ms: float, one: Run, two: Run, rounds: int
     for label, pick in (("check-in burst (head photos not cached)", "checkin"), ("in-exam", "in_exam")):
         a: Phase = getattr(one, pick)
         b: Phase = getattr(two, pick)
-        extra = f", {rounds} rounds of one frame per candidate, queued at once" if pick == "in_exam" else ""
+        extra = (
+            f", {rounds} round{'s' if rounds != 1 else ''} of one frame per candidate, queued at once"
+            if pick == "in_exam"
+            else ""
+        )
         print(f"  {label}{extra}:")
         for run, phase in ((one, a), (two, b)):
             print(
