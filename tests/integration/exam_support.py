@@ -528,7 +528,7 @@ async def exam_room(
     import asyncio
 
     await ensure_demo_banks(api, admin_token)
-    cohort = await exam_cohort(api, admin_token, people)
+    cohort = await (large_exam_cohort if len(people) > 25 else exam_cohort)(api, admin_token, people)
     progress(f"{len(people)} candidates applied for the exam")
     session_id = await new_session(api, cohort.institution_token, seats=len(people))
     seated = await schedule(
@@ -561,3 +561,108 @@ async def exam_room(
     await asyncio.gather(*(start(m, t) for m, t in zip(cohort.members, tokens, strict=True)))
     by_candidate = {m.candidate_id: t for m, t in zip(cohort.members, tokens, strict=True)}
     return ExamRoom(cohort, session_id, by_candidate, lead)
+
+
+async def large_exam_cohort(
+    api: httpx.AsyncClient,
+    admin_token: str,
+    people: Sequence[tuple[str, str, date]],
+    *,
+    batch_size: int = 25,
+    concurrency: int = 8,
+    position: str = "施工员",
+    specialisation: str | None = "土建施工",
+    photo: str = "obama",
+) -> Cohort:
+    """`exam_cohort` for many people (one institution, one enterprise): the applicants imported and their
+    materials uploaded in batches of `batch_size` (each materials job stays small), the per-applicant steps
+    (qualification, enrollment, the candidate's id) `concurrency` at a time."""
+    import asyncio
+
+    institution_id = f"inst-ex-{uuid.uuid4().hex[:6]}"
+    institution_token = await new_account(api, admin_token, "institution", org_id=institution_id, city="杭州")
+    await publish_offer(api, institution_token, name="考试测试培训学校")
+    signup = await approved_enterprise(api, admin_token)
+    enterprise_token, enterprise_id = signup["access_token"], signup["org_id"]
+    enterprise, institution = bearer(enterprise_token), bearer(institution_token)
+    members = [Member(name, make_id_number(birth, male=gender == "男")) for name, gender, birth in people]
+    genders = [gender for _, gender, _ in people]
+    limit = asyncio.Semaphore(concurrency)
+
+    for start in range(0, len(members), batch_size):
+        chunk = members[start : start + batch_size]
+        batch = {
+            "institution_id": institution_id,
+            "position": position,
+            "specialisation": specialisation,
+            "training_mode": "offline",
+            "applicants": [
+                {
+                    "name": m.name,
+                    "gender": gender,
+                    "id_number": m.id_number,
+                    "mobile": f"139{uuid.uuid4().int % 10**8:08d}",
+                    "education": "大专",
+                    "employer": "杭州建工集团有限公司",
+                }
+                for m, gender in zip(chunk, genders[start : start + batch_size], strict=True)
+            ],
+        }
+
+        async def imported(batch: dict[str, Any] = batch) -> dict[str, Any] | None:
+            r = await api.post("/api/enrollment/batches", headers=enterprise, json=batch)
+            assert r.status_code in (201, 403), r.text
+            return r.json() if r.status_code == 201 else None
+
+        created = await eventually(imported, what="enrollment to accept the approved enterprise")
+        for member, applicant_id in zip(chunk, created["applicant_ids"], strict=True):
+            member.applicant_id = applicant_id
+        uploaded = await upload_head_photos(
+            api,
+            enterprise_token,
+            created["batch_id"],
+            [m.id_number for m in chunk],
+            photo=head_photo(photo),
+            documents=OTHER_DOCUMENTS,
+        )
+        assert uploaded["photo_failures"] == 0, uploaded
+    ids = [m.applicant_id for m in members]
+
+    async def qualify(applicant_id: str) -> None:
+        async with limit:
+            r = await api.post(f"/api/enrollment/applicants/{applicant_id}/qualify", headers=institution)
+            assert r.status_code == 204, r.text
+
+    await asyncio.gather(*(qualify(i) for i in ids))
+
+    async def ordered() -> dict[str, Any] | None:
+        r = await api.post(
+            "/api/payment/orders",
+            headers=enterprise,
+            json={"institution_id": institution_id, "applicant_ids": ids},
+        )
+        return r.json() if r.status_code == 201 else None
+
+    order = await eventually(ordered, what="an order for the qualified applicants")
+    confirmed = await pay_offline(api, enterprise_token, institution_token, order["order_id"])
+    assert confirmed.status_code == 204, confirmed.text
+
+    async def enrolled(applicant_id: str) -> None:
+        async def probe() -> bool:
+            async with limit:
+                r = await api.get(f"/api/enrollment/applicants/{applicant_id}", headers=enterprise)
+            return bool(r.json()["status"] == "enrolled")
+
+        await eventually(probe, timeout=180, what="the applicant to be enrolled")
+
+    await asyncio.gather(*(enrolled(i) for i in ids))
+    plan_id = await plan_and_complete(api, institution_token, position, ids)
+    await apply_for_exam(api, institution_token, plan_id, ids)
+    cohort = Cohort(institution_id, institution_token, enterprise_id, enterprise_token, plan_id, members)
+
+    async def candidate(member: Member) -> None:
+        async with limit:
+            member.candidate_id = await candidate_of(api, institution_token, member.applicant_id)
+
+    await asyncio.gather(*(candidate(m) for m in members))
+    return cohort
