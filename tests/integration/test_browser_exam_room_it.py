@@ -6,8 +6,9 @@ web/e2e/exam-room.spec.ts: the candidate sees the schedule, is verified at the d
 the start before the session's start and submission before 30 minutes (the exam service's clock moved by the
 spec through EXAM_TEST_CLOCK_OFFSET_FILE, docs/adr/0001-exam-clock.md), consents, answers (once with the
 network down), the same person's frame passes; a second browser for the same candidate shows another person
-(biden.jpg): the proctor's panel shows the alert, and after three such frames records a violation with the
-frame as evidence; the candidate submits and sees the score. Read back here through the API.
+(biden.jpg): the proctor's panel shows the alert; after three such frames the candidate submits and sees the
+score, and the proctor records a violation with a frame as evidence and dismisses the other alerts. Read back
+here through the API.
 Screenshots in web/test-results/screens/exam-room-*.png."""
 
 from __future__ import annotations
@@ -123,11 +124,16 @@ async def test_exam_room_in_the_browser(
         scored = await _get(api, person_token, f"{base}/result")
         assert scored["automatic"] is False and 0 <= scored["score"] <= scored["full_marks"], scored
         checks = await _get(api, proctor_token, f"{base}/live-checks")
-        states = [c["state"] for c in reversed(checks["items"])]  # oldest first
-        assert states[0] == "match" and states[1:4] == ["mismatch"] * 3, checks
+        # oldest first: the same face's frames, then (the second browser) only the other face's
+        states = [c["state"] for c in reversed(checks["items"]) if c["state"] != "pending"]
+        first_other = states.index("mismatch")
+        assert first_other >= 1 and set(states[:first_other]) == {"match"}, checks
+        assert len(states[first_other:]) >= 3 and set(states[first_other:]) == {"mismatch"}, checks
         assert checks["consented"] is True, checks
         alerts = await _get(api, proctor_token, f"/api/exam/sessions/{session_id}/live-alerts")
-        assert {a["state"] for a in alerts["items"]} == {"dismissed", "violation_recorded"}, alerts
+        handled = [a["state"] for a in alerts["items"]]
+        assert handled.count("violation_recorded") == 1, alerts
+        assert set(handled) == {"dismissed", "violation_recorded"}, alerts
         violations = await _get(api, proctor_token, f"/api/exam/violations?id_number={member.id_number}")
         [violation] = violations["items"]
         assert violation["candidate_id"] == member.candidate_id and violation["evidence_keys"], violation
