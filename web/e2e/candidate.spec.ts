@@ -5,7 +5,7 @@
 // into an electronic one, downloads its PDF, opens the public verification page (the QR's link) on a phone
 // and checks the old certificate by number and name there. A screenshot and an axe check of every page.
 import { expect, test, type Page } from '@playwright/test'
-import { ADMIN_PASSWORD, ADMIN_USERNAME, RUN, axe, idNumber, login, until } from './support'
+import { ADMIN_PASSWORD, ADMIN_USERNAME, PNG, RUN, axe, idNumber, login, until } from './support'
 import { chinaDay, photos } from './institution-training-support'
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -90,7 +90,17 @@ test('candidate: activate, sign in with the ID number, head photo, certificate, 
   await expect(page.getByTestId('photo-verdict')).toContainText('平台检查通过', { timeout: 30_000 })
   await expect(page.getByTestId('head-photo').locator('img')).toBeVisible({ timeout: 30_000 })
   await expect(page.getByTestId('head-photo')).toContainText('本人上传')
+  await page.getByTestId('id-input-front').setInputFiles({ name: 'front.png', mimeType: 'image/png', buffer: PNG })
+  await expect(page.getByTestId('id-card-front').locator('img')).toBeVisible({ timeout: 30_000 })
+  await expect(page.getByTestId('id-card-front')).toContainText('本人上传')
   await axe(page, 'candidate-profile')
+
+  // a holder of an old certificate only: no enrollment and no exam yet (the pages say how they come)
+  await nav(page, '报名与培训', '/person/enrollments')
+  await expect(page.getByText('报名由您所在的企业统一办理')).toBeVisible()
+  await nav(page, '考试与成绩', '/person/exams')
+  await expect(page.getByText('培训完成后由培训机构为您申请考试')).toBeVisible()
+  await axe(page, 'candidate-exams')
 
   // 4. continuing education: the cycle's hours and the renewal it allows
   await nav(page, '继续教育', '/person/education')
