@@ -12,6 +12,7 @@ export {}
 declare module 'vue' {
   export interface GlobalComponents {
     CheckInResult: typeof import('./components/institution/exam/CheckInResult.vue')['default']
+    ConsentPanel: typeof import('./components/exam/ConsentPanel.vue')['default']
     CountTable: typeof import('./components/admin/CountTable.vue')['default']
     DocumentUpload: typeof import('./components/enterprise/DocumentUpload.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
@@ -61,7 +62,9 @@ declare module 'vue' {
     JobProgress: typeof import('./components/enterprise/JobProgress.vue')['default']
     MaterialsReport: typeof import('./components/enterprise/MaterialsReport.vue')['default']
     OfferPreview: typeof import('./components/institution/OfferPreview.vue')['default']
+    OverviewGrid: typeof import('./components/exam/OverviewGrid.vue')['default']
     ProblemTable: typeof import('./components/ProblemTable.vue')['default']
+    QuestionCard: typeof import('./components/exam/QuestionCard.vue')['default']
     ReasonDialog: typeof import('./components/institution/ReasonDialog.vue')['default']
     RefusalTable: typeof import('./components/institution/training/RefusalTable.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
