@@ -15,6 +15,7 @@ import base64
 import importlib
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -23,7 +24,6 @@ from typing import Any
 
 import pytest
 import yaml
-from events.asyncapi import build_document
 from exam.domain.candidate import LIVE_PREFIX
 from exam.faceworker.settings import GROUP_ID, FaceWorkerSettings
 from exam.faceworker.worker import ANSWER_TOPIC, REQUEST_TOPIC
@@ -99,7 +99,19 @@ def traffic() -> Iterator[dict[str, Traffic]]:
 
 @cache
 def contract_topics() -> frozenset[str]:
-    return frozenset(channel["address"] for channel in build_document()["channels"].values())
+    """The topics of the published contract (`make asyncapi`), read in a fresh interpreter: other tests of the
+    same run register events of their own (e.g. servicekit's `kittest.events`) in this one."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json; from events.asyncapi import build_document; print(json.dumps(build_document()))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return frozenset(channel["address"] for channel in json.loads(out.stdout)["channels"].values())
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
