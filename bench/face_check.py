@@ -37,9 +37,10 @@ from exam.faceworker.analysis import FaceRules, check_faces
 from exam.faceworker.probe import FaceCheckProbe, log_events
 from servicekit import faces
 from servicekit.launcher import PLATFORM, ServiceProcesses
-from servicekit.localstack import LocalStack, StackConfig, uses_external_servers
 from servicekit.objectstore import ObjectStore
 from servicekit.settings import ServiceSettings
+
+from bench.stack import kafka_and_storage
 
 FACES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "faces"
 BUCKET = "bench-faces"
@@ -160,83 +161,66 @@ async def _group_settled(workers: ServiceProcesses, timeout: float = 90) -> None
 
 
 async def main(n: int) -> None:
-    stack: LocalStack | None = None
-    if uses_external_servers(os.environ):
-        env = {k: v for k, v in os.environ.items() if k.startswith(("KAFKA_", "S3_"))}
-    else:
-        data = Path(tempfile.mkdtemp(prefix="bench-face-stack-"))
-        stack = LocalStack(StackConfig.load_or_create(data, free_ports=True))
-        await asyncio.to_thread(stack.start)
-        env = stack.env()
-    env = {**env, "KAFKA_PARTITIONS": str(PARTITIONS), "LOG_LEVEL": "INFO"}
-    settings = ServiceSettings(
-        service_name="bench-face",
-        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
-        kafka_partitions=PARTITIONS,
-        s3_endpoint=env["S3_ENDPOINT"],
-        s3_access_key=env.get("S3_ACCESS_KEY", ""),
-        s3_secret_key=env.get("S3_SECRET_KEY", ""),
-    )
-    work = pairs(n)
-    logs = Path(tempfile.mkdtemp(prefix="bench-face-logs-"))
-    no_ports = {spec.name: 0 for spec in PLATFORM}  # no service runs here, only face workers
-    workers = ServiceProcesses(env, no_ports, log_dir=logs, specs=(), face_workers=1)
-    bench = Bench(settings)
-    try:
-        await asyncio.to_thread(faces.load_models)
-        raw_check(*work[0])  # warm up
-        check_faces(*work[0])
-        baseline, analysis = per_check_ms(work, raw_check, check_faces)
-        await bench.start()
-        keys = await bench.upload(work)
-        await asyncio.to_thread(workers.start, 120)
-        await _group_settled(workers)
-        await bench.wait([await bench.request(*keys[0])])  # warm up the worker
-        end_to_end, in_worker = await bench.one_at_a_time(keys)
-        one_seconds, _ = await bench.queued(keys)
-        workers.start_face_worker()
-        await asyncio.to_thread(workers.wait_ready, 120)
-        await _group_settled(workers)
-        await bench.wait([await bench.request(*k) for k in keys[:PARTITIONS]])  # warm up the new one
-        two_seconds, split = await bench.queued(keys + keys)
-    finally:
-        await asyncio.to_thread(workers.stop)
-        with contextlib.suppress(Exception):
-            await bench.stop()
-        if stack is not None:
-            await asyncio.to_thread(stack.stop)
-    one_rate = n / one_seconds
-    two_rate = 2 * n / two_seconds
-    shares = "/".join(str(v) for v in sorted(split.values(), reverse=True))
-    print(f"\nface check, {n} frame+reference pairs (tests/fixtures/faces), one stack, one run, medians")
-    rows = [
-        ("raw decode+detect+embed ×2, in-process", f"{baseline:8.0f} ms/check", "baseline"),
-        (
-            "full analysis (flags, replay), in-proc.",
-            f"{analysis:8.0f} ms/check",
-            f"ratio {analysis / baseline:.2f}",
-        ),
-        (
-            "S3+Kafka+1 worker, one at a time",
-            f"{end_to_end:8.0f} ms/check",
-            f"ratio {end_to_end / baseline:.2f} of baseline",
-        ),
-        (
-            "  of which in the worker (S3 reads+analysis)",
-            f"{in_worker:8.0f} ms/check",
-            f"transport overhead {end_to_end - in_worker:.0f} ms (ratio {end_to_end / in_worker:.2f})",
-        ),
-        ("1 worker, queued", f"{one_rate:8.2f} checks/s", f"({one_seconds:6.2f} s for {n})"),
-        (
-            "2 workers, queued",
-            f"{two_rate:8.2f} checks/s",
-            f"({two_seconds:6.2f} s for {2 * n}) = {two_rate / 2:.2f} per worker, split {shares}, "
-            f"ratio {two_rate / one_rate:.2f} of 1 worker",
-        ),
-    ]
-    for label, figure, note in rows:
-        print(f"  {label:<42} {figure:<16} {note}")
-    print(f"  (machine: {os.cpu_count()} CPU cores; a worker uses one core per check)")
+    async with kafka_and_storage("bench-face", partitions=PARTITIONS) as bench_stack:
+        env, settings = bench_stack.env, bench_stack.settings
+        work = pairs(n)
+        logs = Path(tempfile.mkdtemp(prefix="bench-face-logs-"))
+        no_ports = {spec.name: 0 for spec in PLATFORM}  # no service runs here, only face workers
+        workers = ServiceProcesses(env, no_ports, log_dir=logs, specs=(), face_workers=1)
+        bench = Bench(settings)
+        try:
+            await asyncio.to_thread(faces.load_models)
+            raw_check(*work[0])  # warm up
+            check_faces(*work[0])
+            baseline, analysis = per_check_ms(work, raw_check, check_faces)
+            await bench.start()
+            keys = await bench.upload(work)
+            await asyncio.to_thread(workers.start, 120)
+            await _group_settled(workers)
+            await bench.wait([await bench.request(*keys[0])])  # warm up the worker
+            end_to_end, in_worker = await bench.one_at_a_time(keys)
+            one_seconds, _ = await bench.queued(keys)
+            workers.start_face_worker()
+            await asyncio.to_thread(workers.wait_ready, 120)
+            await _group_settled(workers)
+            await bench.wait([await bench.request(*k) for k in keys[:PARTITIONS]])  # warm up the new one
+            two_seconds, split = await bench.queued(keys + keys)
+        finally:
+            await asyncio.to_thread(workers.stop)
+            with contextlib.suppress(Exception):
+                await bench.stop()
+        one_rate = n / one_seconds
+        two_rate = 2 * n / two_seconds
+        shares = "/".join(str(v) for v in sorted(split.values(), reverse=True))
+        print(f"\nface check, {n} frame+reference pairs (tests/fixtures/faces), one stack, one run, medians")
+        rows = [
+            ("raw decode+detect+embed ×2, in-process", f"{baseline:8.0f} ms/check", "baseline"),
+            (
+                "full analysis (flags, replay), in-proc.",
+                f"{analysis:8.0f} ms/check",
+                f"ratio {analysis / baseline:.2f}",
+            ),
+            (
+                "S3+Kafka+1 worker, one at a time",
+                f"{end_to_end:8.0f} ms/check",
+                f"ratio {end_to_end / baseline:.2f} of baseline",
+            ),
+            (
+                "  of which in the worker (S3 reads+analysis)",
+                f"{in_worker:8.0f} ms/check",
+                f"transport overhead {end_to_end - in_worker:.0f} ms (ratio {end_to_end / in_worker:.2f})",
+            ),
+            ("1 worker, queued", f"{one_rate:8.2f} checks/s", f"({one_seconds:6.2f} s for {n})"),
+            (
+                "2 workers, queued",
+                f"{two_rate:8.2f} checks/s",
+                f"({two_seconds:6.2f} s for {2 * n}) = {two_rate / 2:.2f} per worker, split {shares}, "
+                f"ratio {two_rate / one_rate:.2f} of 1 worker",
+            ),
+        ]
+        for label, figure, note in rows:
+            print(f"  {label:<42} {figure:<16} {note}")
+        print(f"  (machine: {os.cpu_count()} CPU cores; a worker uses one core per check)")
 
 
 def run(n: int | None = None) -> None:

@@ -52,11 +52,11 @@ from exam.faceworker.probe import FaceCheckProbe
 from PIL import Image
 from servicekit import faces
 from servicekit.launcher import PLATFORM, ServiceProcesses
-from servicekit.localstack import LocalStack, StackConfig, uses_external_servers
 from servicekit.objectstore import ObjectStore
 from servicekit.settings import ServiceSettings
 
 from bench.face_check import _group_settled
+from bench.stack import kafka_and_storage
 
 FACES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "faces"
 BUCKET = "bench-face-scaling"
@@ -424,36 +424,19 @@ async def main(per_worker: int, rounds: int, pace: float) -> None:
     await asyncio.to_thread(faces.load_models)
     cached_ms, uncached_ms = cpu_ms_per_check(frames, reference)
 
-    stack: LocalStack | None = None
-    if uses_external_servers(os.environ):
-        env = {k: v for k, v in os.environ.items() if k.startswith(("KAFKA_", "S3_"))}
-    else:
-        data = Path(tempfile.mkdtemp(prefix="bench-face-scaling-stack-"))
-        stack = LocalStack(StackConfig.load_or_create(data, free_ports=True))
-        await asyncio.to_thread(stack.start)
-        env = stack.env()
-    env = {**env, "KAFKA_PARTITIONS": str(PARTITIONS), "LOG_LEVEL": "INFO"}
-    settings = ServiceSettings(
-        service_name="bench-face-scaling",
-        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
-        kafka_partitions=PARTITIONS,
-        s3_endpoint=env["S3_ENDPOINT"],
-        s3_access_key=env.get("S3_ACCESS_KEY", ""),
-        s3_secret_key=env.get("S3_SECRET_KEY", ""),
-    )
-    bench = Bench(settings)
-    try:
-        await bench.start()
-        for key, data_bytes in frames.data.items():
-            await bench.store.put(key, data_bytes, "image/jpeg")
-        one = await _one_run(env, bench, frames, 1, per_worker, rounds, pace)
-        two = await _one_run(env, bench, frames, 2, per_worker, rounds, None)
-    finally:
-        with contextlib.suppress(Exception):
-            await bench.stop()
-        if stack is not None:
-            await asyncio.to_thread(stack.stop)
-    report(cached_ms, uncached_ms, one, two, rounds, pace)
+    async with kafka_and_storage("bench-face-scaling", partitions=PARTITIONS) as bench_stack:
+        env, settings = bench_stack.env, bench_stack.settings
+        bench = Bench(settings)
+        try:
+            await bench.start()
+            for key, data_bytes in frames.data.items():
+                await bench.store.put(key, data_bytes, "image/jpeg")
+            one = await _one_run(env, bench, frames, 1, per_worker, rounds, pace)
+            two = await _one_run(env, bench, frames, 2, per_worker, rounds, None)
+        finally:
+            with contextlib.suppress(Exception):
+                await bench.stop()
+        report(cached_ms, uncached_ms, one, two, rounds, pace)
 
 
 def run() -> None:
