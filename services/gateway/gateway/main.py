@@ -13,6 +13,8 @@ from servicekit.runtime import ServiceRuntime
 from .adapters.passwords import Argon2PasswordHasher
 from .api import accounts, auth, docs, persons, proxy, webui
 from .container import Gateway
+from .feeds import wiring as feeds
+from .notifications import wiring as notifications
 from .projections.persons import persons as persons_projection
 from .settings import GatewaySettings
 
@@ -30,7 +32,12 @@ def build_runtime(settings: GatewaySettings | None = None) -> ServiceRuntime:
     settings = settings or GatewaySettings()
     return ServiceRuntime(
         settings,
-        projections=[persons_projection(settings.database_name)],
+        projections=[
+            persons_projection(settings.database_name),
+            *feeds.projections(settings),
+            *notifications.projections(settings),
+        ],
+        policies=[*feeds.policies(settings), *notifications.policies(settings)],
         use_object_store=False,
         # The identity events (token revocations) are stored here and published by the relay.
         own_topics=["identity.events"],
@@ -49,7 +56,14 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = create_app(
         runtime,
         # The catch-all proxy route comes last: the gateway's own routes win.
-        [auth.router, accounts.router, persons.router, proxy.router],
+        [
+            auth.router,
+            accounts.router,
+            persons.router,
+            *feeds.routers(),
+            *notifications.routers(),
+            proxy.router,
+        ],
         title="浙江省建筑施工现场专业人员证书平台 · 网关",
         description=DESCRIPTION,
         on_startup=[start_storage],
@@ -66,9 +80,13 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app_: Any) -> AsyncIterator[Any]:
         async with inner(app_) as state:
             gateway.start_http(app.openapi)
+            await feeds.start(gateway, app)
+            await notifications.start(gateway, app)
             try:
                 yield state
             finally:
+                await notifications.stop(app)
+                await feeds.stop(app)
                 await gateway.stop_http()
 
     app.router.lifespan_context = lifespan

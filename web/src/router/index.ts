@@ -11,6 +11,8 @@ import { adminRoutes } from './roles/admin'
 import { candidateRoutes } from './roles/candidate'
 import { examRoomRoutes } from './roles/examRoom'
 import { publicRoutes } from './roles/public'
+import { backOfficeRoutes } from './roles/backOffice'
+import { inboxRoutes } from './roles/inbox'
 
 /** The first page of each role after signing in. */
 export const HOME_BY_ROLE: Record<string, string> = {
@@ -41,6 +43,8 @@ export const routes: RouteRecordRaw[] = [
       ...institutionExamRoutes,
       ...adminRoutes,
       ...candidateRoutes,
+      ...backOfficeRoutes,
+      ...inboxRoutes,
       {
         path: 'forbidden',
         name: 'forbidden',

@@ -1,0 +1,1 @@
+"""Notifications: the in-app inbox of every account and the SMS port, built from the public events."""
