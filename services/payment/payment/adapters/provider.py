@@ -14,8 +14,6 @@ its own records (what a provider would keep on its side) in the `sandbox_payment
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -29,6 +27,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicekit.errors import Conflict, NotFound
 from servicekit.logging import get_logger
 from servicekit.mongo import Database
+from servicekit.signing import SignatureError
+from servicekit.signing import sign as sign
+from servicekit.signing import verify as verify_signature
 
 from ..domain.online import CallbackNotice, InvalidSignature, ProviderPayment
 
@@ -70,11 +71,6 @@ class SandboxSettings(BaseSettings):
         return (self.notify_base_url or self.payment_url).rstrip("/")
 
 
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    message = str(timestamp).encode() + b"." + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
 def verify(
     secret: str, body: bytes, headers: Mapping[str, str], *, now: float | None = None
 ) -> CallbackNotice:
@@ -82,17 +78,10 @@ def verify(
     lowered = {k.lower(): v for k, v in headers.items()}
     signature = lowered.get(SIGNATURE_HEADER.lower(), "")
     raw_timestamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
-    if not signature or not raw_timestamp:
-        raise InvalidSignature("缺少签名或时间戳")
     try:
-        timestamp = int(raw_timestamp)
-    except ValueError as exc:
-        raise InvalidSignature("时间戳格式不正确") from exc
-    if not hmac.compare_digest(sign(secret, body, timestamp), signature.strip().lower()):
-        raise InvalidSignature("签名不匹配")
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > TOLERANCE_SECONDS:
-        raise InvalidSignature("通知已过期（时间戳相差超过 5 分钟）")
+        verify_signature(secret, body, raw_timestamp, signature, now=now, tolerance_seconds=TOLERANCE_SECONDS)
+    except SignatureError as exc:
+        raise InvalidSignature(str(exc)) from exc
     try:
         data = json.loads(body)
         return CallbackNotice(
