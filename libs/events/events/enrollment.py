@@ -190,3 +190,34 @@ class ContinuingEducationCompleted(DomainEvent):
     professional_hours: float = Field(ge=0, le=200)
     general_hours: float = Field(ge=0, le=200)
     completed_on: date  # the plan's last day, in China time
+
+
+@event(CONTEXT, "InstitutionSanctioned")
+class InstitutionSanctioned(DomainEvent):
+    """The administrator recorded a sanction against a training institution (处理：警告、暂停招生、
+    暂停考试安排).
+
+    `kind` is `warning` (recorded and shown, blocks nothing), `suspend_enrollment` (no new batches; its offers
+    leave the search and the comparison) or `suspend_exam_sessions` (no new exam sessions). A suspension is in
+    force from `starts_on` to `ends_on` inclusive (dates in China time) unless lifted; it ends by itself
+    (no event at expiry). A warning has `ends_on` None. Stream `sanctions-<institution_id>`.
+    """
+
+    sanction_id: Identifier
+    institution_id: Identifier
+    institution_name: OrgName = ""
+    kind: ShortText
+    reason: Reason
+    starts_on: date
+    ends_on: date | None = None
+    recorded_by: Identifier
+
+
+@event(CONTEXT, "InstitutionSanctionLifted")
+class InstitutionSanctionLifted(DomainEvent):
+    """The administrator lifted a sanction before its end (with a reason); from then on it blocks nothing."""
+
+    sanction_id: Identifier
+    institution_id: Identifier
+    reason: Reason
+    lifted_by: Identifier
