@@ -13,6 +13,7 @@ from .api.admin_stats import router as admin_stats_router
 from .api.institutions import router as institutions_router
 from .api.profile import router as profile_router
 from .api.routes import router
+from .api.sanctions import router as sanctions_router
 from .api.training import router as training_router
 from .application import write_indexes
 from .application.handlers import ensure_indexes
@@ -20,6 +21,7 @@ from .application.policies import follow_certification, follow_exam_results, fol
 from .application.training import ensure_training_indexes
 from .projections import institutions as institution_projection
 from .projections import read_models
+from .projections import sanctions as sanction_projection
 from .projections import training as training_projection
 from .settings import EnrollmentSettings
 
@@ -36,6 +38,7 @@ def build_runtime(settings: EnrollmentSettings | None = None) -> ServiceRuntime:
             read_models.person_profiles(database),
             institution_projection.institutions(database),
             training_projection.training_plans(database),
+            sanction_projection.institution_sanctions(database),
         ],
         own_topics=[ApplicantsImported.topic()],
         write_indexes=[write_indexes.applicant_index(database), write_indexes.plan_trainees(database)],
@@ -55,7 +58,7 @@ def build_app(settings: EnrollmentSettings | None = None) -> FastAPI:
 
     return create_app(
         runtime,
-        [router, institutions_router, training_router, profile_router, admin_stats_router],
+        [router, institutions_router, sanctions_router, training_router, profile_router, admin_stats_router],
         title="学员报名服务 enrollment",
         on_startup=[indexes],
     )

@@ -31,6 +31,10 @@ class EnrollmentSettings(ServiceSettings):
     # images (ID cards, the materials zip's documents) with more pixels are refused before decoding
     max_image_pixels: int = Field(default=40_000_000, ge=1, validation_alias="ENROLLMENT_MAX_IMAGE_PIXELS")
     document_url_seconds: int = Field(default=300, validation_alias="ENROLLMENT_DOCUMENT_URL_SECONDS")
+    # the longest suspension of an institution the administrator may record, in days (inclusive period)
+    sanction_max_days: int = Field(
+        default=365, ge=1, le=3650, validation_alias="ENROLLMENT_SANCTION_MAX_DAYS"
+    )
 
     def archive_limits(self) -> ArchiveLimits:
         return ArchiveLimits(

@@ -13,8 +13,10 @@ from servicekit.errors import Forbidden, NotFound
 from servicekit.paging import BoundedModel
 
 from ..application import institutions as handlers
+from ..application.sanctions import suspended_enrollment
 from ..domain import institution as domain
 from ..domain.institution import OfferForm
+from .sanctions import Today
 
 router = APIRouter(prefix="/api/enrollment", tags=["培训机构"])
 
@@ -94,13 +96,23 @@ def _own_institution(identity: Identity) -> str:
 async def list_institutions(
     _: AnyRole,
     rt: RuntimeDep,
+    today: Today,
     city: str | None = Query(default=None, max_length=20, description="城市，如 杭州"),
     position: str | None = Query(default=None, max_length=20, description="岗位，如 施工员"),
     specialisation: str | None = Query(default=None, max_length=20, description="专业方向（施工员、质量员）"),
     mode: str | None = Query(default=None, max_length=20, description="培训方式：online 或 offline"),
+    include_suspended: bool = Query(
+        default=False,
+        description="含暂停招生的机构（各带 suspension：期间与原因）；默认不含——暂停招生期间不出现在查找中",
+    ),
 ) -> dict[str, Any]:
     query = domain.parse_filter(city=city, position=position, specialisation=specialisation, mode=mode)
-    items = await handlers.list_institutions(rt.db, query)
+    items = await handlers.list_institutions(
+        rt.db,
+        query,
+        suspended=await suspended_enrollment(rt.db, today),
+        include_suspended=include_suspended,
+    )
     return {"items": items, "total": len(items)}
 
 
@@ -108,17 +120,22 @@ async def list_institutions(
 async def compare_institutions(
     _: Comparer,
     rt: RuntimeDep,
+    today: Today,
     ids: str = Query(max_length=400, description="培训机构编号，以逗号分隔，2 至 5 个"),
 ) -> dict[str, Any]:
-    return await handlers.compare_institutions(rt.db, domain.parse_compare_ids(ids))
+    chosen = domain.parse_compare_ids(ids)
+    suspended = await suspended_enrollment(rt.db, today, chosen)
+    return await handlers.compare_institutions(rt.db, chosen, suspended=suspended)
 
 
 @router.get("/institutions/me/offer", summary="本机构现行的招生信息（培训机构）")
-async def my_offer(identity: InstitutionAccount, rt: RuntimeDep) -> dict[str, Any]:
-    doc = await handlers.load_offer(rt.store, _own_institution(identity))
+async def my_offer(identity: InstitutionAccount, rt: RuntimeDep, today: Today) -> dict[str, Any]:
+    institution_id = _own_institution(identity)
+    doc = await handlers.load_offer(rt.store, institution_id)
     if doc is None:
         raise NotFound("本机构尚未发布招生信息（开设岗位与收费）", code="institution_not_found")
-    return handlers.offer_view(doc)
+    suspension = (await suspended_enrollment(rt.db, today, [institution_id])).get(institution_id)
+    return {**handlers.offer_view(doc), "suspension": suspension}
 
 
 @router.put(
@@ -146,6 +163,11 @@ async def publish_offer(
     return PublishResponse(institution_id=institution_id, changed=published.changed, offer=published.offer)
 
 
-@router.get("/institutions/{institution_id}", summary="一家培训机构的招生信息")
-async def get_institution(institution_id: str, _: AnyRole, rt: RuntimeDep) -> dict[str, Any]:
-    return await handlers.get_institution(rt.db, institution_id)
+@router.get(
+    "/institutions/{institution_id}",
+    summary="一家培训机构的招生信息（暂停招生期间 suspension 写明期间与原因，不能向其新报名）",
+)
+async def get_institution(institution_id: str, _: AnyRole, rt: RuntimeDep, today: Today) -> dict[str, Any]:
+    view = await handlers.get_institution(rt.db, institution_id)
+    suspension = (await suspended_enrollment(rt.db, today, [institution_id])).get(institution_id)
+    return {**view, "suspension": suspension}

@@ -25,6 +25,7 @@ from ..adapters.spreadsheet import SpreadsheetError, read_sheet, summary_templat
 from ..application import handlers, imports, materials, review
 from ..application import profile as profile_app
 from ..application.institutions import ensure_offered
+from ..application.sanctions import ensure_enrollment_open
 from ..domain import applicant as applicant_domain
 from ..projections.read_models import APPLICANTS, ENTERPRISES, MATERIALS_HEAD_PHOTO, PERSON_PROFILES
 from ..settings import EnrollmentSettings
@@ -191,6 +192,7 @@ async def import_sheet(
     )
     imports.check_spec(spec)  # answer at once when the form itself is wrong
     await ensure_offered(rt.store, institution_id, position, spec.specialisation, training_mode)
+    await ensure_enrollment_open(rt.store, institution_id, today=_today())
     enterprise_id = identity.org_id or ""
 
     async def work(progress: Progress) -> dict[str, Any]:

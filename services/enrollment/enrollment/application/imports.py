@@ -31,6 +31,7 @@ from ..projections.institutions import INSTITUTIONS
 from ..projections.read_models import ENTERPRISES, HOLDERS
 from .handlers import APPLICANT_INDEX, applicant_stream, batch_stream, open_filter
 from .institutions import ensure_offered
+from .sanctions import ensure_enrollment_open
 
 # Applicants' streams started per transaction. The local MongoDB server stalls for minutes on a transaction
 # that writes ~10,000 event documents (~7 MB); 1,000 (~1 MB) take well under a second.
@@ -137,6 +138,7 @@ async def validate_and_import(
     every problem (row, column, value, code, message) otherwise."""
     check_spec(spec)
     await ensure_offered(store, spec.institution_id, spec.position, spec.specialisation, spec.training_mode)
+    await ensure_enrollment_open(store, spec.institution_id, today=today)
     rules = sheet_rules.SheetRules(today=today, employer=await registered_name(store, enterprise_id))
     result = await asyncio.to_thread(
         sheet_rules.validate_sheet, header, rows, rules, progress=progress, header_row=header_row

@@ -128,10 +128,24 @@ async def ensure_offered(
     return fee
 
 
-async def list_institutions(db: Database, query: InstitutionFilter) -> list[dict[str, Any]]:
-    """The institutions offering the position (and mode), sorted by name (see `domain.listing`)."""
+async def list_institutions(
+    db: Database,
+    query: InstitutionFilter,
+    *,
+    suspended: Mapping[str, Mapping[str, Any]] | None = None,
+    include_suspended: bool = False,
+) -> list[dict[str, Any]]:
+    """The institutions offering the position (and mode), sorted by name (see `domain.listing`). Those in
+    `suspended` (suspension of new enrollments in force) are left out, or with `include_suspended` kept
+    with their `suspension`; every other item has `suspension` None."""
+    suspended = suspended or {}
     docs = [doc async for doc in db[INSTITUTIONS].find({"city": query.city} if query.city else {})]
-    return domain.listing([d for d in docs if d.get("as_of")], query)
+    items = domain.listing([d for d in docs if d.get("as_of")], query)
+    return [
+        {**item, "suspension": suspended.get(item["institution_id"])}
+        for item in items
+        if include_suspended or item["institution_id"] not in suspended
+    ]
 
 
 async def get_institution(db: Database, institution_id: str) -> dict[str, Any]:
@@ -141,8 +155,11 @@ async def get_institution(db: Database, institution_id: str) -> dict[str, Any]:
     return offer_view(doc)
 
 
-async def compare_institutions(db: Database, ids: Sequence[str]) -> dict[str, Any]:
-    """2 to 5 institutions side by side, in the order asked; 404 naming the ids that are unknown."""
+async def compare_institutions(
+    db: Database, ids: Sequence[str], *, suspended: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """2 to 5 institutions side by side, in the order asked; 404 naming the ids that are unknown; 409
+    `institution_suspended` naming those whose new enrollments are suspended today (they left the search)."""
     found = {
         doc["_id"]: doc
         async for doc in db[INSTITUTIONS].find({"_id": {"$in": list(ids)}})
@@ -154,5 +171,15 @@ async def compare_institutions(db: Database, ids: Sequence[str]) -> dict[str, An
             f"未找到以下培训机构的招生信息：{'、'.join(missing)}",
             code="institution_not_found",
             details={"institution_ids": missing},
+        )
+    out = [i for i in ids if i in (suspended or {})]
+    if out:
+        assert suspended is not None
+        names = "；".join(f"{found[i]['name']}：{suspended[i]['message']}" for i in out)
+        raise DomainError(
+            f"以下培训机构已暂停招生，不参与比较，请另选：{names}",
+            code="institution_suspended",
+            status=409,
+            details={"institution_ids": out, "suspensions": [dict(suspended[i]) for i in out]},
         )
     return domain.compare_table([found[i] for i in ids])
