@@ -25,6 +25,7 @@ from .projections import banks as bank_projection
 from .projections import candidates as candidate_projection
 from .projections import discipline as discipline_projection
 from .projections import live as live_projection
+from .projections import sanctions as sanction_projection
 from .projections import sessions as session_projection
 from .settings import ExamSettings
 
@@ -43,6 +44,7 @@ def build_runtime(
             discipline_projection.discipline(database),
             bank_projection.question_banks(database),
             live_projection.live_checks(database),
+            sanction_projection.institution_sanctions(database),
         ],
         own_topics=[ExamPassed.topic()],
         write_indexes=[write_indexes.schedule_claims(database)],

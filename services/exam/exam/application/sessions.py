@@ -22,7 +22,10 @@ from servicekit.snapshots import execute_on_state, load_state, snapshot_if_due
 from ..domain import session as domain
 from ..domain.candidate import Candidate
 from ..domain.discipline import blacklisted_on
+from ..domain.sanctions import ensure_sessions_allowed
+from ..domain.timing import local_date
 from ..projections.candidates import CANDIDATES
+from ..projections.sanctions import INSTITUTION_SANCTIONS
 from .context import (
     SESSION_SNAPSHOTS,
     ExamRules,
@@ -52,6 +55,8 @@ async def create_session(
     rules: ExamRules,
     now: datetime,
 ) -> str:
+    suspensions = store.db[INSTITUTION_SANCTIONS].find({"institution_id": institution_id, "lifted": False})
+    ensure_sessions_allowed([doc async for doc in suspensions], today=local_date(now))
     session_id = uuid.uuid4().hex
     await execute(
         store,
