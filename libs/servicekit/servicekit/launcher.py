@@ -139,6 +139,9 @@ class ServiceProcesses:
         log: Callable[..., None] = _log_stderr,
     ) -> None:
         self.env = service_env(env, ports)
+        if log_dir is not None and "NOTIFY_SMS_FILE" not in os.environ:
+            # the local SMS adapter's sink (gateway notifications): one JSON line per SMS, beside the logs
+            self.env.setdefault("NOTIFY_SMS_FILE", str(log_dir / "sms-outbox.jsonl"))
         self.ports = ports
         self.log_dir = log_dir
         self.specs = specs
@@ -425,6 +428,9 @@ def run(data_dir: Path) -> int:
         env = {**env, **{k: v for k, v in secrets_env.items() if k not in os.environ}}
         # the gateway is the ingress: services serve only what it forwards
         env.setdefault("REQUIRE_GATEWAY", os.environ.get("REQUIRE_GATEWAY", "1"))
+        # the local SMS adapter's sink (gateway notifications): one JSON line per SMS
+        sms_file = os.environ.get("NOTIFY_SMS_FILE") or str(data_dir / "sms-outbox.jsonl")
+        env.setdefault("NOTIFY_SMS_FILE", sms_file)
         ports = {spec.name: int(os.environ.get(f"{spec.name.upper()}_PORT", spec.port)) for spec in PLATFORM}
         _write_env_file(data_dir, service_env(env, ports))
         started = time.monotonic()

@@ -1,8 +1,9 @@
-"""The local notifier: messages to a person's mobile are stored in the `notifications` collection.
+"""The activation codes' SMS: stored `pending` in the `notifications` collection, like the notifications'.
 
-It stands in for an SMS gateway (a production adapter implementing `Notifier` replaces it): a developer or a
-tester reads the message there. The message of an activation code holds the code, so it is purged once the
-code has expired; logs show the mobile masked and never the text.
+The notifications' SMS dispatcher (gateway.notifications.application.dispatch) hands every pending SMS to
+the one SMS port (NOTIFY_SMS_PROVIDER; the local adapter appends it to NOTIFY_SMS_FILE): a developer or a
+tester reads the message in the collection or the file. The message of an activation code holds the code, so
+it is purged from the collection once the code has expired; logs show the mobile masked and never the text.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ log = get_logger(__name__)
 
 
 class LocalNotifier:
-    channel = "local"
+    channel = "sms"
 
     def __init__(self, db: Database, clock: Clock = utc_now) -> None:
         self.collection = db[COLLECTION]
@@ -47,6 +48,7 @@ class LocalNotifier:
                 "text": notification.text,
                 "created_at": self.clock(),
                 "expires_at": notification.expires_at,
+                "status": "pending",  # the SMS dispatcher sends it and marks it `sent`
             }
         )
         log.info(

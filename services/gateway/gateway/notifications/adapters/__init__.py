@@ -1,0 +1,1 @@
+"""Storage of the messages (MongoDB) and the SMS port's adapters."""

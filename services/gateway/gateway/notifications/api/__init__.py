@@ -1,0 +1,1 @@
+"""`/api/notifications/inbox…`: every account reads its own principal's messages."""

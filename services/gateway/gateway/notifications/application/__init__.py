@@ -1,0 +1,1 @@
+"""The notifications consumer (a policy of the public topics) and the SMS dispatcher."""
