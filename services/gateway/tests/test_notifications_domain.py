@@ -1,4 +1,4 @@
-"""The pure rules of the notifications: recipients per event type, rendering, template checks, message keys."""
+"""The pure rules of the notifications: recipients per event type, rendering, template checks, keys."""
 
 from __future__ import annotations
 
