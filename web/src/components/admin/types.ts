@@ -53,6 +53,7 @@ export interface InstitutionRow {
   exam_locations: string[]
   payment_methods: string[]
   demo?: boolean
+  suspension?: InstitutionSuspension | null
 }
 
 export interface InstitutionOffer {
@@ -82,4 +83,42 @@ export interface LapseAnswer {
   checked: number
   lapsed: LapseLine[]
   reminded: LapseLine[]
+}
+
+/** A sanction against an institution as `GET /api/enrollment/institutions/{id}/sanctions` lists it. */
+export interface InstitutionSanction {
+  sanction_id: string
+  kind: 'warning' | 'suspend_enrollment' | 'suspend_exam_sessions' | string
+  kind_label: string
+  reason: string
+  starts_on: string
+  ends_on: string | null
+  period: string
+  recorded_by: string
+  recorded_at: string | null
+  status: 'lifted' | 'ended' | 'scheduled' | 'in_force' | 'recorded' | string
+  status_label: string
+  in_force: boolean
+  lifted: boolean
+  lift_reason: string | null
+  lifted_by: string | null
+  lifted_at: string | null
+}
+
+export interface InstitutionSanctions {
+  institution_id: string
+  today: string
+  items: InstitutionSanction[]
+  in_force: string[]
+  warnings: number
+}
+
+/** The suspension of new enrollments in force today, as the institutions' list and page carry it. */
+export interface InstitutionSuspension {
+  sanction_id: string
+  kind: string
+  starts_on: string
+  ends_on: string
+  reason: string
+  message: string
 }
