@@ -718,7 +718,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 一家培训机构的招生信息 */
+        /** 一家培训机构的招生信息（暂停招生期间 suspension 写明期间与原因，不能向其新报名） */
         get: operations["get_institution_api_enrollment_institutions__institution_id__get"];
         put?: never;
         post?: never;
@@ -739,6 +739,41 @@ export interface paths {
         /** 管理员为某培训机构发布招生信息（整体替换） */
         put: operations["publish_offer_api_enrollment_institutions__institution_id__offer_put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/enrollment/institutions/{institution_id}/sanctions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 培训机构的处理记录（管理员看任一机构；培训机构看本机构，编号可写 me），最新的在前 */
+        get: operations["list_sanctions_api_enrollment_institutions__institution_id__sanctions_get"];
+        put?: never;
+        /** 处理培训机构（管理员）：警告，或在一段期间内暂停招生 / 暂停考试安排 */
+        post: operations["record_sanction_api_enrollment_institutions__institution_id__sanctions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/enrollment/institutions/{institution_id}/sanctions/{sanction_id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 解除对培训机构的处理（管理员，须填写原因；未开始的暂停即取消，警告即撤销） */
+        post: operations["lift_sanction_api_enrollment_institutions__institution_id__sanctions__sanction_id__lift_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1515,6 +1550,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/feeds/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 按游标读取本账号范围内的事件（可长轮询）
+         * @description 返回 after 之后、本账号范围内的事件（按序号升序，最多 limit 条）。wait>0 时若暂无事件则等待，直到有新事件或 wait 秒后返回空列表。把返回的 cursor 作为下一次的 after，断线后从该游标继续，不会丢失也不会重复。管理员看到全省事件，市级审核员看到本市企业及其人员的事件，培训机构看到本机构学员、订单、考场、证书的事件；个人信息按角色脱敏。
+         */
+        get: operations["read_events_api_feeds_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/feeds/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 以 Server-Sent Events 推送本账号范围内的事件
+         * @description text/event-stream：每个事件一条消息（id 为游标，event 为事件类型，data 为与 /events 相同的 JSON），空闲时定期发送注释行作为心跳。断线重连时浏览器会带上 Last-Event-ID，从其后继续；也可用 after 指定。
+         */
+        get: operations["stream_events_api_feeds_events_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/feeds/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 接收地址列表（管理员看到全部，其他账号只看到自己登记的） */
+        get: operations["list_webhooks_api_feeds_webhooks_get"];
+        put?: never;
+        /**
+         * 登记接收地址（Webhook）
+         * @description 登记后平台把本账号范围内的每个事件以 POST 投递到该地址，并用签名密钥签名（见文档 feeds-webhooks）。地址必须为 https://（非生产环境允许 http://127.0.0.1 / localhost）；密钥至少 32 个字符，留空由平台生成。密钥只在本次响应中返回。
+         */
+        post: operations["create_webhook_api_feeds_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/feeds/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 一个接收地址的状态 */
+        get: operations["get_webhook_api_feeds_webhooks__webhook_id__get"];
+        put?: never;
+        post?: never;
+        /** 删除接收地址（停止投递，投递记录一并删除） */
+        delete: operations["delete_webhook_api_feeds_webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/feeds/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 最近的投递记录（新的在前） */
+        get: operations["list_deliveries_api_feeds_webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/feeds/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 重新投递一条失败的投递（管理员或登记该地址的账号）
+         * @description 受理后状态为 queued（等待重新投递），随后由投递任务按重试规则重新发送。
+         */
+        post: operations["replay_delivery_api_feeds_webhooks__webhook_id__deliveries__delivery_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/gateway/accounts": {
         parameters: {
             query?: never;
@@ -1726,6 +1877,74 @@ export interface paths {
          * @description 激活码为 8 位数字，只在本次响应中返回一次，同时以短信发送到学员报名时登记的手机号（没有手机号时只在本次响应中返回）。平台从报名名单和证书（包括录入的旧版岗位证书）得知人员；只持有旧版证书的人员由录入该证书的培训机构或管理员生成激活码。学员凭身份证号、激活码在 POST /api/gateway/auth/activate 设置自己的密码后即可登录。
          */
         post: operations["issue_activation_code_api_gateway_persons__id_number__activation_code_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的站内消息（最新在前，可只看未读） */
+        get: operations["inbox_api_notifications_inbox_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/inbox/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 全部标为已读 */
+        post: operations["read_all_api_notifications_inbox_read_all_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/inbox/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的未读消息数（页头铃铛轮询） */
+        get: operations["unread_count_api_notifications_inbox_unread_count_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/inbox/{message_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 把一条消息标为已读 */
+        post: operations["read_one_api_notifications_inbox__message_id__read_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2941,6 +3160,17 @@ export interface components {
              */
             generated_password?: string | null;
         };
+        /** CurrentDelivery */
+        CurrentDelivery: {
+            /** Attempts */
+            attempts: number;
+            /** Cursor */
+            cursor: string;
+            /** Event Id */
+            event_id: string;
+            /** Next At */
+            next_at?: string | null;
+        };
         /** DeadLetterPage */
         DeadLetterPage: {
             /** Items */
@@ -3008,6 +3238,55 @@ export interface components {
              */
             topic: string;
         };
+        /** Delivery */
+        Delivery: {
+            /** At */
+            at?: string | null;
+            /** Attempts */
+            attempts: number;
+            /** Cursor */
+            cursor: string;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** Error */
+            error?: string | null;
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /**
+             * Id
+             * @description 投递记录 id（即事件序号 cursor）
+             */
+            id: string;
+            /** Next At */
+            next_at?: string | null;
+            /**
+             * Replays
+             * @default 0
+             */
+            replays: number;
+            /**
+             * Status
+             * @description pending | delivered | failed | queued
+             */
+            status: string;
+            /** Status Code */
+            status_code?: number | null;
+            /** Status Label */
+            status_label: string;
+        };
+        /** DeliveryList */
+        DeliveryList: {
+            /** Deliveries */
+            deliveries: components["schemas"]["Delivery"][];
+            webhook: components["schemas"]["Webhook"];
+        };
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "delivered" | "failed" | "queued";
         /** DisableAccountRequest */
         DisableAccountRequest: {
             /**
@@ -3023,6 +3302,60 @@ export interface components {
              * @description 忽略原因（可选）
              */
             reason?: string | null;
+        };
+        /** FeedEvent */
+        FeedEvent: {
+            /**
+             * Cursor
+             * @description 该事件在事件日志中的序号；作为下一次请求的 after 即从其后继续
+             */
+            cursor: string;
+            /**
+             * Data
+             * @description 事件内容（已按接收方角色脱敏，不含对象存储位置）
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Id
+             * @description 事件 id（接收方据此去重）
+             */
+            id: string;
+            /** Source */
+            source: string;
+            /**
+             * Specversion
+             * @default 1.0
+             */
+            specversion: string;
+            /** Subject */
+            subject: string;
+            /**
+             * Time
+             * @description 事件发生时间（RFC 3339，UTC）
+             */
+            time: string;
+            /**
+             * Type
+             * @description 事件类型，如 enrollment.ApplicantQualified.v1
+             */
+            type: string;
+        };
+        /** FeedPage */
+        FeedPage: {
+            /**
+             * Cursor
+             * @description 下一次请求的 after（没有新事件时不变或前移，不会跳过您范围内的事件）
+             */
+            cursor: string;
+            /** Events */
+            events: components["schemas"]["FeedEvent"][];
+            /**
+             * Scope
+             * @description 本账号可见的范围：province、city:<城市>、institution:<机构 id>
+             */
+            scope: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -3045,6 +3378,49 @@ export interface components {
              * Format: date
              */
             studied_on: string;
+        };
+        /** InboxMessage */
+        InboxMessage: {
+            /** Body */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description 消息生成时间（北京时间）
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description 消息类型，如 registration_approved、exam_scheduled
+             */
+            kind: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description 事件发生时间（北京时间）
+             */
+            occurred_at: string;
+            /** Read */
+            read: boolean;
+            /** Read At */
+            read_at?: string | null;
+            /** Title */
+            title: string;
+        };
+        /** InboxPage */
+        InboxPage: {
+            /** Items */
+            items: components["schemas"]["InboxMessage"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+            /** Unread */
+            unread: number;
         };
         /** IssueInvoice */
         IssueInvoice: {
@@ -3086,6 +3462,14 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** LiftRequest */
+        LiftRequest: {
+            /**
+             * Reason
+             * @description 解除原因
+             */
+            reason: string;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Password */
@@ -3100,6 +3484,11 @@ export interface components {
              * @description 要作废的刷新令牌；省略时使用 HttpOnly Cookie（网页端）
              */
             refresh_token?: string | null;
+        };
+        /** MarkedRead */
+        MarkedRead: {
+            /** Marked */
+            marked: number;
         };
         /** MeResponse */
         MeResponse: {
@@ -3366,6 +3755,30 @@ export interface components {
          * @enum {string}
          */
         Role: "enterprise" | "reviewer" | "institution" | "person" | "admin";
+        /** SanctionRequest */
+        SanctionRequest: {
+            /**
+             * Ends On
+             * @description 结束日期（含当天；暂停必填；警告不填）
+             */
+            ends_on?: string | null;
+            /**
+             * Kind
+             * @description warning（警告，不限制业务）、suspend_enrollment（暂停招生：不能新报名，招生信息不再出现在查找与比较中）、suspend_exam_sessions（暂停考试安排：不能新建考场）
+             * @enum {string}
+             */
+            kind: "warning" | "suspend_enrollment" | "suspend_exam_sessions";
+            /**
+             * Reason
+             * @description 处理原因
+             */
+            reason: string;
+            /**
+             * Starts On
+             * @description 开始日期（含当天，中国时间；不填为今天；不能早于今天；警告不填）
+             */
+            starts_on?: string | null;
+        };
         /** SignupRequest */
         SignupRequest: {
             /**
@@ -3478,6 +3891,11 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** UnreadCount */
+        UnreadCount: {
+            /** Unread */
+            unread: number;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -3490,6 +3908,107 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** Webhook */
+        Webhook: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            current?: components["schemas"]["CurrentDelivery"] | null;
+            /**
+             * Cursor
+             * @description 已处理（送达或放弃）的最后一个事件序号
+             */
+            cursor: string;
+            /** Delivered */
+            delivered: number;
+            /** Description */
+            description: string;
+            /**
+             * Failed
+             * @description 投递失败且尚未重新投递成功的事件数
+             */
+            failed: number;
+            /** Id */
+            id: string;
+            /**
+             * Lag
+             * @description 尚未投递的本范围事件数（最多统计 10000）
+             */
+            lag: number;
+            /** Last Error */
+            last_error?: string | null;
+            /** Last Failure At */
+            last_failure_at?: string | null;
+            /** Last Success At */
+            last_success_at?: string | null;
+            /**
+             * Owner
+             * @description 订阅范围的所有者：province、城市或机构 id
+             */
+            owner: string;
+            /** Owner Account Id */
+            owner_account_id: string;
+            /** Owner Username */
+            owner_username: string;
+            /** Role */
+            role: string;
+            /** Role Label */
+            role_label: string;
+            /** Scope */
+            scope: string;
+            /**
+             * Secret Hint
+             * @description 签名密钥末 4 位（密钥只在登记时显示一次）
+             */
+            secret_hint: string;
+            /**
+             * State
+             * @description ok | retrying | failing
+             */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** Url */
+            url: string;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Description
+             * @description 备注
+             * @default
+             */
+            description: string;
+            /**
+             * From Start
+             * @description 是否从事件日志开头投递（默认只投递登记之后的事件）
+             * @default false
+             */
+            from_start: boolean;
+            /**
+             * Secret
+             * @description 签名密钥（至少 32 个字符）；留空则由平台生成并只显示一次
+             */
+            secret?: string | null;
+            /**
+             * Url
+             * @description 接收地址（https://）
+             */
+            url: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            /**
+             * Secret
+             * @description 签名密钥：只在此次响应中返回，请妥善保存
+             */
+            secret: string;
+            /** Secret Generated */
+            secret_generated: boolean;
+            webhook: components["schemas"]["Webhook"];
         };
         /** WithdrawRequest */
         WithdrawRequest: {
@@ -4872,6 +5391,8 @@ export interface operations {
                 specialisation?: string | null;
                 /** @description 培训方式：online 或 offline */
                 mode?: string | null;
+                /** @description 含暂停招生的机构（各带 suspension：期间与原因）；默认不含——暂停招生期间不出现在查找中 */
+                include_suspended?: boolean;
             };
             header?: never;
             path?: never;
@@ -5045,6 +5566,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublishResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_sanctions_api_enrollment_institutions__institution_id__sanctions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    record_sanction_api_enrollment_institutions__institution_id__sanctions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SanctionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    lift_sanction_api_enrollment_institutions__institution_id__sanctions__sanction_id__lift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+                sanction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -6768,6 +7397,261 @@ export interface operations {
             };
         };
     };
+    read_events_api_feeds_events_get: {
+        parameters: {
+            query?: {
+                /** @description 上一次返回的 cursor（为空则从头） */
+                after?: string | null;
+                /** @description 最多返回条数 */
+                limit?: number;
+                /** @description 无事件时最多等待的秒数（长轮询） */
+                wait?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_events_api_feeds_events_stream_get: {
+        parameters: {
+            query?: {
+                /** @description 从该游标之后开始 */
+                after?: string | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_webhooks_api_feeds_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"][];
+                };
+            };
+        };
+    };
+    create_webhook_api_feeds_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_webhook_api_feeds_webhooks__webhook_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 接收地址 id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_webhook_api_feeds_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 接收地址 id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_feeds_webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description 只看某种状态 */
+                status?: components["schemas"]["DeliveryStatus"] | null;
+            };
+            header?: never;
+            path: {
+                /** @description 接收地址 id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replay_delivery_api_feeds_webhooks__webhook_id__deliveries__delivery_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 接收地址 id */
+                webhook_id: string;
+                /** @description 投递记录 id（事件序号） */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_accounts_api_gateway_accounts_get: {
         parameters: {
             query?: {
@@ -7182,6 +8066,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActivationCodeResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    inbox_api_notifications_inbox_get: {
+        parameters: {
+            query?: {
+                /** @description true：只看未读消息 */
+                unread?: boolean;
+                /** @description 页码，从 1 开始，每页 20 条 */
+                page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_all_api_notifications_inbox_read_all_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedRead"];
+                };
+            };
+        };
+    };
+    unread_count_api_notifications_inbox_unread_count_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+        };
+    };
+    read_one_api_notifications_inbox__message_id__read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 消息编号 */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedRead"];
                 };
             };
             /** @description Validation Error */
