@@ -20,8 +20,8 @@ class NotifySettings(BaseSettings):
     # The SMS adapter: `local` (append to NOTIFY_SMS_FILE and keep in the `notifications` collection) is the
     # only one built; another provider is refused at start until its adapter exists.
     sms_provider: str = Field(default="local", validation_alias="NOTIFY_SMS_PROVIDER")
-    # Where the local adapter appends each SMS as one JSON line (the launcher sets <data dir>/sms-outbox.jsonl;
-    # an app started otherwise writes to the system's temporary directory, never into the source tree).
+    # Where the local adapter appends each SMS as one JSON line (the launcher sets
+    # <data dir>/sms-outbox.jsonl; an app started otherwise writes to the system's temporary directory).
     sms_file: Path = Field(
         default=Path(tempfile.gettempdir()) / "platform-sms-outbox.jsonl", validation_alias="NOTIFY_SMS_FILE"
     )

@@ -27,6 +27,9 @@ class SmsMessage:
     text: str
     kind: str
     at: datetime
+    recipient: str = (
+        ""  # the principal (`person:<ID number>`, `enterprise:<id>`): for the local file's readers
+    )
 
     def __repr__(self) -> str:  # never the text nor the mobile in a log or a traceback
         return f"SmsMessage(id={self.message_id!r}, kind={self.kind!r})"
@@ -58,6 +61,7 @@ class LocalSmsFile:
                     "id": m.message_id,
                     "mobile": m.mobile,
                     "kind": m.kind,
+                    "recipient": m.recipient,
                     "text": m.text,
                     "at": m.at.isoformat(),
                 },

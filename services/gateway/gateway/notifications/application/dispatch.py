@@ -50,6 +50,7 @@ class SmsDispatcher:
                     mobile=str(doc.get("mobile", "")),
                     text=str(doc.get("text", "")),
                     kind=str(doc.get("kind", "")),
+                    recipient=str(doc.get("recipient", "")),
                     at=doc.get("created_at") or datetime.now(UTC),
                 )
                 for doc in pending
