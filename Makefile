@@ -92,7 +92,7 @@ lint: install ## ruff (lint + format check), mypy, hadolint (Dockerfile), and ES
 	@$(UV) run ruff check .
 	@$(TOOLS)/bin/hadolint Dockerfile
 	@$(UV) run ruff format --check .
-	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench scripts
+	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench scripts examples
 	@$(NPM) run lint --silent
 	@$(NPM) run typecheck --silent
 

@@ -145,6 +145,7 @@ async def _webhook(feeds: FeedsContext, doc: Document) -> Webhook:
         created_at=doc["created_at"],
         cursor=format_cursor(int(doc["cursor"])),
         lag=await feeds.subscriptions.lag(doc),
+        max_attempts=int(doc.get("max_attempts") or feeds.settings.max_attempts),
         delivered=int(doc.get("delivered", 0)),
         failed=failed,
         last_success_at=doc.get("last_success_at"),
@@ -207,6 +208,7 @@ async def create_webhook(
         secret=body.secret,
         description=body.description,
         from_start=body.from_start,
+        max_attempts=body.max_attempts,
     )
     response.headers["Cache-Control"] = "no-store"
     return WebhookCreated(

@@ -32,6 +32,9 @@ class WebhookCreate(BaseModel):
     )
     description: str = Field(default="", max_length=200, description="备注")
     from_start: bool = Field(default=False, description="是否从事件日志开头投递（默认只投递登记之后的事件）")
+    max_attempts: int | None = Field(
+        default=None, ge=1, le=50, description="每个事件最多尝试次数（不超过平台上限 WEBHOOK_MAX_ATTEMPTS）"
+    )
 
 
 class CurrentDelivery(BaseModel):
@@ -55,6 +58,7 @@ class Webhook(BaseModel):
     created_at: datetime
     cursor: str = Field(description="已处理（送达或放弃）的最后一个事件序号")
     lag: int = Field(description="尚未投递的本范围事件数（最多统计 10000）")
+    max_attempts: int = Field(description="每个事件最多尝试次数，之后标记失败并继续下一个事件")
     delivered: int
     failed: int = Field(description="投递失败且尚未重新投递成功的事件数")
     last_success_at: datetime | None = None

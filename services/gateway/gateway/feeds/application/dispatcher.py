@@ -175,9 +175,10 @@ class Dispatcher:
             "event_type": entry["type"],
             "created_at": datetime.now(UTC),
         }
+        max_attempts = int(subscription.get("max_attempts") or settings.max_attempts)
         previous = await self.webhooks.delivery(subscription_id, seq)
         done_before = int(previous.get("attempts", 0)) if previous else 0
-        for attempt in range(1, settings.max_attempts + 1):
+        for attempt in range(1, max_attempts + 1):
             headers = {
                 "Content-Type": "application/json",
                 EVENT_ID_HEADER: str(entry["event_id"]),
@@ -196,7 +197,7 @@ class Dispatcher:
             result = await self.sender.post(subscription["url"], body, {**headers, **signed})
             now = datetime.now(UTC)
             success = result.status_code is not None and is_success(result.status_code)
-            last = attempt == settings.max_attempts
+            last = attempt == max_attempts
             if success:
                 status = DeliveryStatus.DELIVERED
             else:

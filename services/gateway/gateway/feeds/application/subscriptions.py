@@ -13,7 +13,7 @@ from servicekit.errors import Conflict, Forbidden, NotFound
 from servicekit.mongo import Document
 
 from ..domain.audience import audience_of
-from ..domain.webhooks import DeliveryStatus, validate_secret, validate_url
+from ..domain.webhooks import DeliveryStatus, InvalidWebhook, validate_secret, validate_url
 from ..settings import FeedSettings
 from .ports import FeedReader, Webhooks
 
@@ -35,10 +35,21 @@ class SubscriptionService:
         self.wake = wake or (lambda subscription_id=None: None)
 
     async def create(
-        self, identity: Identity, *, url: str, secret: str | None, description: str, from_start: bool
+        self,
+        identity: Identity,
+        *,
+        url: str,
+        secret: str | None,
+        description: str,
+        from_start: bool,
+        max_attempts: int | None = None,
     ) -> Created:
         audience = audience_of(identity)
         checked_url = validate_url(url, allow_local_http=self.settings.local_http_allowed)
+        if max_attempts is not None and not 1 <= max_attempts <= self.settings.max_attempts:
+            raise InvalidWebhook(
+                f"最多尝试次数应在 1 到 {self.settings.max_attempts} 之间", code="webhook_attempts_invalid"
+            )
         generated = not (secret or "").strip()
         checked_secret = secrets.token_urlsafe(32) if generated else validate_secret(secret or "")
         if await self.webhooks.count_of(identity.account_id) >= self.settings.max_per_owner:
@@ -57,6 +68,7 @@ class SubscriptionService:
             "secret": checked_secret,
             "description": description.strip()[:200],
             "created_at": datetime.now(UTC),
+            "max_attempts": max_attempts,
             "cursor": 0 if from_start else await self.reader.head(),
             "delivered": 0,
             "failed": 0,

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from events.reference import normalize_city
+
 PROVINCE = "province"
 
 # Ids an event may carry that a lookup resolves to enterprises and institutions.
@@ -39,7 +41,8 @@ REFERENCE_FIELDS: tuple[tuple[str, str], ...] = (
 
 
 def city_scope(city: str) -> str:
-    return f"city:{city}"
+    """`city:杭州` (the short form events use; `杭州市` is the same city)."""
+    return f"city:{normalize_city(city)}"
 
 
 def institution_scope(institution_id: str) -> str:
@@ -120,7 +123,7 @@ def resolve(
         found = lookups.get(enterprise_key(enterprise))
         if found and _text(found.get("city")):
             cities.add(_text(found.get("city")))
-    scopes = [PROVINCE, *(city_scope(c) for c in sorted(cities))]
+    scopes = [PROVINCE, *sorted({city_scope(c) for c in cities})]
     scopes += [institution_scope(i) for i in sorted(institutions)]
     return Resolution(scopes, sorted(enterprises), sorted(institutions))
 
@@ -149,7 +152,7 @@ def learnt(
         return found
     city = _text(data.get("city"))
     if enterprise and city and name.startswith("Enterprise"):
-        found[enterprise_key(enterprise)] = {"city": city}
+        found[enterprise_key(enterprise)] = {"city": normalize_city(city)}
     if name == "ApplicantsImported":
         for row in data.get("applicants") or []:
             applicant = _text(row.get("applicant_id")) if isinstance(row, Mapping) else ""
