@@ -3945,6 +3945,11 @@ export interface components {
             /** Last Success At */
             last_success_at?: string | null;
             /**
+             * Max Attempts
+             * @description 每个事件最多尝试次数，之后标记失败并继续下一个事件
+             */
+            max_attempts: number;
+            /**
              * Owner
              * @description 订阅范围的所有者：province、城市或机构 id
              */
@@ -3988,6 +3993,11 @@ export interface components {
              * @default false
              */
             from_start: boolean;
+            /**
+             * Max Attempts
+             * @description 每个事件最多尝试次数（不超过平台上限 WEBHOOK_MAX_ATTEMPTS）
+             */
+            max_attempts?: number | null;
             /**
              * Secret
              * @description 签名密钥（至少 32 个字符）；留空则由平台生成并只显示一次
