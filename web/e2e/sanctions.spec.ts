@@ -1,7 +1,7 @@
 // Institution sanctions in the browser: the administrator opens 培训机构 → 处理 for an institution, sees the
-// server's refusal of a too-long suspension, records a suspension of new enrollments (执行中 at once) and a
-// warning, lifts the suspension with a reason (the history keeps both); the institution's home page then
-// shows the warning. Screenshots and axe of the dialog and of the home page.
+// server's refusal of a too-long suspension, records a suspension of new enrollments (执行中 at once; the list
+// tags the institution 暂停招生至 … once it has caught up) and a warning, lifts the suspension with a reason
+// (the history keeps both); the institution's home page then shows the warning. Screenshots and axe of the dialog and of the home page.
 import { expect, test } from '@playwright/test'
 import { chinaToday } from '../src/components/admin/sanctions'
 import { RUN, axe, createAccount, login, loginAs, admin as adminAccount, until } from './support'
@@ -59,6 +59,12 @@ test('administrator sanctions an institution; the institution sees it', async ({
   await expect(rows).toHaveCount(1)
   await expect(rows.first()).toContainText('执行中')
   await expect(rows.first()).toContainText(`${today} 至 ${plusDays(today, 6)}`)
+  // closed: the list tags the institution once its read model has the suspension (处理中 until then)
+  await dialog.getByRole('button', { name: 'Close' }).or(dialog.locator('.el-dialog__headerbtn')).first().click()
+  const listed = page.getByTestId('institutions').locator('.el-table__row', { hasText: name })
+  await expect(listed).toContainText(`暂停招生至 ${plusDays(today, 6)}`, { timeout: 20_000 })
+  await page.getByTestId(`sanction-${institutionId}`).click()
+  await expect(rows).toHaveCount(1)
 
   // a warning, then the suspension lifted with a reason
   await dialog.getByText('警告（记录在案', { exact: false }).click()
