@@ -3,7 +3,9 @@
 Every integration (public) event type is one row: which process publishes it and which processes consume it
 from Kafka, each with the names of its consumers (projections and policies; one consumer group each). The
 expectation is computed from the code as it runs: each service's `ServiceRuntime` as `build_app` wires it
-(`servicekit.launcher.PLATFORM`), and the face worker's request and answer types (`exam.faceworker`). A
+(`servicekit.launcher.PLATFORM`), plus the consumers that run outside a runtime's projections and policies:
+the face worker (`exam.faceworker`) and the gateway's feed-log writer (`gateway.feeds`, a consumer runner of
+its own started by the app). A consumer added outside a runtime must be added to `outside_runtimes` below. A
 service's consumers of its own events read them from its event store, not from Kafka: they are not listed.
 
 When this test fails, its message gives the exact rows to add, change or remove between the table's marker
@@ -43,6 +45,17 @@ def render_row(type_name: str, publisher: str, consumers: str) -> str:
     return f"| `{type_name}` | {publisher} | {consumers} |"
 
 
+def outside_runtimes() -> list[tuple[str, str, list[str]]]:
+    """(process, consumer name, event types) of the consumers that no `ServiceRuntime` lists."""
+    from gateway.feeds.application import appender
+
+    feed_name: str = getattr(appender, "GROUP_NAME", None) or appender.POLICY_NAME
+    return [
+        (FACE_WORKER, GROUP_ID, [REQUEST_TYPE]),
+        ("gateway", feed_name, [model.type_name() for model in appender.feed_models()]),
+    ]
+
+
 def compute_rows() -> Rows:
     """The table as the code says it should be."""
     with pytest.MonkeyPatch.context() as mp:
@@ -61,7 +74,9 @@ def compute_rows() -> Rows:
                 for type_name in foreign.type_names:
                     consumers.setdefault(type_name, {}).setdefault(spec.name, set()).add(consumer.name)
         publishers[FaceChecked.type_name()] = FACE_WORKER
-        consumers.setdefault(REQUEST_TYPE, {}).setdefault(FACE_WORKER, set()).add(GROUP_ID)
+        for process, name, type_names in outside_runtimes():
+            for type_name in type_names:
+                consumers.setdefault(type_name, {}).setdefault(process, set()).add(name)
     # The contract's events (other tests of the same run may register events of their own, e.g. kittest's).
     contract = {m.type_name() for m in registry.public_models() if m.__module__.startswith("events.")}
     unpublished = sorted(contract - set(publishers))
