@@ -261,6 +261,7 @@ async def test_back_offices_follow_their_events(
             )
             assert review.status_code == 204, review.text
 
+            phases = {"setup and commands": reviewed_at - started}
             # Pull feed of the institution: the 300 qualifications arrive (measured once).
             qualified: set[str] = set()
             cursor = institution_start
@@ -293,6 +294,8 @@ async def test_back_offices_follow_their_events(
                 f" (~{STAFF / max(last_seen - first_seen, 0.001):.0f} events/s)"
             )
 
+            phases["300 qualifications in the feed"] = time.perf_counter() - reviewed_at
+            mark = time.perf_counter()
             # The city authority's feed in pages of 7, each read from the previous cursor, equals one read.
             paged: list[Any] = []
             after = city_start
@@ -365,6 +368,9 @@ async def test_back_offices_follow_their_events(
             expected = [e["cursor"] for e in institution_events[:10]]
             assert first_part + second_part == expected
 
+            phases["feed and SSE checks"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+
             # Webhooks: each receiver stores its events (it verified every signature); the silent endpoint of
             # the same institution held nothing back.
             async def institution_received() -> dict[str, Any] | None:
@@ -400,6 +406,8 @@ async def test_back_offices_follow_their_events(
                 for a in e["data"]["applicants"]
             )
 
+            phases["receivers caught up"] = time.perf_counter() - mark
+            mark = time.perf_counter()
             # The dead endpoint comes back: the administrator replays its failed deliveries; they arrive.
             revived = Receiver(tmp_path, "revived", port=dead_port, secret=dead_secret)
             receivers.append(revived)
@@ -423,6 +431,8 @@ async def test_back_offices_follow_their_events(
                 return got if {d["event_id"] for d in failed} <= ids else None
 
             await eventually(replayed, timeout=30, what="the replayed deliveries")
+            phases["replays"] = time.perf_counter() - mark
+            print("phases: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()))
             listed = (await api.get("/api/feeds/webhooks", headers=bearer(admin))).json()
             assert {h["webhook"]["id"] for h in hooks} <= {w["id"] for w in listed}
             own = (await api.get("/api/feeds/webhooks", headers=bearer(institution))).json()

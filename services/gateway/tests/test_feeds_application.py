@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from events import DomainEvent, Envelope
 from events.enrollment import ApplicantQualified, ApplicantsImported, ImportedApplicant
+from events.exam import CandidateVerified, ExamScheduled, PersonBlacklisted, PersonBlacklistLifted
 from events.registration import EnterpriseRegistered
 from gateway.feeds.adapters.sender import SendResult
-from gateway.feeds.application.appender import append_event, feed_models
+from gateway.feeds.application.appender import append_batch, feed_models
 from gateway.feeds.application.dispatcher import Dispatcher
 from gateway.feeds.application.feed import FeedService, HeadWatcher
 from gateway.feeds.application.subscriptions import SubscriptionService
@@ -36,19 +37,24 @@ class MemoryLog:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
         self.lookup: dict[str, dict[str, Any]] = {}
-        self.persons: dict[str, dict[str, Any]] = {}
+        self.people: dict[str, dict[str, Any]] = {}
+        self.person_reads = 0
 
-    async def lookups(self, session: Any, keys: list[str]) -> dict[str, Any]:
+    async def existing(self, session: Any, event_ids: Any) -> set[str]:
+        return {e["event_id"] for e in self.entries if e["event_id"] in set(event_ids)}
+
+    async def lookups(self, session: Any, keys: Any) -> dict[str, Any]:
         return {k: self.lookup[k] for k in keys if k in self.lookup}
 
-    async def person(self, session: Any, id_number: str) -> dict[str, Any] | None:
-        return self.persons.get(id_number)
+    async def persons(self, session: Any, id_numbers: Any) -> dict[str, Any]:
+        self.person_reads += 1
+        return {n: self.people[n] for n in id_numbers if n in self.people}
 
-    async def learn(self, session: Any, found: dict[str, dict[str, Any]]) -> None:
-        self.lookup.update(found)
+    async def learn(self, session: Any, found: Mapping[str, Mapping[str, Any]]) -> None:
+        self.lookup.update({k: dict(v) for k, v in found.items()})
 
-    async def contains(self, session: Any, event_id: str) -> bool:
-        return any(e["event_id"] == event_id for e in self.entries)
+    async def append_many(self, session: Any, entries: Any) -> list[int]:
+        return [await self.append(session, dict(entry)) for entry in entries]
 
     async def append(self, session: Any, entry: dict[str, Any]) -> int:
         seq = len(self.entries) + 1
@@ -103,11 +109,9 @@ async def test_feed_topics_exclude_face_and_identity() -> None:
     }
 
 
-async def test_append_resolves_scopes_once_per_event() -> None:
+async def test_a_batch_is_appended_in_order_once_with_what_it_teaches() -> None:
     log = MemoryLog()
     first = received(registered("e1", "杭州市"))
-    assert await append_event(log, first, None) == 1
-    assert await append_event(log, first, None) is None  # redelivered
     imported = ApplicantsImported(
         batch_id="b1",
         enterprise_id="e1",
@@ -116,8 +120,10 @@ async def test_append_resolves_scopes_once_per_event() -> None:
         training_mode="online",
         applicants=[ImportedApplicant(applicant_id="a1", name="张三", gender="男", id_number=ID)],
     )
-    assert await append_event(log, received(imported), None) == 2
-    assert await append_event(log, received(qualified("a1", "e1", "i1")), None) == 3
+    # One batch: the registration teaches the city, the import the applicant, both used by the events after.
+    batch = [first, received(imported), received(qualified("a1", "e1", "i1")), first]
+    assert await append_batch(log, batch, None) == [1, 2, 3]
+    assert await append_batch(log, [first], None) == []  # redelivered later: nothing changes
     assert [e["scopes"] for e in log.entries] == [
         ["province", "city:杭州"],
         ["province", "city:杭州", "institution:i1"],
@@ -125,7 +131,21 @@ async def test_append_resolves_scopes_once_per_event() -> None:
     ]
     assert log.lookup["applicant:a1"] == {"enterprise_ids": ["e1"], "institution_ids": ["i1"]}
     assert log.entries[0]["type"] == "registration.EnterpriseRegistered.v1"
-    assert log.entries[0]["data"]["city"] == "杭州市"
+    assert log.entries[0]["data"]["city"] == "杭州市"  # the payload as the event says it
+    assert log.person_reads == 0
+
+
+async def test_person_only_events_read_the_persons_once_per_batch() -> None:
+    log = MemoryLog()
+    log.people[ID] = {"enterprise_ids": ["e1"], "institution_ids": ["i1"]}
+    log.lookup["enterprise:e1"] = {"city": "湖州"}
+    blacklisted = PersonBlacklisted(
+        blacklist_id="bl1", id_number=ID, reason="替考", until=date(2030, 1, 1), blacklisted_by="admin"
+    )
+    lifted = PersonBlacklistLifted(blacklist_id="bl1", id_number=ID, reason="复核", lifted_by="admin")
+    assert await append_batch(log, [received(blacklisted), received(lifted)], None) == [1, 2]
+    assert log.person_reads == 1
+    assert log.entries[1]["scopes"] == ["province", "city:湖州", "institution:i1"]
 
 
 async def fill(log: MemoryLog, count: int, scope: str = "city:杭州") -> None:
@@ -195,23 +215,24 @@ class MemoryWebhooks:
     async def delete(self, subscription_id: str) -> bool:
         return self.subs.pop(subscription_id, None) is not None
 
-    async def advance(self, subscription_id: str, seq: int) -> None:
-        sub = self.subs[subscription_id]
-        sub["cursor"] = max(sub["cursor"], seq)
-        sub["current"] = None
-
     async def trying(self, subscription_id: str, current: Mapping[str, Any]) -> None:
         self.subs[subscription_id]["current"] = dict(current)
 
     async def settled(
-        self, subscription_id: str, *, success: bool, at: datetime, error: str | None, replay: bool
-    ) -> None:
-        sub = self.subs[subscription_id]
+        self, subscription_id: str, *, seq: int, success: bool, at: datetime, error: str | None, replay: bool
+    ) -> bool:
+        sub = self.subs.get(subscription_id)
+        if sub is None:
+            return False
+        if not replay:
+            sub["cursor"] = max(sub["cursor"], seq)
+            sub["current"] = None
         if success:
             sub["delivered"] += 1
             sub["failed"] -= 1 if replay else 0
         elif not replay:
             sub["failed"] += 1
+        return True
 
     async def record(self, document: Mapping[str, Any]) -> None:
         self.deliv[document["_id"]] = {**self.deliv.get(document["_id"], {}), **document}
@@ -373,3 +394,26 @@ async def test_subscriptions_are_each_owners_own() -> None:
             description="",
             from_start=False,
         )
+
+
+async def test_a_later_batch_reaches_the_city_through_a_candidate() -> None:
+    log = MemoryLog()
+    await append_batch(log, [received(registered("e1", "宁波"))], None)
+    scheduled = ExamScheduled(
+        candidate_id="c1",
+        session_id="s1",
+        applicant_id="a1",
+        enterprise_id="e1",
+        institution_id="i1",
+        id_number=ID,
+        name="张三",
+        position="安全员",
+        starts_at=datetime(2026, 5, 1, 1, 0, tzinfo=UTC),
+        room="101",
+        seat=3,
+    )
+    await append_batch(log, [received(scheduled)], None)
+    verified = CandidateVerified(candidate_id="c1", session_id="s1", id_number=ID)
+    assert await append_batch(log, [received(verified)], None) == [3]
+    assert log.entries[2]["scopes"] == ["province", "city:宁波", "institution:i1"]
+    assert log.person_reads == 0

@@ -1,9 +1,8 @@
 """How this context plugs into the gateway app (`gateway.main` calls these; nothing else does).
 
-- `policies`: the feed log's writer (`gateway.policy.feeds`), a consumer of the five public topics that is
-  never replayed by a rebuild (the log keeps its numbering).
-- `start`: indexes, the feed reader, the webhook dispatcher (its tasks run only on the replica holding the
-  gateway's leader lease).
+- `start`: indexes; the feed log's writer (`gateway.policy.feeds`), a consumer of the five public topics on
+  every replica that is never replayed by a rebuild (the log keeps its numbering); the feed reader; the
+  webhook dispatcher (its tasks run only on the replica holding the gateway's leader lease).
 """
 
 from __future__ import annotations
@@ -13,17 +12,19 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
-from servicekit.consumer import run_in_background
+from servicekit import kafka
+from servicekit.consumer import ReceivedEvent, run_in_background
 from servicekit.mongo import Session
 from servicekit.projections import Projection
 from servicekit.runtime import Policy
 
+from .adapters.feed_runner import FeedRunner, collecting_handlers
 from .adapters.log_mongo import MongoFeedLog
 from .adapters.sender import HttpSender
 from .adapters.webhooks_mongo import MongoWebhooks
 from .api.context import FeedsContext
 from .api.routes import router
-from .application.appender import feed_policy
+from .application.appender import FEED_TOPICS, GROUP_NAME, append_batch, feed_models
 from .application.dispatcher import Dispatcher
 from .application.feed import FeedService, HeadWatcher
 from .application.subscriptions import SubscriptionService
@@ -41,13 +42,10 @@ def projections(settings: GatewaySettings) -> list[Projection]:
 
 
 def policies(settings: GatewaySettings) -> list[Policy]:
-    """Consumers with effects (never replayed by a rebuild)."""
-    database = settings.database_name
-
-    def log_for(session: Session) -> MongoFeedLog:
-        return MongoFeedLog(session.client[database])
-
-    return [feed_policy(log_for)]
+    """Consumers with effects (never replayed by a rebuild): none here — the feed log's writer is a consumer
+    of its own kind (batch writes, see adapters/feed_runner.py), started by `start` and likewise never
+    rebuilt."""
+    return []
 
 
 def routers() -> list[APIRouter]:
@@ -84,6 +82,27 @@ async def start(gateway: Gateway, app: FastAPI) -> None:
     )
     feeds.task = run_in_background(dispatcher.run(feeds.stop), "webhooks-dispatcher")
     app.state.feeds = feeds
+    if runtime.producer is not None and runtime.lease is not None:  # the runtime runs its consumers
+        await kafka.ensure_topics(runtime.settings, list(FEED_TOPICS))
+        database = runtime.settings.database_name
+
+        async def write_batch(batch: list[ReceivedEvent], session: Session) -> None:
+            await append_batch(MongoFeedLog(session.client[database]), batch, session)
+
+        runner = FeedRunner(
+            write_batch=write_batch,
+            settings=runtime.settings,
+            client=runtime.client,
+            database=runtime.db,
+            group_id=f"{runtime.settings.service_name}.policy.{GROUP_NAME}",
+            handlers=collecting_handlers(feed_models()),
+            producer=runtime.producer,
+            topics=list(FEED_TOPICS),
+            on_handled=watcher.poke,
+            batch_size=250,
+        )
+        runtime.runners.append(runner)  # readiness and lag metrics, like the runtime's own consumers
+        runtime.run_background(runner.group_id, runner.run)
 
 
 async def stop(app: FastAPI) -> None:

@@ -36,16 +36,26 @@ class MongoFeedLog:
 
     # ------------------------------------------------------------------ the writer (in a transaction)
 
+    async def existing(self, session: Session, event_ids: Sequence[str]) -> set[str]:
+        cursor = self.db[FEED_LOG].find(
+            {"event_id": {"$in": list(event_ids)}}, {"event_id": 1}, session=session
+        )
+        return {doc["event_id"] async for doc in cursor}
+
     async def lookups(self, session: Session, keys: Sequence[str]) -> dict[str, Document]:
         if not keys:
             return {}
         ids = list(dict.fromkeys(keys))
         return {d["_id"]: d async for d in self.db[FEED_LOOKUPS].find({"_id": {"$in": ids}}, session=session)}
 
-    async def person(self, session: Session, id_number: str) -> Document | None:
-        return await self.db[PERSONS].find_one(
-            {"_id": id_number.strip().upper()}, {"enterprise_ids": 1, "institution_ids": 1}, session=session
+    async def persons(self, session: Session, id_numbers: Sequence[str]) -> dict[str, Document]:
+        ids = list(dict.fromkeys(n for n in id_numbers if n))
+        if not ids:
+            return {}
+        cursor = self.db[PERSONS].find(
+            {"_id": {"$in": ids}}, {"enterprise_ids": 1, "institution_ids": 1}, session=session
         )
+        return {doc["_id"]: doc async for doc in cursor}
 
     async def learn(self, session: Session, found: Mapping[str, Mapping[str, Any]]) -> None:
         if found:
@@ -54,26 +64,25 @@ class MongoFeedLog:
             ]
             await self.db[FEED_LOOKUPS].bulk_write(writes, ordered=False, session=session)
 
-    async def contains(self, session: Session, event_id: str) -> bool:
-        return (
-            await self.db[FEED_LOG].find_one({"event_id": event_id}, {"_id": 1}, session=session) is not None
-        )
-
-    async def append(self, session: Session, entry: Mapping[str, Any]) -> int:
-        """Take the next sequence number and insert the entry under it (in the caller's transaction)."""
+    async def append_many(self, session: Session, entries: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Take the next `len(entries)` sequence numbers and insert the entries under them (in the caller's
+        transaction: the counter's write serialises concurrent writers)."""
+        if not entries:
+            return []
         counter = await self.db[FEED_META].find_one_and_update(
             {"_id": SEQ_ID},
-            {"$inc": {"seq": 1}},
+            {"$inc": {"seq": len(entries)}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
             session=session,
         )
         assert counter is not None
-        seq = int(counter["seq"])
-        await self.db[FEED_LOG].insert_one(
-            {"_id": seq, **entry, "appended_at": datetime.now(UTC)}, session=session
-        )
-        return seq
+        last = int(counter["seq"])
+        first = last - len(entries) + 1
+        now = datetime.now(UTC)
+        documents = [{"_id": first + n, **entry, "appended_at": now} for n, entry in enumerate(entries)]
+        await self.db[FEED_LOG].insert_many(documents, ordered=True, session=session)
+        return [doc["_id"] for doc in documents]
 
     # ------------------------------------------------------------------ readers
 

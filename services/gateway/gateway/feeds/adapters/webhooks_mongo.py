@@ -64,18 +64,14 @@ class MongoWebhooks:
         await self.db[DELIVERIES].delete_many({"subscription_id": subscription_id})
         return deleted.deleted_count == 1
 
-    async def advance(self, subscription_id: str, seq: int) -> None:
-        """The subscription settled entry `seq` (delivered or given up): its cursor moves past it."""
-        await self.db[WEBHOOKS].update_one(
-            {"_id": subscription_id, "cursor": {"$lt": seq}}, {"$set": {"cursor": seq, "current": None}}
-        )
-
     async def trying(self, subscription_id: str, current: Mapping[str, Any]) -> None:
         await self.db[WEBHOOKS].update_one({"_id": subscription_id}, {"$set": {"current": dict(current)}})
 
     async def settled(
-        self, subscription_id: str, *, success: bool, at: datetime, error: str | None, replay: bool
-    ) -> None:
+        self, subscription_id: str, *, seq: int, success: bool, at: datetime, error: str | None, replay: bool
+    ) -> bool:
+        """Count a settled delivery; a new entry's (not a replay's) also moves the cursor past `seq`. False
+        when the subscription is gone."""
         changes: dict[str, Any] = (
             {"last_success_at": at} if success else {"last_failure_at": at, "last_error": error}
         )
@@ -90,8 +86,10 @@ class MongoWebhooks:
         if counters:
             update["$inc"] = counters
         if not replay:
-            update["$set"]["current"] = None
-        await self.db[WEBHOOKS].update_one({"_id": subscription_id}, update)
+            update["$max"] = {"cursor": seq}
+            changes["current"] = None
+        result = await self.db[WEBHOOKS].update_one({"_id": subscription_id}, update)
+        return result.matched_count == 1
 
     # ------------------------------------------------------------------ deliveries
 

@@ -1,20 +1,21 @@
-"""The feed log's writer: a consumer of the public topics that appends each event once, with its scopes.
+"""The feed log's writer: appends each public event of the five topics once, with its scopes, by batches.
 
-It is a `Policy` (group `gateway.policy.feeds`), not a projection: a rebuild never replays it, so the log is
-never renumbered. The consumer runner applies a batch of records in one transaction (its position, the
-processed marks and every handler's writes), so a batch's entries take consecutive sequence numbers and commit
-together; a redelivered event is skipped by the runner's marks, and an event already in the log (its id is
-unique there) is skipped too.
+The consumer (`gateway.policy.feeds`, see adapters/feed_runner.py) applies a batch of records in one
+transaction: its position, the processed marks, and here, for the whole batch, one read of the events already
+in the log, one of the lookups, one of the persons it needs, one increment of the sequence counter, one
+insert of the entries and one bulk write of what the batch taught. A redelivered event is skipped by the
+runner's marks, and an event already in the log (its id is unique there) is skipped too. It is never replayed
+by a rebuild, so the log is never renumbered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from events import registry
 from servicekit.consumer import ReceivedEvent
 from servicekit.mongo import Document, Session
-from servicekit.runtime import Policy
 
 from ..domain import scopes
 
@@ -25,15 +26,15 @@ FEED_TOPICS = (
     "exam.events",
     "certification.events",
 )
-POLICY_NAME = "feeds"
+GROUP_NAME = "feeds"  # the consumer group is `<service>.policy.feeds`
 
 
 class FeedLogWriter(Protocol):
-    async def lookups(self, session: Session, keys: list[str]) -> dict[str, Document]: ...
-    async def person(self, session: Session, id_number: str) -> Document | None: ...
-    async def learn(self, session: Session, found: dict[str, dict[str, Any]]) -> None: ...
-    async def contains(self, session: Session, event_id: str) -> bool: ...
-    async def append(self, session: Session, entry: dict[str, Any]) -> int: ...
+    async def existing(self, session: Session, event_ids: Sequence[str]) -> set[str]: ...
+    async def lookups(self, session: Session, keys: Sequence[str]) -> dict[str, Document]: ...
+    async def persons(self, session: Session, id_numbers: Sequence[str]) -> dict[str, Document]: ...
+    async def learn(self, session: Session, found: Mapping[str, Mapping[str, Any]]) -> None: ...
+    async def append_many(self, session: Session, entries: Sequence[Mapping[str, Any]]) -> list[int]: ...
 
 
 def feed_models() -> list[Any]:
@@ -41,44 +42,74 @@ def feed_models() -> list[Any]:
     return [m for m in registry.public_models() if m.topic() in FEED_TOPICS]
 
 
-async def append_event(log: FeedLogWriter, received: ReceivedEvent, session: Session) -> int | None:
-    """Resolve the event's scopes and append it; its sequence number, or None when already in the log."""
-    envelope = received.envelope
-    if await log.contains(session, envelope.id):
-        return None
-    event = received.event
-    type_name = event.type_name()
-    data: dict[str, Any] = event.model_dump(mode="json")
-    taught = scopes.learnt(type_name, data)
-    known = scopes.merged(await log.lookups(session, scopes.lookup_keys(data)), taught)
-    person = None
-    if scopes.needs_person(data, known):
-        person = await log.person(session, str(data.get("id_number", "")))
-    resolution = scopes.resolve(data, known, person)
-    taught.update(scopes.learnt(type_name, data, resolution))
+def _person_key(data: Mapping[str, Any]) -> str:
+    value = data.get("id_number")
+    return value.strip().upper() if isinstance(value, str) else ""
+
+
+async def append_batch(log: FeedLogWriter, batch: Sequence[ReceivedEvent], session: Session) -> list[int]:
+    """Append the events of `batch` not in the log yet, in order; their sequence numbers."""
+    present = await log.existing(session, [r.envelope.id for r in batch])
+    fresh: list[tuple[ReceivedEvent, str, dict[str, Any]]] = []
+    for received in batch:
+        if received.envelope.id in present:
+            continue
+        present.add(received.envelope.id)
+        event = received.event
+        fresh.append((received, event.type_name(), event.model_dump(mode="json")))
+    if not fresh:
+        return []
+    keys = [key for _, _, data in fresh for key in scopes.lookup_keys(data)]
+    stored = await log.lookups(session, keys)
+    # First pass: who needs the persons read model (what the batch teaches counts for the events after it).
+    state: dict[str, Mapping[str, Any]] = dict(stored)
+    wanted: list[str] = []
+    for _, type_name, data in fresh:
+        state.update(scopes.learnt(type_name, data))
+        if scopes.needs_person(data, state):
+            wanted.append(_person_key(data))
+    persons = await log.persons(session, wanted) if wanted else {}
+    # The cities of the enterprises reached through a lookup or a person (one more read, only if needed).
+    parties = [*stored.values(), *persons.values(), *(v for v in state.values() if "enterprise_ids" in v)]
+    missing = [
+        key
+        for doc in parties
+        for enterprise in doc.get("enterprise_ids") or []
+        if (key := scopes.enterprise_key(str(enterprise))) not in stored
+    ]
+    if missing:
+        stored.update(await log.lookups(session, missing))
+    # Second pass: resolve in order.
+    state = dict(stored)
+    taught: dict[str, dict[str, Any]] = {}
+    entries: list[dict[str, Any]] = []
+    for received, type_name, data in fresh:
+        before = scopes.learnt(type_name, data)
+        state.update(before)
+        taught.update(before)
+        person = None
+        if scopes.needs_person(data, state):
+            number = _person_key(data)
+            if number not in persons:
+                persons.update(await log.persons(session, [number]))
+            person = persons.get(number)
+        resolution = scopes.resolve(data, state, person)
+        after = scopes.learnt(type_name, data, resolution)
+        state.update(after)
+        taught.update(after)
+        envelope = received.envelope
+        entries.append(
+            {
+                "event_id": envelope.id,
+                "type": type_name,
+                "source": envelope.source,
+                "time": envelope.time,
+                "subject": envelope.subject,
+                "correlation_id": envelope.correlation_id,
+                "data": data,
+                "scopes": resolution.scopes,
+                "topic": received.topic,
+            }
+        )
     await log.learn(session, taught)
-    return await log.append(
-        session,
-        {
-            "event_id": envelope.id,
-            "type": type_name,
-            "source": envelope.source,
-            "time": envelope.time,
-            "subject": envelope.subject,
-            "correlation_id": envelope.correlation_id,
-            "data": data,
-            "scopes": resolution.scopes,
-            "topic": received.topic,
-        },
-    )
-
-
-def feed_policy(log_factory: Any) -> Policy:
-    """`log_factory(session)` gives the writer bound to the session's database."""
-    policy = Policy(POLICY_NAME)
-
-    async def handle(received: ReceivedEvent, session: Session) -> None:
-        await append_event(log_factory(session), received, session)
-
-    policy.handlers.on(*feed_models())(handle)
-    return policy
+    return await log.append_many(session, entries)

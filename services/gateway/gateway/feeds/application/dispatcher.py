@@ -42,6 +42,7 @@ log = get_logger(__name__)
 
 PAGE = 100
 PRUNE_EVERY = 25
+DELIVERED, FAILED, INTERRUPTED, GONE = "delivered", "failed", "interrupted", "gone"
 
 
 class Dispatcher:
@@ -141,12 +142,11 @@ class Dispatcher:
         for entry in entries:
             if stop.is_set():
                 return True
-            await self.deliver(subscription, entry, replay=False, stop=stop)
-            if stop.is_set():  # interrupted between attempts: the entry is not settled
-                return True
-            await self.webhooks.advance(subscription_id, int(entry["_id"]))
-            if await self.webhooks.get(subscription_id) is None:
+            outcome = await self.deliver(subscription, entry, replay=False, stop=stop)
+            if outcome == GONE:
                 return False
+            if outcome == INTERRUPTED:  # stopped between attempts: the entry is not settled
+                return True
         if not entries:
             wake = self._wake.get(subscription_id)
             waits = [asyncio.ensure_future(self.watcher.wait_beyond(head, self.settings.scan_seconds * 5))]
@@ -161,8 +161,10 @@ class Dispatcher:
 
     async def deliver(
         self, subscription: Mapping[str, Any], entry: Mapping[str, Any], *, replay: bool, stop: asyncio.Event
-    ) -> bool:
-        """POST one entry until it is delivered or the attempts run out; records every attempt."""
+    ) -> str:
+        """POST one entry until it is delivered or the attempts run out; records every attempt. Settling a new
+        entry moves the subscription's cursor past it in the same write. DELIVERED, FAILED, INTERRUPTED (stop
+        asked for between attempts) or GONE (the subscription was removed meanwhile)."""
         subscription_id = str(subscription["_id"])
         seq = int(entry["_id"])
         body = body_of(feed_message(entry, Role(subscription["role"])))
@@ -176,7 +178,7 @@ class Dispatcher:
             "created_at": datetime.now(UTC),
         }
         max_attempts = int(subscription.get("max_attempts") or settings.max_attempts)
-        previous = await self.webhooks.delivery(subscription_id, seq)
+        previous = await self.webhooks.delivery(subscription_id, seq) if replay else None
         done_before = int(previous.get("attempts", 0)) if previous else 0
         for attempt in range(1, max_attempts + 1):
             headers = {
@@ -220,8 +222,8 @@ class Dispatcher:
             )
             await self.webhooks.record(record)
             if success or last:
-                await self.webhooks.settled(
-                    subscription_id, success=success, at=now, error=result.error, replay=replay
+                found = await self.webhooks.settled(
+                    subscription_id, seq=seq, success=success, at=now, error=result.error, replay=replay
                 )
                 self._settled += 1
                 if self._settled % PRUNE_EVERY == 0:
@@ -230,7 +232,9 @@ class Dispatcher:
                     log.info(
                         "webhooks.delivery_failed", subscription=subscription_id, seq=seq, error=result.error
                     )
-                return success
+                if not found:
+                    return GONE
+                return DELIVERED if success else FAILED
             if not replay:
                 await self.webhooks.trying(
                     subscription_id,
@@ -244,5 +248,5 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             if stop.is_set():
-                return False
-        return False
+                return INTERRUPTED
+        return INTERRUPTED

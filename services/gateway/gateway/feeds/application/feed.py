@@ -25,6 +25,7 @@ class HeadWatcher:
         self.poll_seconds = poll_seconds
         self.head = 0
         self._tick = asyncio.Event()
+        self._poke = asyncio.Event()
         self._waiters = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -37,9 +38,15 @@ class HeadWatcher:
                     log.warning("feeds.head_failed", error=repr(exc)[:300])
                 tick, self._tick = self._tick, asyncio.Event()
                 tick.set()
-                await asyncio.sleep(self.poll_seconds)
+                self._poke.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._poke.wait(), timeout=self.poll_seconds)
         finally:
             self._task = None
+
+    def poke(self) -> None:
+        """Something was appended here: look at the head now rather than at the next poll."""
+        self._poke.set()
 
     async def wait_beyond(self, seen: int, timeout: float) -> int:
         """The head once it is beyond `seen`, or the last head known when `timeout` passes."""
