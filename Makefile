@@ -117,7 +117,7 @@ bench: install web-build ## benchmarks: ratios against baselines measured in the
 
 asyncapi: install ## write docs/asyncapi.json: every topic and event
 	@mkdir -p docs
-	@$(UV) run python -m events.asyncapi -o docs/asyncapi.json
+	@$(UV) run python -m events.asyncapi --with-feeds -o docs/asyncapi.json
 	@echo "wrote docs/asyncapi.json"
 
 schemas: install ## update the committed JSON Schema snapshots after a compatible event change

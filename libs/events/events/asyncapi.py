@@ -1,6 +1,12 @@
 """The AsyncAPI 3.0 document of every topic and event, generated from the registered models.
 
-CLI: `python -m events.asyncapi [-o PATH]` (JSON; stdout by default).
+`build_document()` is the Kafka contract (one channel per topic and its dead letters). `with_feeds(document)`
+adds what a back office receives from the gateway's event feed (docs/feeds-webhooks.md): the same events,
+wrapped in a feed envelope with a cursor and masked per receiver, as Server-Sent Events or as signed webhook
+POSTs. `docs/asyncapi.json` holds both.
+
+CLI: `python -m events.asyncapi [-o PATH] [--with-feeds]` (JSON; stdout by default; `make asyncapi` writes
+docs/asyncapi.json with the feeds).
 """
 
 from __future__ import annotations
@@ -221,12 +227,154 @@ def build_document(events_registry: EventRegistry = registry) -> dict[str, Any]:
     }
 
 
+# What a subscriber of the gateway's feed receives (gateway.feeds; the names are checked against it there).
+FEED_TOPICS = (
+    "registration.events",
+    "enrollment.events",
+    "payment.events",
+    "exam.events",
+    "certification.events",
+)
+FEED_MESSAGE = "feeds.FeedEvent"
+WEBHOOK_HEADERS: dict[str, str] = {
+    "X-Webhook-Id": "The event id (= `id` in the body): de-duplicate on it (delivery is at least once).",
+    "X-Webhook-Timestamp": "Unix seconds when this attempt was signed; refuse it when far from your clock.",
+    "X-Webhook-Signature": (
+        'sha256=<hex HMAC-SHA256(secret, "<X-Webhook-Timestamp>." + raw body)> with the secret given when '
+        "the endpoint was registered."
+    ),
+    "X-Webhook-Event-Type": "The event type (= `type` in the body).",
+    "X-Webhook-Cursor": "The event's sequence number in the feed log (= `cursor` in the body).",
+    "X-Webhook-Delivery": "`<subscription id>:<cursor>`: the delivery (the same on every retry and replay).",
+    "X-Webhook-Attempt": "1 for the first attempt, then 2, 3… (replays go on counting).",
+}
+MASKING_NOTE = (
+    "`data` is the event's payload as the receiver's role may see it: storage coordinates (`bucket`, "
+    "`key`, `object_key`, `*_bucket`, `*_key`, `evidence_keys`) are removed for everyone; a city authority "
+    "sees staff ID numbers masked (`330106********0015`) and staff mobiles masked (`138****1111`); an "
+    "institution sees other people's mobiles (an enterprise's contact, an invoice's phone) masked; the "
+    "administrator sees everything."
+)
+
+
+def feed_message(document: dict[str, Any]) -> Schema:
+    """The feed's envelope around any event of the five feed topics (its `data` is that event's payload)."""
+    types = sorted(
+        name
+        for name, message in document["components"]["messages"].items()
+        if any(
+            f"#/components/messages/{_pointer_escape(name)}" == ref["$ref"]
+            for topic in FEED_TOPICS
+            for ref in document["channels"].get(topic, {}).get("messages", {}).values()
+        )
+    )
+    return {
+        "name": FEED_MESSAGE,
+        "title": "Feed event",
+        "summary": "One public event of the receiver's scope, with its cursor in the feed log.",
+        "description": (
+            "Sent by the gateway's feed to a back office (administrator: every event; a city authority: the "
+            "events of its city's enterprises and their staff; an institution: those of its applicants, "
+            "orders, sessions, certificates and offers). " + MASKING_NOTE
+        ),
+        "contentType": CONTENT_TYPE,
+        "headers": {
+            "type": "object",
+            "description": "Webhook deliveries only (a Server-Sent Event carries `id: <cursor>` and "
+            "`event: <type>` instead).",
+            "required": ["X-Webhook-Id", "X-Webhook-Timestamp", "X-Webhook-Signature"],
+            "properties": {
+                name: {"type": "string", "description": text} for name, text in WEBHOOK_HEADERS.items()
+            },
+        },
+        "payload": {
+            "type": "object",
+            "required": ["cursor", "id", "type", "source", "time", "subject", "specversion", "data"],
+            "properties": {
+                "cursor": {
+                    "type": "string",
+                    "description": "Sequence number in the feed log (gap-free, in commit order).",
+                },
+                "id": {"type": "string", "description": "Event id (CloudEvents `id`)."},
+                "type": {"type": "string", "enum": types, "description": "Event type name."},
+                "source": {"type": "string", "description": "The producing service."},
+                "time": {"type": "string", "format": "date-time", "description": "When it happened (UTC)."},
+                "subject": {"type": "string", "description": "Aggregate id."},
+                "specversion": {"type": "string", "const": SPEC_VERSION},
+                "data": {
+                    "description": "The event's payload (the message of its `type`), masked: " + MASKING_NOTE,
+                    "oneOf": [
+                        {"$ref": f"#/components/messages/{_pointer_escape(name)}/payload"} for name in types
+                    ],
+                },
+            },
+        },
+    }
+
+
+def with_feeds(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` (from `build_document`) plus the gateway's feed: the SSE stream and webhook deliveries."""
+    result = json.loads(json.dumps(document))
+    result["servers"]["gateway"] = {
+        "host": "127.0.0.1:8000",
+        "protocol": "http",
+        "pathname": "/api/feeds",
+        "description": (
+            "The gateway (`make run`; HTTPS in production). Authenticated with the platform's access tokens "
+            "(an administrator, a city authority's reviewer account or an institution's account). The pull "
+            "feed `GET /api/feeds/events?after=<cursor>&limit=&wait=` answers the same messages in pages."
+        ),
+    }
+    result["servers"]["subscriber"] = {
+        "host": "{host}",
+        "protocol": "https",
+        "description": "A back office's endpoint, registered with POST /api/feeds/webhooks.",
+        "variables": {"host": {"description": "Host (and port) of the registered URL."}},
+    }
+    message_ref = {"$ref": f"#/components/messages/{_pointer_escape(FEED_MESSAGE)}"}
+    result["components"]["messages"][FEED_MESSAGE] = feed_message(document)
+    result["channels"]["feeds.stream"] = {
+        "address": "/events/stream",
+        "title": "Feed as Server-Sent Events",
+        "description": (
+            "text/event-stream: one message per event (`id:` = cursor, `event:` = type, `data:` = the JSON "
+            "below), comment lines as heartbeats. Reconnect with `Last-Event-ID` (or `?after=`) to resume: "
+            "nothing is lost or repeated past the cursor."
+        ),
+        "servers": [{"$ref": "#/servers/gateway"}],
+        "messages": {FEED_MESSAGE: dict(message_ref)},
+    }
+    result["channels"]["feeds.webhook"] = {
+        "address": None,
+        "title": "Webhook deliveries",
+        "description": (
+            "An HTTP POST of one message to the registered URL, signed (see the headers). A 2xx answer is a "
+            "delivery; anything else or no answer within the timeout is retried with exponential backoff, "
+            "then the delivery is marked failed (it can be replayed) and the next event follows."
+        ),
+        "servers": [{"$ref": "#/servers/subscriber"}],
+        "messages": {FEED_MESSAGE: dict(message_ref)},
+    }
+    for channel in ("feeds.stream", "feeds.webhook"):
+        result["operations"][f"{channel}.send"] = {
+            "action": "send",
+            "title": f"The gateway sends on {channel}",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "messages": [{"$ref": f"#/channels/{channel}/messages/{_pointer_escape(FEED_MESSAGE)}"}],
+        }
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m events.asyncapi", description=__doc__)
     parser.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    parser.add_argument(
+        "--with-feeds", action="store_true", help="add the gateway's feed (SSE and webhooks) to the topics"
+    )
     args = parser.parse_args(argv)
-    text = json.dumps(build_document(), indent=2, ensure_ascii=False) + "\n"
+    document = with_feeds(build_document()) if args.with_feeds else build_document()
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         sys.stdout.write(text)
     else:
