@@ -88,6 +88,8 @@ export interface Institution {
   positions?: string[]
   offers?: Array<{ position: string; specialisation?: string | null; fee_online_fen?: number | null; fee_offline_fen?: number | null }>
   demo?: boolean
+  // while the institution's new enrollments are suspended (only listed with include_suspended): period and reason
+  suspension?: unknown
 }
 export interface CompareAnswer {
   institutions: Institution[]
