@@ -23,6 +23,8 @@ import pytest
 from events import FaceChecked, registry
 from exam.faceworker.settings import GROUP_ID
 from exam.faceworker.worker import REQUEST_TYPE
+from gateway.feeds.application.appender import GROUP_NAME as FEED_GROUP_NAME
+from gateway.feeds.application.appender import feed_models
 from servicekit.launcher import PLATFORM
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
@@ -47,12 +49,9 @@ def render_row(type_name: str, publisher: str, consumers: str) -> str:
 
 def outside_runtimes() -> list[tuple[str, str, list[str]]]:
     """(process, consumer name, event types) of the consumers that no `ServiceRuntime` lists."""
-    from gateway.feeds.application import appender
-
-    feed_name: str = getattr(appender, "GROUP_NAME", None) or appender.POLICY_NAME
     return [
         (FACE_WORKER, GROUP_ID, [REQUEST_TYPE]),
-        ("gateway", feed_name, [model.type_name() for model in appender.feed_models()]),
+        ("gateway", FEED_GROUP_NAME, [model.type_name() for model in feed_models()]),
     ]
 
 
