@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -186,3 +186,35 @@ async def test_every_account_reads_only_its_own_inbox(
         assert (await client.get("/api/notifications/inbox/unread-count", headers=them)).json() == {
             "unread": 1
         }
+
+
+async def test_old_events_fill_the_lookups_but_tell_nobody(
+    settings: GatewaySettings, mongo: Database
+) -> None:
+    consumer = NotificationsConsumer(settings.database_name, NotifySettings().templates(), "身份证原件")
+    enterprise_id = uuid.uuid4().hex
+    old = datetime.now(UTC) - timedelta(days=4)
+
+    def aged(event: DomainEvent) -> ReceivedEvent:
+        envelope = Envelope.for_event(event, subject="s", source="/test", time=old)
+        return ReceivedEvent(envelope=envelope, event=event, topic=event.topic(), partition=0, offset=0)
+
+    qualified = ApplicantQualified(
+        applicant_id="a-old",
+        batch_id="b-1",
+        enterprise_id=enterprise_id,
+        institution_id="inst-1",
+        id_number=ID,
+        name="张三",
+        position="施工员",
+        training_mode="offline",
+    )
+    rejected = EnterpriseRejected(enterprise_id=enterprise_id, reviewer_id="r", reason="旧的驳回")
+    await consume(
+        settings, consumer, aged(registered(enterprise_id, "13800000001")), aged(qualified), aged(rejected)
+    )
+    assert await mongo[COLLECTION].count_documents({}) == 0
+    assert (await mongo["notify_applicants"].find_one({"_id": "a-old"}) or {}).get("id_number") == ID
+    assert (await mongo["notify_enterprises"].find_one({"_id": enterprise_id}) or {}).get(
+        "mobile"
+    ) == "13800000001"

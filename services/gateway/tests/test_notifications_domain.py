@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from events.payment import OrderPaid, VoucherRejected
 from events.registration import EnterpriseApproved, EnterpriseRejected
 from gateway.notifications.adapters.store import INBOX, SMS, message_id
 from gateway.notifications.application.consumer import documents
-from gateway.notifications.domain.rules import Facts, plan, principal_of
+from gateway.notifications.domain.rules import Facts, is_stale, plan, principal_of
 from gateway.notifications.domain.templates import (
     DEFAULTS_FILE,
     PLACEHOLDERS,
@@ -265,3 +265,9 @@ def test_message_keys_are_the_event_the_recipient_and_the_channel() -> None:
     assert message_id("evt-1", PERSON, SMS) in {d["_id"] for d in first}
     sms = next(d for d in first if d["channel"] == SMS)
     assert sms["mobile"] == FACTS.person_mobile and sms["status"] == "pending" and sms["id_number"] == ID
+
+
+def test_old_events_are_stale() -> None:
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert not is_stale(now - timedelta(hours=71), now, timedelta(hours=72))
+    assert is_stale(now - timedelta(hours=73), now, timedelta(hours=72))

@@ -29,6 +29,9 @@ class NotifySettings(BaseSettings):
     templates_file: Path | None = Field(default=None, validation_alias="NOTIFY_TEMPLATES_FILE")
     # What a candidate is told to bring to the exam ({bring} of the exam_scheduled templates).
     exam_bring: str = Field(default=DEFAULT_EXAM_BRING, min_length=1, validation_alias="NOTIFY_EXAM_BRING")
+    # Events older than this tell nobody (a first start on a platform with a history reads the topics from
+    # their beginning: old events only fill the lookups).
+    max_event_age_hours: float = Field(default=72.0, gt=0, validation_alias="NOTIFY_MAX_EVENT_AGE_HOURS")
     # How often the SMS dispatcher looks for messages to send (it is also woken by the consumer).
     dispatch_seconds: float = Field(default=1.0, gt=0, validation_alias="NOTIFY_DISPATCH_SECONDS")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
@@ -36,7 +37,12 @@ def policies(settings: GatewaySettings) -> list[Policy]:
     provider and the templates are checked here, when the app is built: a wrong one stops the start."""
     notify = NotifySettings()
     notify.check_provider()
-    consumer = NotificationsConsumer(settings.database_name, notify.templates(), notify.exam_bring)
+    consumer = NotificationsConsumer(
+        settings.database_name,
+        notify.templates(),
+        notify.exam_bring,
+        max_age=timedelta(hours=notify.max_event_age_hours),
+    )
     return [consumer.policy()]
 
 

@@ -8,8 +8,9 @@ renders the templates and writes the messages — inbox and SMS — in the consu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events import DomainEvent
@@ -22,10 +23,12 @@ from servicekit.runtime import Policy
 
 from ...domain.persons import mask_mobile
 from ..adapters.store import INBOX, PENDING, SMS, MessageStore, message_id
-from ..domain.rules import NOTIFIED_EVENTS, Delivery, Facts, person_id_number, plan
+from ..domain.rules import NOTIFIED_EVENTS, Delivery, Facts, is_stale, person_id_number, plan
 from ..domain.templates import Template, render, sms_segments
 
 NAME = "notifications"
+ENTERPRISE_CACHE_SECONDS = 60.0
+ENTERPRISE_CACHE_SIZE = 10_000
 
 log = get_logger(__name__)
 
@@ -77,10 +80,33 @@ def documents(
 
 
 class NotificationsConsumer:
-    def __init__(self, database: str, templates: Mapping[str, Template], exam_bring: str) -> None:
+    def __init__(
+        self,
+        database: str,
+        templates: Mapping[str, Template],
+        exam_bring: str,
+        max_age: timedelta = timedelta(hours=72),
+    ) -> None:
         self.database = database
+        self.max_age = max_age
+        self.skipped_stale = 0
+        self._enterprises: dict[str, tuple[float, dict[str, Any]]] = {}
         self.templates = templates
         self.exam_bring = exam_bring
+
+    async def enterprise(self, store: MessageStore, session: Session, enterprise_id: str) -> dict[str, Any]:
+        """The enterprise's name and contact mobile, kept a short while in memory: a batch of 10,000 events of
+        one enterprise reads it once (a resubmission seen by this process drops it at once)."""
+        now = time.monotonic()
+        cached = self._enterprises.get(enterprise_id)
+        if cached is not None and now - cached[0] < ENTERPRISE_CACHE_SECONDS:
+            return cached[1]
+        found = await store.enterprise(session, enterprise_id)
+        if found:  # an enterprise not known yet is asked again next time
+            if len(self._enterprises) >= ENTERPRISE_CACHE_SIZE:
+                self._enterprises.clear()
+            self._enterprises[enterprise_id] = (now, found)
+        return found
 
     def store(self, session: Session) -> MessageStore:
         """The store on the consumer's session's client (the handlers run in its transaction)."""
@@ -89,7 +115,7 @@ class NotificationsConsumer:
     async def facts(self, event: DomainEvent, session: Session) -> Facts:
         store = self.store(session)
         enterprise_id = getattr(event, "enterprise_id", None) or ""
-        enterprise = await store.enterprise(session, enterprise_id) if enterprise_id else {}
+        enterprise = await self.enterprise(store, session, enterprise_id) if enterprise_id else {}
         id_number = person_id_number(event)
         name = str(getattr(event, "name", "") or getattr(event, "holder_name", "") or "")
         applicant_id = getattr(event, "applicant_id", None) or ""
@@ -109,8 +135,18 @@ class NotificationsConsumer:
 
     async def notify(self, received: ReceivedEvent, session: Session) -> None:
         event = received.event
+        now = datetime.now(UTC)
+        if is_stale(received.envelope.time, now, self.max_age):
+            self.skipped_stale += 1
+            if self.skipped_stale % 1000 == 1:
+                log.info(
+                    "notification.stale_events_skipped",
+                    count=self.skipped_stale,
+                    event_type=received.envelope.type,
+                )
+            return
         deliveries = plan(event, await self.facts(event, session))
-        docs = documents(received, deliveries, self.templates, datetime.now(UTC))
+        docs = documents(received, deliveries, self.templates, now)
         await self.store(session).write(session, docs)
         for doc in docs:
             if doc["channel"] == SMS:
@@ -128,6 +164,7 @@ class NotificationsConsumer:
         async def enterprise(received: ReceivedEvent, session: Session) -> None:
             event = received.event
             assert isinstance(event, EnterpriseRegistered | EnterpriseResubmitted)
+            self._enterprises.pop(event.enterprise_id, None)
             await self.store(session).remember_enterprise(
                 session, event.enterprise_id, event.name.strip(), event.contact_mobile.strip()
             )

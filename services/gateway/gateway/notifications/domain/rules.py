@@ -10,7 +10,7 @@ qualified applicants would be 10,000 texts to one contact): only the person is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from events import DomainEvent
@@ -98,6 +98,12 @@ def china_date(day: date) -> str:
 
 def _hours(value: float) -> str:
     return f"{value:g}"
+
+
+def is_stale(occurred_at: datetime, now: datetime, max_age: timedelta) -> bool:
+    """An event older than `max_age` tells nobody anything (the consumer's first start on a platform with a
+    history reads every topic from its beginning: old news must not become a flood of texts)."""
+    return now - occurred_at > max_age
 
 
 def person_id_number(event: DomainEvent) -> str:
