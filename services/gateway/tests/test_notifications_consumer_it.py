@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from events import DomainEvent, Envelope
-from events.enrollment import ApplicantQualified, TrainingPlanned
+from events.enrollment import ApplicantQualified, ApplicantsImported, ImportedApplicant, TrainingPlanned
 from events.registration import EnterpriseRegistered, EnterpriseRejected
 from gateway.main import build_app
 from gateway.notifications.adapters.sms import LocalSmsFile
@@ -64,6 +64,18 @@ async def consume(settings: GatewaySettings, consumer: NotificationsConsumer, *i
         await client.close()
 
 
+def imported(enterprise_id: str, applicant_id: str) -> ApplicantsImported:
+    person = ImportedApplicant(applicant_id=applicant_id, name="张三", gender="男", id_number=ID.lower())
+    return ApplicantsImported(
+        batch_id="b-1",
+        enterprise_id=enterprise_id,
+        institution_id="inst-1",
+        position="施工员",
+        training_mode="offline",
+        applicants=[person],
+    )
+
+
 def registered(enterprise_id: str, mobile: str) -> EnterpriseRegistered:
     return EnterpriseRegistered(
         enterprise_id=enterprise_id,
@@ -106,6 +118,7 @@ async def test_an_event_consumed_twice_gives_its_messages_once(
         settings,
         consumer,
         received(registered(enterprise_id, "13800000001")),
+        received(imported(enterprise_id, "a-1")),
         rejected,
         rejected,  # redelivered
         received(qualified),
@@ -122,7 +135,7 @@ async def test_an_event_consumed_twice_gives_its_messages_once(
             ("applicant_qualified", f"enterprise:{enterprise_id}", "inbox"),
             ("applicant_qualified", f"person:{ID}", "inbox"),
             ("applicant_qualified", f"person:{ID}", "sms"),
-            # the applicant's ID number from the qualification: the person is told of the plan
+            # the applicant's ID number from the import: the person is told of the plan
             ("training_planned", f"person:{ID}", "inbox"),
             ("training_planned", f"person:{ID}", "sms"),
             ("training_planned", f"enterprise:{enterprise_id}", "inbox"),
@@ -211,7 +224,12 @@ async def test_old_events_fill_the_lookups_but_tell_nobody(
     )
     rejected = EnterpriseRejected(enterprise_id=enterprise_id, reviewer_id="r", reason="旧的驳回")
     await consume(
-        settings, consumer, aged(registered(enterprise_id, "13800000001")), aged(qualified), aged(rejected)
+        settings,
+        consumer,
+        aged(registered(enterprise_id, "13800000001")),
+        aged(imported(enterprise_id, "a-old")),
+        aged(qualified),
+        aged(rejected),
     )
     assert await mongo[COLLECTION].count_documents({}) == 0
     assert (await mongo["notify_applicants"].find_one({"_id": "a-old"}) or {}).get("id_number") == ID

@@ -10,9 +10,10 @@ the key — and it is written with `$setOnInsert` upserts, so a redelivered or r
 nothing new (and never aborts the consumer's transaction with a duplicate-key error).
 
 Frugal with the shared MongoDB (see gateway/projections/persons.py): per event, point reads by `_id` of the
-lookups and ONE unordered bulk write of its messages. The lookups (`notify_enterprises`: enterprise id →
-name and contact mobile; `notify_applicants`: applicant id → ID number and name) are kept from earlier events
-by the same consumer; the person's mobile comes from the gateway's `persons` read model.
+lookups and ONE unordered bulk write of its messages. The lookups are kept from earlier events by the same
+consumer: `notify_enterprises` (enterprise id → name and contact mobile) and `notify_applicants` (applicant
+id → ID number and name, one bulk write per import); the person's mobile comes from the gateway's `persons`
+read model.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import DESCENDING, UpdateOne
+from pymongo import DESCENDING, ReplaceOne, UpdateOne
 from servicekit.mongo import Database, Session
 
 COLLECTION = "notifications"
@@ -79,15 +80,17 @@ class MessageStore:
                 {"_id": enterprise_id}, {"$set": values}, upsert=True, session=session
             )
 
-    async def remember_applicant(
-        self, session: Session, applicant_id: str, id_number: str, name: str
-    ) -> None:
-        await self.applicants.update_one(
-            {"_id": applicant_id},
-            {"$set": {"id_number": id_number, "name": name}},
-            upsert=True,
-            session=session,
-        )
+    async def remember_applicants(self, session: Session, applicants: Sequence[tuple[str, str, str]]) -> None:
+        """(applicant id, ID number, name) of an import: one unordered bulk write of plain replacements."""
+        if applicants:
+            await self.applicants.bulk_write(
+                [
+                    ReplaceOne({"_id": applicant_id}, {"id_number": id_number, "name": name}, upsert=True)
+                    for applicant_id, id_number, name in applicants
+                ],
+                ordered=False,
+                session=session,
+            )
 
     async def enterprise(self, session: Session, enterprise_id: str) -> dict[str, Any]:
         found = await self.enterprises.find_one({"_id": enterprise_id}, session=session)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events import DomainEvent
-from events.enrollment import ApplicantQualified
+from events.enrollment import ApplicantsImported
 from events.registration import EnterpriseRegistered, EnterpriseResubmitted
 from servicekit.consumer import ReceivedEvent
 from servicekit.logging import get_logger
@@ -171,11 +171,13 @@ class NotificationsConsumer:
 
         @policy.handlers.on(*NOTIFIED_EVENTS)
         async def notified(received: ReceivedEvent, session: Session) -> None:
-            event = received.event
-            if isinstance(event, ApplicantQualified):
-                await self.store(session).remember_applicant(
-                    session, event.applicant_id, event.id_number.strip().upper(), event.name.strip()
-                )
             await self.notify(received, session)
+
+        @policy.handlers.on(ApplicantsImported)
+        async def imported(received: ReceivedEvent, session: Session) -> None:
+            event = received.event
+            assert isinstance(event, ApplicantsImported)
+            rows = [(a.applicant_id, a.id_number.strip().upper(), a.name.strip()) for a in event.applicants]
+            await self.store(session).remember_applicants(session, rows)
 
         return policy

@@ -65,7 +65,7 @@ def principal_of(identity: Identity) -> str:
 @dataclass(frozen=True)
 class Facts:
     """What the consumer knows beside the event: the enterprise's name and contact mobile, the person's ID
-    number (from the event, or from the applicant's qualification for events that carry only the applicant
+    number (from the event, or from the applicant's import for events that carry only the applicant
     id), name and mobile, and the text of what to bring to an exam."""
 
     enterprise_name: str = ""
