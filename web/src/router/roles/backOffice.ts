@@ -7,12 +7,12 @@ export const backOfficeRoutes: RouteRecordRaw[] = [
     path: '/admin/webhooks',
     name: 'admin-webhooks',
     component: () => import('@/views/backoffice/WebhooksAdminView.vue'),
-    meta: { title: '数据对接 / Webhook', roles: ['admin'], menu: true, icon: 'Connection' },
+    meta: { title: '数据对接 / Webhook', roles: ['admin'], menu: true, icon: 'Files' },
   },
   {
     path: '/backoffice/webhooks',
     name: 'backoffice-webhooks',
     component: () => import('@/views/backoffice/MyWebhooksView.vue'),
-    meta: { title: '数据对接', roles: ['reviewer', 'institution'], menu: true, icon: 'Connection' },
+    meta: { title: '数据对接', roles: ['reviewer', 'institution'], menu: true, icon: 'Files' },
   },
 ]
