@@ -7,7 +7,7 @@ import { ADMIN_PASSWORD, ADMIN_USERNAME, PNG, RUN, axe, createAccount, creditCod
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const CITY = '衢州'
 
-test('a reviewer registers an endpoint and the administrator replays a failed delivery', async ({ page, browser, request }) => {
+test('a reviewer registers an endpoint and the administrator replays a failed delivery', async ({ page, request }) => {
   const admin = await login(request, ADMIN_USERNAME, ADMIN_PASSWORD)
   const reviewerName = `qz-bo-${RUN}`
   const reviewerPassword = await createAccount(request, admin, { username: reviewerName, role: 'reviewer', city: CITY, display_name: '衢州市建设局' })
@@ -55,7 +55,9 @@ test('a reviewer registers an endpoint and the administrator replays a failed de
     }, 20)
 
     // The administrator's console: the subscription with its owner and failure; replay.
-    const adminPage = await browser.newPage()
+    await page.getByRole('button', { name: '退出登录' }).click()
+    await expect(page).toHaveURL(/\/login/)
+    const adminPage = page
     await loginAs(adminPage, ADMIN_USERNAME, ADMIN_PASSWORD)
     await adminPage.getByRole('menuitem', { name: '数据对接 / Webhook' }).click()
     const hookRow = adminPage.getByTestId('admin-webhooks').locator('.el-table__body tr', { hasText: 'http://127.0.0.1:9/dead-hook' })
@@ -67,7 +69,6 @@ test('a reviewer registers an endpoint and the administrator replays a failed de
     await axe(adminPage, 'admin-webhooks')
     await failed.getByTestId('replay-delivery').click()
     await expect(adminPage.getByTestId('webhook-deliveries')).toContainText('处理中')
-    await adminPage.close()
   } finally {
     await request.delete(`/api/feeds/webhooks/${hookId}`, { headers: bearer(admin) })
   }
