@@ -212,6 +212,8 @@ def test_urls() -> None:
         validate_url(" https://bo.example.cn/hook ", allow_local_http=False) == "https://bo.example.cn/hook"
     )
     assert validate_url("http://127.0.0.1:9000/h", allow_local_http=True) == "http://127.0.0.1:9000/h"
+    assert validate_url("https://10.0.0.8/h", allow_local_http=True) == "https://10.0.0.8/h"  # development
+    assert validate_url("https://8.8.8.8/h", allow_local_http=False) == "https://8.8.8.8/h"
     cases = [
         ("http://bo.example.cn/hook", True, "webhook_url_not_https"),
         ("http://127.0.0.1:9000/h", False, "webhook_url_not_https"),
@@ -219,6 +221,10 @@ def test_urls() -> None:
         ("bo.example.cn/hook", True, "webhook_url_invalid"),
         ("https://u:p@bo.example.cn/", True, "webhook_url_invalid"),
         ("", True, "webhook_url_invalid"),
+        ("https://10.0.0.8/hook", False, "webhook_url_internal"),
+        ("https://[::1]/hook", False, "webhook_url_internal"),
+        ("https://localhost/hook", False, "webhook_url_internal"),
+        ("https://169.254.169.254/latest", False, "webhook_url_internal"),
     ]
     for url, allow, code in cases:
         with pytest.raises(InvalidWebhook) as refused:

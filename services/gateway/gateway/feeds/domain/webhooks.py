@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -34,7 +35,8 @@ STATUS_LABELS = {
 
 
 def validate_url(raw: str, *, allow_local_http: bool) -> str:
-    """An absolute https:// URL; http:// only to 127.0.0.1 / localhost and only when allowed."""
+    """An absolute https:// URL; http:// only to 127.0.0.1 / localhost and only when allowed (outside
+    production); where it is not allowed, no loopback, private or link-local address either."""
     url = raw.strip()
     if not url or len(url) > MAX_URL_LENGTH:
         raise InvalidWebhook("接收地址不能为空，且不超过 2000 个字符", code="webhook_url_invalid")
@@ -54,7 +56,24 @@ def validate_url(raw: str, *, allow_local_http: bool) -> str:
             )
         if not allow_local_http:
             raise InvalidWebhook("本环境不允许 http:// 接收地址，请使用 HTTPS", code="webhook_url_not_https")
+    if not allow_local_http and is_internal_host(host):
+        raise InvalidWebhook(
+            "接收地址不能指向本机或内网地址，请使用业务系统对外的 HTTPS 地址", code="webhook_url_internal"
+        )
     return url
+
+
+def is_internal_host(host: str) -> bool:
+    """`localhost`, or an IP address that is loopback, private, link-local or otherwise not public (a name is
+    not resolved here: see docs/feeds-webhooks.md)."""
+    name = host.strip("[]").lower()
+    if name in LOCAL_HOSTS or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def validate_secret(raw: str) -> str:
