@@ -14,6 +14,7 @@ declare module 'vue' {
     CheckInResult: typeof import('./components/institution/exam/CheckInResult.vue')['default']
     ConsentPanel: typeof import('./components/exam/ConsentPanel.vue')['default']
     CountTable: typeof import('./components/admin/CountTable.vue')['default']
+    DeliveriesTable: typeof import('./components/backoffice/DeliveriesTable.vue')['default']
     DocumentUpload: typeof import('./components/enterprise/DocumentUpload.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElAside: typeof import('element-plus/es')['ElAside']
