@@ -1,7 +1,8 @@
 """The project's docs stay inside the repository, and the ADR index lists every decision record.
 
 - No Markdown link in README.md or under docs/ points outside the repository (`../shared/…`, an absolute
-  path): the design docs live here, and the seed guide is named, never linked.
+  path): the design docs live here, and the seed guide is named, never linked; and every such link reaches a
+  file that exists.
 - docs/adr/README.md links every record `docs/adr/NNNN-*.md` by its number, and no record is missing from it.
 """
 
@@ -35,6 +36,16 @@ def test_no_doc_links_outside_the_repository() -> None:
             if file_part.startswith("/") or not resolved.is_relative_to(ROOT):
                 outside.append(f"{path.relative_to(ROOT)}: ({target})")
     assert not outside, "links that leave the repository (name the document instead):\n" + "\n".join(outside)
+
+
+def test_every_doc_link_reaches_a_file_of_the_repository() -> None:
+    dangling: list[str] = []
+    for path in markdown_files():
+        for target in local_targets(path):
+            file_part = target.split("#", 1)[0]
+            if file_part and not (path.parent / file_part).exists():
+                dangling.append(f"{path.relative_to(ROOT)}: ({target})")
+    assert not dangling, "links to files that do not exist:\n" + "\n".join(dangling)
 
 
 def test_the_adr_index_links_every_record() -> None:
