@@ -27,6 +27,7 @@ import yaml
 from exam.domain.candidate import LIVE_PREFIX
 from exam.faceworker.settings import GROUP_ID, FaceWorkerSettings
 from exam.faceworker.worker import ANSWER_TOPIC, REQUEST_TOPIC
+from gateway.feeds.application.appender import feed_models
 from pydantic import SecretStr
 from servicekit.kafka import DLQ_SUFFIX
 from servicekit.launcher import FACE_WORKER_MODULE, PLATFORM
@@ -93,6 +94,12 @@ def traffic() -> Iterator[dict[str, Traffic]]:
                 f"{spec.name}.",
                 runtime.objects is not None,
             )
+        # the gateway's feed-log writer is a consumer its runtime does not list (gateway.feeds starts it)
+        gateway = found["gateway"]
+        feed_topics = {model.topic() for model in feed_models()}
+        found["gateway"] = Traffic(
+            gateway.publishes, gateway.consumes | feed_topics, gateway.group, gateway.objects
+        )
         found["faceworker"] = Traffic(frozenset({ANSWER_TOPIC}), frozenset({REQUEST_TOPIC}), GROUP_ID, True)
         yield found
 
