@@ -80,10 +80,12 @@ run: install web-build ## build the web UI if needed, start the local stack and 
 # the rest: both spend most of their time waiting for read models, so two cores do both in the time of the longer.
 BROWSER_TESTS := tests/integration/test_browser_it.py tests/integration/test_browser_checkin_it.py \
 	tests/integration/test_browser_exam_room_it.py tests/integration/test_live_face_checks_it.py
+# One after the other when the tests use external servers or one stack directory (both would share them).
+PYTEST_JOBS ?= $(if $(TEST_STACK_DIR),1,$(if $(and $(KAFKA_BOOTSTRAP_SERVERS),$(MONGO_URL),$(S3_ENDPOINT)),1,2))
 
 test: install browser ## lint, k8s-check and Vitest, then every pytest (the browser modules beside the rest)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint k8s-check web-test
-	@$(MAKE) --no-print-directory -j2 --output-sync=line pytest-main pytest-browser
+	@$(MAKE) --no-print-directory -j$(PYTEST_JOBS) --output-sync=line pytest-main pytest-browser
 
 pytest-main: install ## every pytest except the browser modules (part of `make test`)
 	@$(UV) run pytest libs services tests $(addprefix --ignore=,$(BROWSER_TESTS)) $(PYTEST_ARGS)
